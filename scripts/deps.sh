@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages this project needs, when they are missing.
+# Usage: scripts/deps.sh build|test
+#   build: compiler, CMake, Ninja and the libraries the programs link.
+#   test:  build + what the tests run (ffmpeg, rtmpdump, gcovr, ...).
+# Uses apt-get directly as root, through sudo otherwise. Never downloads
+# anything but Debian packages.
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev
+            libcli11-dev libssl-dev)
+test_pkgs=(libgtest-dev libgmock-dev ffmpeg rtmpdump gcovr)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing missing Debian packages: ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
