@@ -1,0 +1,283 @@
+#pragma once
+/// @file handshake.hpp
+/// Sans-I/O RTMP handshake state machines (RTMP 1.0 section 5.2), server and
+/// client, with the HMAC-SHA256 digest scheme of Flash-lineage peers
+/// (see handshake_digest.hpp).
+///
+/// How a caller drives either machine (no sockets here):
+///   1. Write `pending_output()` to the peer; after the write completes call
+///      `output_sent(n)` with the number of bytes written.
+///   2. Hand every byte read from the peer to `consume(bytes)`. It returns how
+///      many bytes it took. Input may be split at any byte boundary. Once the
+///      handshake is `done()`, `consume` stops taking bytes: whatever it did
+///      not take (e.g. the first chunk bytes that arrived in the same TCP read
+///      as C2) belongs to the chunk stream layer.
+///   3. Check `error()` after each `consume`: a non-zero code means close the
+///      connection (all are `condition::protocol_violation`).
+///   4. When `done()` is true, first finish sending `pending_output()` (it may
+///      still hold bytes), then switch to the chunk stream layer.
+/// Consuming input never depends on output having been sent: a server may
+/// receive C2 before S0/S1/S2 left its socket buffer.
+///
+/// Deadlines are NOT enforced here: the network layer owns the total
+/// handshake deadline (HOSTILE-CASES T-01/T-02) and EOF handling (T-04, a
+/// 1535-byte C1 then EOF simply leaves the machine not done, without error).
+///
+/// Thread-safety: none; one machine belongs to one session (one strand/core).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <system_error>
+
+#include "rtmp/proto/handshake_digest.hpp"
+
+namespace rtmp::proto {
+
+/// The only RTMP version we speak (C0/S0, RTMP 1.0 section 5.2.2).
+inline constexpr std::uint8_t rtmp_version = 3;
+
+/// Fills its argument with random bytes. Need not be cryptographic: the
+/// handshake random only lets peers tell their own blocks from the peer's.
+/// Called synchronously from inside the machine; never stored beyond the
+/// machine's lifetime. The machines call it in a fixed order (documented on
+/// each class) so tests can script exact blocks.
+using handshake_random_source = std::function<void(std::span<std::uint8_t>)>;
+
+/// Returns the local RTMP epoch in milliseconds (e.g. process or system
+/// uptime), wrapping modulo 2^32. Used for the time fields of C1/S1 and for
+/// time2 of C2/S2 (RTMP 1.0 sections 5.2.3 and 5.2.4).
+using handshake_clock = std::function<std::uint32_t()>;
+
+/// Fills `out` from a per-thread std::mt19937 seeded from std::random_device.
+/// The default `handshake_random_source`.
+void default_handshake_random(std::span<std::uint8_t> out);
+
+/// Milliseconds of std::chrono::steady_clock (system uptime on Linux),
+/// truncated to 32 bits. The default `handshake_clock`: never a fixed value.
+std::uint32_t default_handshake_clock() noexcept;
+
+/// Which flavour of the handshake a machine used.
+enum class handshake_scheme : std::uint8_t {
+  plain,   ///< RTMP 1.0: zero version field, C2/S2 echo the peer's block.
+  digest,  ///< Flash-lineage: version field, hidden HMAC digest, signed C2/S2.
+};
+
+/// What a machine learned from the peer's C1 (server side) or S1 (client side).
+struct handshake_peer_info {
+  std::uint32_t time = 0;                    ///< Bytes 0..3: the peer's epoch (big-endian).
+  std::array<std::uint8_t, 4> version{};     ///< Bytes 4..7: zero (RTMP 1.0) or a version, e.g. ffmpeg 09 00 7c 02.
+  bool digest_valid = false;                 ///< A valid digest was found (only looked for when `version` is non-zero).
+  std::optional<digest_schema> schema;       ///< The schema under which the digest validated.
+  /// True when bytes 4..7 are not all zero.
+  bool has_version() const noexcept { return (version[0] | version[1] | version[2] | version[3]) != 0; }
+};
+
+/// Options of `server_handshake`. Copied into the machine.
+struct server_handshake_config {
+  /// S1 bytes 4..7 when answering a valid digest C1 (must be non-zero).
+  std::array<std::uint8_t, 4> digest_version = {0x04, 0x05, 0x00, 0x01};
+  /// Plain scheme only: false (default) makes S2 an exact echo of C1, which is
+  /// what every captured client (ffmpeg, rtmpdump, GStreamer) accepts; true
+  /// writes our clock into S2 bytes 4..7 ("time2", RTMP 1.0 section 5.2.4).
+  bool write_time2 = false;
+  handshake_random_source random;  ///< Empty: `default_handshake_random`.
+  handshake_clock clock;           ///< Empty: `default_handshake_clock`.
+};
+
+/// Server side: await C0C1 -> queue S0S1S2 -> await C2 -> done.
+///
+/// C0 other than 3 fails at once with `errc::handshake_unsupported_version`
+/// (RTMPE 6, 0xFF, 'G' of "GET", TLS 0x16), without waiting for C1.
+/// On C1 with a non-zero version field both digest schemas are tried with the
+/// 30-byte client key; if one validates, S1 carries `digest_version` and a
+/// digest in the same schema (36-byte server key) and S2 is 1504 random bytes
+/// plus the response signature. Otherwise (zero version field or no valid
+/// digest) the plain scheme answers: S1 version zero, S2 the echo of C1. A bad
+/// digest never rejects the client.
+/// C2 content is not enforced (only its length): `c2_echo_matched()` tells
+/// whether it echoed S1 or carried a valid signature, for debug logs.
+///
+/// Randomness order: S1 bytes 8..1535 (1528 bytes), then in the digest scheme
+/// S2 bytes 0..1503. Clock: read once when C1 completes (S1 time and, with
+/// `write_time2`, S2 time2).
+class server_handshake {
+ public:
+  /// Coarse progress, for logs.
+  enum class phase : std::uint8_t { await_c0, await_c1, await_c2, done, failed };
+
+  /// A machine waiting for C0. No output until C1 is complete.
+  explicit server_handshake(server_handshake_config config = {});
+
+  /// Copying would duplicate a half-finished handshake; moving is allowed
+  /// (pending_output() spans are invalidated by a move).
+  server_handshake(const server_handshake&) = delete;
+  server_handshake& operator=(const server_handshake&) = delete;
+  server_handshake(server_handshake&&) = default;
+  server_handshake& operator=(server_handshake&&) = default;
+
+  /// Takes bytes read from the client; `in` is only read during the call.
+  /// Returns the number of bytes taken: all of `in` until C2 completes, then
+  /// the bytes up to the end of C2 (the rest belongs to the chunk layer). On an
+  /// unsupported C0 it returns 1 (the offending byte) and `error()` is set.
+  /// After `done()` or an error it takes nothing and returns 0.
+  std::size_t consume(std::span<const std::uint8_t> in);
+
+  /// Bytes to send now (S0S1S2 once C1 is complete, else empty). The span
+  /// points into this machine and stays valid, with the same contents, until
+  /// `output_sent()` or the machine is moved or destroyed; `consume()` never
+  /// moves bytes already pending.
+  std::span<const std::uint8_t> pending_output() const noexcept;
+
+  /// Marks the first `n` bytes of `pending_output()` as sent. `n` larger than
+  /// the pending size is clamped.
+  void output_sent(std::size_t n) noexcept;
+
+  /// True once C2 was consumed without error. Send any `pending_output()`
+  /// before handing the connection to the chunk layer.
+  bool done() const noexcept { return phase_ == phase::done; }
+
+  /// The first error (`errc::handshake_unsupported_version`), or an empty code.
+  std::error_code error() const noexcept { return error_; }
+
+  /// Current phase.
+  phase current_phase() const noexcept { return phase_; }
+
+  /// What C1 said; meaningful once the phase is past `await_c1`.
+  const handshake_peer_info& peer() const noexcept { return peer_; }
+
+  /// The scheme of our S1/S2; meaningful once the phase is past `await_c1`.
+  handshake_scheme scheme() const noexcept { return scheme_; }
+
+  /// True when C2 echoed S1 (bytes 0..3 and 8..1535; time2 is free) or, in the
+  /// digest scheme, carried a valid response signature. Meaningful once done.
+  bool c2_echo_matched() const noexcept { return c2_echo_matched_; }
+
+ private:
+  void on_c1();
+  void on_c2();
+
+  server_handshake_config config_;
+  phase phase_ = phase::await_c0;
+  std::error_code error_;
+  handshake_peer_info peer_;
+  handshake_scheme scheme_ = handshake_scheme::plain;
+  bool c2_echo_matched_ = false;
+  std::size_t in_fill_ = 0;  // bytes of the current input block (C1 or C2) received
+  std::array<std::uint8_t, handshake_block_size> in_{};  // C1, then C2
+  // S0 + S1 + S2, written once, sent from out_begin_ to out_end_.
+  std::array<std::uint8_t, 1 + 2 * handshake_block_size> out_{};
+  std::size_t out_begin_ = 0;
+  std::size_t out_end_ = 0;
+};
+
+/// Options of `client_handshake`. Copied into the machine.
+struct client_handshake_config {
+  /// true (default): a digest C1 (version field, digest in schema 1 with the
+  /// 30-byte client key), as Flash-lineage clients send. false: a plain
+  /// RTMP 1.0 C1 with a zero version field.
+  bool use_digest = true;
+  /// C1 bytes 4..7 in digest mode (must be non-zero).
+  std::array<std::uint8_t, 4> digest_version = {0x80, 0x00, 0x07, 0x02};
+  /// When C2 echoes a plain S1: true (default) writes our clock into bytes
+  /// 4..7 ("time2", RTMP 1.0 section 5.2.4); false echoes S1 exactly.
+  bool write_time2 = true;
+  /// true: fail with `errc::handshake_bad_echo` when S2 neither echoes C1 nor
+  /// carries a valid signature. false (default): only `s2_matched()` tells.
+  bool strict_s2 = false;
+  handshake_random_source random;  ///< Empty: `default_handshake_random`.
+  handshake_clock clock;           ///< Empty: `default_handshake_clock`.
+};
+
+/// Client side: queue C0C1 (at construction) -> await S0 S1 -> queue C2 ->
+/// await S2 -> done. C2 is queued as soon as S1 is complete (RTMP 1.0 section
+/// 5.2.1 allows it after S1); done means S2 was also received, after which
+/// the client may send other data.
+///
+/// S0 other than 3 fails at once with `errc::handshake_unsupported_version`.
+/// S1 with a zero version field: C2 echoes S1 (time2 per `write_time2`).
+/// S1 with a version field: its digest is looked for with the 36-byte server
+/// key (leniently: `peer().digest_valid` is informational); if valid, C2 is
+/// 1504 random bytes plus the signature from S1's digest and the 62-byte
+/// client key; if not, C2 echoes S1 as for a plain server.
+///
+/// Randomness order: C1 bytes 8..1535 (at construction), then for a valid
+/// digest S1, C2 bytes 0..1503. Clock: read at construction (C1 time) and when
+/// S1 completes (C2 time2).
+class client_handshake {
+ public:
+  /// Coarse progress, for logs.
+  enum class phase : std::uint8_t { await_s0, await_s1, await_s2, done, failed };
+
+  /// Builds C0C1 into `pending_output()` right away.
+  explicit client_handshake(client_handshake_config config = {});
+
+  /// Not copyable (see `server_handshake`); moves invalidate output spans.
+  client_handshake(const client_handshake&) = delete;
+  client_handshake& operator=(const client_handshake&) = delete;
+  client_handshake(client_handshake&&) = default;
+  client_handshake& operator=(client_handshake&&) = default;
+
+  /// Takes bytes read from the server; `in` is only read during the call.
+  /// Returns the number of bytes taken: all of `in` until S2 completes, then
+  /// the bytes up to the end of S2. On an unsupported S0 it returns 1 and
+  /// `error()` is set; with `strict_s2`, a bad S2 sets
+  /// `errc::handshake_bad_echo` (all of S2 counted as taken). After `done()` or
+  /// an error it takes nothing and returns 0.
+  std::size_t consume(std::span<const std::uint8_t> in);
+
+  /// Bytes to send now (C0C1, later C2). The span points into this machine
+  /// and stays valid until `output_sent()` or the machine is moved or
+  /// destroyed; `consume()` may append C2 but never moves pending bytes.
+  std::span<const std::uint8_t> pending_output() const noexcept;
+
+  /// Marks the first `n` bytes of `pending_output()` as sent (clamped).
+  void output_sent(std::size_t n) noexcept;
+
+  /// True once S2 was consumed without error (C2 is queued by then; send any
+  /// `pending_output()` before chunk data).
+  bool done() const noexcept { return phase_ == phase::done; }
+
+  /// The first error (`handshake_unsupported_version`, `handshake_bad_echo`), or empty.
+  std::error_code error() const noexcept { return error_; }
+
+  /// Current phase.
+  phase current_phase() const noexcept { return phase_; }
+
+  /// What S1 said; meaningful once the phase is past `await_s1`.
+  const handshake_peer_info& peer() const noexcept { return peer_; }
+
+  /// The scheme of our C1 (digest unless disabled or OpenSSL failed).
+  handshake_scheme c1_scheme() const noexcept { return c1_scheme_; }
+
+  /// The scheme of our C2 (digest only when S1's digest validated).
+  handshake_scheme c2_scheme() const noexcept { return c2_scheme_; }
+
+  /// True when S2 echoed C1 (bytes 0..3 and 8..1535) or, for our digest C1,
+  /// carried a valid server signature. Meaningful once done.
+  bool s2_matched() const noexcept { return s2_matched_; }
+
+ private:
+  void on_s1();
+  void on_s2();
+
+  client_handshake_config config_;
+  phase phase_ = phase::await_s0;
+  std::error_code error_;
+  handshake_peer_info peer_;
+  handshake_scheme c1_scheme_ = handshake_scheme::plain;
+  handshake_scheme c2_scheme_ = handshake_scheme::plain;
+  bool s2_matched_ = false;
+  handshake_digest c1_digest_{};  // our C1 digest (digest scheme)
+  std::size_t in_fill_ = 0;
+  std::array<std::uint8_t, handshake_block_size> in_{};  // S1, then S2
+  // C0 + C1, then C2 appended.
+  std::array<std::uint8_t, 1 + 2 * handshake_block_size> out_{};
+  std::size_t out_begin_ = 0;
+  std::size_t out_end_ = 0;
+};
+
+}  // namespace rtmp::proto
