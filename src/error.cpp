@@ -43,12 +43,15 @@ class rtmp_category_impl final : public std::error_category {
       case errc::publish_rejected: return "publish rejected by the server";
       case errc::play_rejected: return "play rejected by the server";
       case errc::url_malformed: return "malformed RTMP URL";
+      case errc::too_many_commands: return "command: too many commands before the stream started";
       case errc::peer_closed: return "connection closed by peer";
       case errc::timeout: return "timed out";
       case errc::queue_overflow: return "outbound queue limit exceeded";
       case errc::shutting_down: return "server is shutting down";
       case errc::flv_malformed: return "FLV: malformed input";
       case errc::flv_truncated: return "FLV: input truncated inside a tag";
+      case errc::flv_encrypted: return "FLV: encrypted or filtered tag (Filter bit set) not supported";
+      case errc::flv_tag_too_large: return "FLV: tag size above the configured maximum";
     }
     return "unknown rtmp error " + std::to_string(value);
   }
@@ -70,7 +73,9 @@ class rtmp_category_impl final : public std::error_category {
       case errc::partial_bytes_exceeded:
       case errc::too_many_chunk_streams:
       case errc::stream_id_exhausted:
+      case errc::too_many_commands:
       case errc::queue_overflow:
+      case errc::flv_tag_too_large:
         return static_cast<int>(condition::resource_limit);
       case errc::peer_closed:
       case errc::shutting_down:

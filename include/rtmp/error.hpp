@@ -56,6 +56,7 @@ enum class errc {
   publish_rejected,         ///< The peer refused publish (e.g. NetStream.Publish.BadName).
   play_rejected,            ///< The peer refused play (e.g. NetStream.Play.StreamNotFound).
   url_malformed,            ///< An rtmp:// URL that cannot be parsed.
+  too_many_commands,        ///< The peer sent more commands than allowed before a stream started (e.g. an endless onStatus flood).
 
   // --- Transport / lifetime (5xx) --------------------------------------------
   peer_closed = 500,   ///< The peer closed the connection.
@@ -64,6 +65,8 @@ enum class errc {
   shutting_down,       ///< The server is shutting down.
   flv_malformed,       ///< An FLV file or stream that is not valid FLV.
   flv_truncated,       ///< An FLV stream that ended inside a tag.
+  flv_encrypted,       ///< An FLV tag with the Filter bit set (encrypted/pre-processed body), which is not supported.
+  flv_tag_too_large,   ///< An FLV tag whose DataSize exceeds the configured (or the 24-bit) maximum.
 };
 
 /// Broad classes of `errc` values. Compare an `std::error_code` against one of
