@@ -1,0 +1,47 @@
+#pragma once
+/// @file media_packet.hpp
+/// A published media message prepared once for every subscriber: classified
+/// (keyframe, sequence header, metadata) and chunk-encoded into immutable
+/// wire bytes that all players share.
+
+#include <cstdint>
+#include <memory>
+
+#include "rtmp/proto/message.hpp"
+#include "rtmp/proto/shared_bytes.hpp"
+
+namespace rtmp::hub {
+
+/// Message stream id used in hub-encoded wire bytes; a player whose stream id
+/// differs gets a re-encoded copy (rare: clients call createStream once).
+inline constexpr std::uint32_t wire_stream_id = 1;
+
+/// One published message, shared by every subscriber. Immutable after creation.
+struct media_packet {
+  proto::message msg;         ///< The message (payload shared with `wire`'s source).
+  proto::shared_bytes wire;   ///< Chunk-encoded (fmt 0 + fmt 3), msid `wire_stream_id`.
+  std::uint32_t chunk_size = 0;  ///< Chunk size `wire` was encoded with.
+  std::uint64_t seq = 0;      ///< Position in its stream (1, 2, ...), assigned by the stream.
+  bool keyframe = false;      ///< A video keyframe: a player may start or resume here.
+  bool header = false;        ///< Sequence header or metadata: never dropped.
+  bool metadata = false;      ///< onMetaData.
+
+  /// True for video messages.
+  bool is_video() const noexcept { return msg.type == 9; }
+  /// True for audio messages.
+  bool is_audio() const noexcept { return msg.type == 8; }
+};
+
+/// Shared, immutable packet.
+using packet_ptr = std::shared_ptr<const media_packet>;
+
+/// Classifies `msg` and encodes it at `chunk_size`. `is_metadata` marks an
+/// onMetaData data message. Allocates the packet and its wire bytes once.
+/// The packet is mutable until the stream assigns its sequence number.
+std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chunk_size, bool is_metadata);
+
+/// Re-encodes a packet for a player whose message stream id is `stream_id`
+/// (a copy; only for players that did not get `wire_stream_id`).
+proto::shared_bytes encode_for_stream(const media_packet& p, std::uint32_t stream_id);
+
+}  // namespace rtmp::hub

@@ -1,0 +1,151 @@
+#pragma once
+/// @file stream.hpp
+/// One live stream (app + name): at most one publisher, any number of
+/// players spread over the worker threads, and the caches that give a late
+/// joiner a decodable start (metadata, sequence headers, the current GOP).
+///
+/// Threading: the publisher calls `publish()` on its own worker; each batch
+/// is handed to every worker that has players with one `asio::post`
+/// (not one per player). A player is only ever touched on its own worker.
+/// The stream's mutex guards the publisher slot, the caches and the per-worker
+/// player counts; it is taken once per published batch and once per join or
+/// leave, never per player.
+
+#include <asio/io_context.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rtmp/hub/media_packet.hpp"
+
+namespace rtmp::hub {
+
+/// Stream behaviour settings.
+struct stream_config {
+  bool gop_cache = true;                                ///< Cache media since the last keyframe.
+  std::size_t gop_cache_max_bytes = 16 * 1024 * 1024;   ///< Bound of that cache; past it, caching pauses until the next keyframe.
+  bool publisher_takeover = false;                      ///< A new publisher replaces the current one instead of being refused.
+};
+
+/// What a joining player needs to start decoding at once.
+struct stream_snapshot {
+  bool publishing = false;          ///< A publisher is active.
+  std::uint64_t generation = 0;     ///< Publisher generation the snapshot belongs to.
+  std::uint64_t last_seq = 0;       ///< Sequence number of the newest packet included (or seen).
+  packet_ptr metadata;              ///< Latest onMetaData, if any.
+  packet_ptr video_header;          ///< Latest video sequence header, if any.
+  packet_ptr audio_header;          ///< Latest audio sequence header, if any.
+  std::vector<packet_ptr> gop;      ///< Media since the last video keyframe (keyframe first).
+};
+
+/// A player of a stream. Lives on one worker; every callback runs there.
+/// The base class filters duplicates (a join racing a batch already in
+/// flight) so implementations see each packet and transition once.
+class subscriber {
+ public:
+  virtual ~subscriber() = default;
+  /// Worker index this subscriber lives on.
+  virtual std::size_t worker() const noexcept = 0;
+
+ protected:
+  /// New packets, in order, each newer than anything delivered before.
+  virtual void on_media(std::span<const packet_ptr> batch) = 0;
+  /// A publisher started (the stream was idle when this player joined or
+  /// the previous publisher left).
+  virtual void on_publish_start() = 0;
+  /// The publisher left.
+  virtual void on_publish_stop() = 0;
+
+ private:
+  friend class stream;
+  void deliver(std::span<const packet_ptr> batch, std::uint64_t generation);
+  void deliver_start(std::uint64_t generation);
+  void deliver_stop(std::uint64_t generation);
+  void adopt(const stream_snapshot& snap) noexcept;
+
+  std::uint64_t generation_ = 0;
+  std::uint64_t last_seq_ = 0;
+  bool active_ = false;
+  std::vector<packet_ptr> filtered_;  // scratch for deliver(); reused
+};
+
+/// The publishing side of a stream, as the stream sees it.
+class publisher {
+ public:
+  virtual ~publisher() = default;
+  /// Asks the publisher to stop (takeover, operator kick, shutdown). Called
+  /// from any thread; the implementation posts to its own worker.
+  virtual void kick(std::string reason) = 0;
+};
+
+/// One live stream. Create through `hub`.
+class stream : public std::enable_shared_from_this<stream> {
+ public:
+  /// Result of `claim()`.
+  enum class claim_result : std::uint8_t { ok, busy, took_over };
+
+  /// `workers` are the io_contexts of the pool, indexed like `subscriber::worker()`.
+  stream(std::string key, std::vector<asio::io_context*> workers, stream_config config);
+
+  /// "app/name" (without query).
+  const std::string& key() const noexcept { return key_; }
+
+  /// Makes `p` the publisher. `busy` when another publisher is active and
+  /// takeover is off; with takeover on, the old one is kicked.
+  claim_result claim(const std::shared_ptr<publisher>& p);
+
+  /// `p` stops publishing: caches are cleared and players are told.
+  /// No effect when `p` is not the current publisher.
+  void release(const publisher* p);
+
+  /// Publishes a batch from `p` (its own worker): assigns sequence numbers,
+  /// updates the caches and hands the batch to every player. Packets from a
+  /// publisher that is no longer current are dropped. `batch` is left empty.
+  void publish(const publisher* p, std::vector<std::shared_ptr<media_packet>>& batch);
+
+  /// Adds a player (on its own worker) and returns what it needs to start.
+  stream_snapshot subscribe(subscriber* s);
+
+  /// Removes a player (on its own worker).
+  void unsubscribe(subscriber* s);
+
+  /// True when there is neither a publisher nor a player.
+  bool unused() const;
+
+  /// Number of players.
+  std::size_t subscriber_count() const;
+
+  /// True while a publisher is active.
+  bool publishing() const;
+
+ private:
+  enum class notice : std::uint8_t { media, start, stop };
+  // Posts one handler to each worker that has players (caller holds mu_).
+  void post_to_workers(notice what, std::uint64_t generation, std::shared_ptr<const std::vector<packet_ptr>> batch);
+  void run_on_worker(std::size_t w, notice what, std::uint64_t generation, const std::vector<packet_ptr>* batch);
+
+  const std::string key_;
+  const std::vector<asio::io_context*> workers_;
+  const stream_config config_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<publisher> publisher_;
+  std::uint64_t generation_ = 0;
+  std::uint64_t seq_ = 0;
+  packet_ptr metadata_, video_header_, audio_header_;
+  std::vector<packet_ptr> gop_;
+  std::size_t gop_bytes_ = 0;
+  bool gop_open_ = false;
+  std::vector<std::size_t> count_per_worker_;
+  std::size_t subscribers_ = 0;
+
+  // Players per worker; entry w is only touched on worker w.
+  std::vector<std::vector<subscriber*>> local_;
+};
+
+}  // namespace rtmp::hub

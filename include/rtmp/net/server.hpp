@@ -1,0 +1,89 @@
+#pragma once
+/// @file server.hpp
+/// The RTMP server: listeners, one io_context per worker thread, the stream
+/// hub and the connections. This header is the whole public surface of the
+/// networking layer for the `rtmp-server` program and for tests.
+
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "rtmp/hub/stream.hpp"
+#include "rtmp/proto/server_session.hpp"
+
+namespace rtmp::net {
+
+/// What to do with a player whose queue is full.
+enum class slow_subscriber_policy : std::uint8_t {
+  drop,        ///< Drop inter-frames until the next keyframe; disconnect after `slow_disconnect_after` over the cap.
+  disconnect,  ///< Close the player at once.
+};
+
+/// Server settings. Every limit and deadline is named here.
+struct server_config {
+  std::vector<std::string> listen = {"0.0.0.0:1935"};  ///< "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one.
+  std::size_t workers = 0;                              ///< Worker threads; 0: one per core.
+  proto::server_session_config session;                 ///< Protocol settings and limits.
+  hub::stream_config stream;                            ///< GOP cache and takeover.
+  std::chrono::milliseconds handshake_timeout{10'000};  ///< Total time for C0..C2 (not re-armed per read, T-01).
+  std::chrono::milliseconds negotiate_timeout{10'000};  ///< Handshake done -> publish/play accepted.
+  std::chrono::milliseconds idle_timeout{20'000};       ///< A publisher with no inbound bytes this long is closed.
+  std::chrono::milliseconds ping_interval{15'000};      ///< Ping a player whose peer has been silent this long.
+  std::chrono::milliseconds pong_timeout{15'000};       ///< Close when nothing arrives this long after a ping (T-03).
+  std::size_t queue_bytes = 4 * 1024 * 1024;            ///< Per-player queued media bound.
+  slow_subscriber_policy slow_policy = slow_subscriber_policy::drop;  ///< See the enum.
+  std::chrono::milliseconds slow_disconnect_after{10'000};  ///< Drop policy: close after this long over the cap.
+  bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
+  std::size_t read_buffer_size = 64 * 1024;            ///< Bytes per socket read.
+  std::size_t max_write_batch_bytes = 1024 * 1024;     ///< Bytes gathered into one write.
+  std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
+};
+
+/// Counters of a running server (approximate while it runs).
+struct server_stats {
+  std::size_t connections = 0;  ///< Open connections.
+  std::size_t streams = 0;      ///< Streams in the hub.
+};
+
+class server_impl;
+
+/// An RTMP server. Start it, then stop it from any thread other than its
+/// workers (e.g. a signal handler's io_context in the main thread).
+class server {
+ public:
+  explicit server(server_config config);
+  ~server();
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds every listen address and starts the workers. Errors: address
+  /// parse or bind failures (std::errc / asio::error codes).
+  std::error_code start();
+
+  /// The bound addresses (useful with port 0).
+  std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
+
+  /// Graceful stop: stops accepting, tells publishers and players, flushes
+  /// for at most `shutdown_timeout`, closes everything and joins the
+  /// workers. Safe to call more than once.
+  void stop();
+
+  /// Current counters.
+  server_stats stats() const;
+
+ private:
+  std::unique_ptr<server_impl> impl_;
+};
+
+/// Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" into an endpoint.
+/// Errors: std::errc::invalid_argument.
+std::error_code parse_endpoint(const std::string& text, asio::ip::tcp::endpoint& out);
+
+}  // namespace rtmp::net

@@ -1,0 +1,54 @@
+#include "rtmp/hub/hub.hpp"
+
+namespace rtmp::hub {
+
+std::string stream_key(std::string_view app, std::string_view name) {
+  const auto q = name.find('?');
+  std::string key(app);
+  key += '/';
+  key += name.substr(0, q);
+  return key;
+}
+
+hub::hub(std::vector<asio::io_context*> workers, stream_config config)
+    : workers_(std::move(workers)), config_(config) {}
+
+std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr<publisher>& p,
+                                   stream::claim_result& result) {
+  std::lock_guard lock(mu_);
+  auto& s = streams_[key];
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_);
+  result = s->claim(p);
+  return s;
+}
+
+std::shared_ptr<stream> hub::subscribe(const std::string& key, subscriber* sub, stream_snapshot& snapshot) {
+  std::lock_guard lock(mu_);
+  auto& s = streams_[key];
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_);
+  snapshot = s->subscribe(sub);
+  return s;
+}
+
+std::shared_ptr<stream> hub::find(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(key);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+void hub::remove_if_unused(const std::shared_ptr<stream>& s) {
+  if (s == nullptr) return;
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(s->key());
+  if (it != streams_.end() && it->second == s && s->unused()) streams_.erase(it);
+}
+
+std::vector<std::shared_ptr<stream>> hub::streams() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<stream>> out;
+  out.reserve(streams_.size());
+  for (const auto& [key, s] : streams_) out.push_back(s);
+  return out;
+}
+
+}  // namespace rtmp::hub

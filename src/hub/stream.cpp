@@ -1,0 +1,207 @@
+#include "rtmp/hub/stream.hpp"
+
+#include <asio/post.hpp>
+
+#include <algorithm>
+
+namespace rtmp::hub {
+
+// --- subscriber ---------------------------------------------------------------
+
+void subscriber::adopt(const stream_snapshot& snap) noexcept {
+  generation_ = snap.generation;
+  last_seq_ = snap.last_seq;
+  active_ = snap.publishing;
+}
+
+void subscriber::deliver(std::span<const packet_ptr> batch, std::uint64_t generation) {
+  if (!active_ || generation != generation_) return;
+  filtered_.clear();
+  for (const auto& p : batch) {
+    if (p->seq > last_seq_) filtered_.push_back(p);
+  }
+  if (filtered_.empty()) return;
+  last_seq_ = filtered_.back()->seq;
+  on_media(filtered_);
+  filtered_.clear();
+}
+
+void subscriber::deliver_start(std::uint64_t generation) {
+  if (generation <= generation_ && (active_ || generation < generation_)) return;
+  generation_ = generation;
+  active_ = true;
+  on_publish_start();
+}
+
+void subscriber::deliver_stop(std::uint64_t generation) {
+  if (generation != generation_ || !active_) return;
+  active_ = false;
+  on_publish_stop();
+}
+
+// --- stream ---------------------------------------------------------------------
+
+stream::stream(std::string key, std::vector<asio::io_context*> workers, stream_config config)
+    : key_(std::move(key)),
+      workers_(std::move(workers)),
+      config_(config),
+      count_per_worker_(workers_.size(), 0),
+      local_(workers_.size()) {}
+
+stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
+  std::shared_ptr<publisher> old;
+  claim_result result = claim_result::ok;
+  {
+    std::lock_guard lock(mu_);
+    if (publisher_ != nullptr) {
+      if (!config_.publisher_takeover) return claim_result::busy;
+      old = std::move(publisher_);
+      post_to_workers(notice::stop, generation_, nullptr);
+      result = claim_result::took_over;
+    }
+    publisher_ = p;
+    ++generation_;
+    metadata_.reset();
+    video_header_.reset();
+    audio_header_.reset();
+    gop_.clear();
+    gop_bytes_ = 0;
+    gop_open_ = false;
+    post_to_workers(notice::start, generation_, nullptr);
+  }
+  if (old != nullptr) old->kick("another publisher took over the stream");
+  return result;
+}
+
+void stream::release(const publisher* p) {
+  std::lock_guard lock(mu_);
+  if (publisher_.get() != p || p == nullptr) return;
+  publisher_.reset();
+  metadata_.reset();
+  video_header_.reset();
+  audio_header_.reset();
+  gop_.clear();
+  gop_bytes_ = 0;
+  gop_open_ = false;
+  post_to_workers(notice::stop, generation_, nullptr);
+}
+
+void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packet>>& batch) {
+  if (batch.empty()) return;
+  auto shared = std::make_shared<std::vector<packet_ptr>>();
+  shared->reserve(batch.size());
+  std::lock_guard lock(mu_);
+  if (publisher_.get() != p || p == nullptr) {
+    batch.clear();
+    return;
+  }
+  for (auto& mp : batch) {
+    mp->seq = ++seq_;
+    packet_ptr pkt = std::move(mp);
+    if (pkt->header) {
+      if (pkt->metadata) {
+        metadata_ = pkt;
+      } else if (pkt->is_video()) {
+        video_header_ = pkt;
+      } else if (pkt->is_audio()) {
+        audio_header_ = pkt;
+      }
+    } else if (config_.gop_cache && (pkt->is_video() || pkt->is_audio())) {
+      if (pkt->keyframe) {
+        gop_.clear();
+        gop_bytes_ = 0;
+        gop_open_ = true;
+      }
+      if (gop_open_) {
+        gop_.push_back(pkt);
+        gop_bytes_ += pkt->wire.size();
+        if (gop_bytes_ > config_.gop_cache_max_bytes) {
+          // Too long a GOP to cache: wait for the next keyframe.
+          gop_.clear();
+          gop_bytes_ = 0;
+          gop_open_ = false;
+        }
+      }
+    }
+    shared->push_back(std::move(pkt));
+  }
+  batch.clear();
+  if (subscribers_ > 0) post_to_workers(notice::media, generation_, std::move(shared));
+}
+
+stream_snapshot stream::subscribe(subscriber* s) {
+  const std::size_t w = s->worker();
+  stream_snapshot snap;
+  {
+    std::lock_guard lock(mu_);
+    snap.publishing = publisher_ != nullptr;
+    snap.generation = generation_;
+    snap.last_seq = seq_;
+    if (snap.publishing) {
+      snap.metadata = metadata_;
+      snap.video_header = video_header_;
+      snap.audio_header = audio_header_;
+      if (config_.gop_cache && gop_open_) snap.gop = gop_;
+    }
+    ++count_per_worker_[w];
+    ++subscribers_;
+  }
+  local_[w].push_back(s);
+  s->adopt(snap);
+  return snap;
+}
+
+void stream::unsubscribe(subscriber* s) {
+  const std::size_t w = s->worker();
+  auto& list = local_[w];
+  auto it = std::find(list.begin(), list.end(), s);
+  if (it == list.end()) return;
+  list.erase(it);
+  std::lock_guard lock(mu_);
+  --count_per_worker_[w];
+  --subscribers_;
+}
+
+bool stream::unused() const {
+  std::lock_guard lock(mu_);
+  return publisher_ == nullptr && subscribers_ == 0;
+}
+
+std::size_t stream::subscriber_count() const {
+  std::lock_guard lock(mu_);
+  return subscribers_;
+}
+
+bool stream::publishing() const {
+  std::lock_guard lock(mu_);
+  return publisher_ != nullptr;
+}
+
+void stream::post_to_workers(notice what, std::uint64_t generation,
+                             std::shared_ptr<const std::vector<packet_ptr>> batch) {
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    if (count_per_worker_[w] == 0) continue;
+    asio::post(*workers_[w], [self = shared_from_this(), w, what, generation, batch] {
+      self->run_on_worker(w, what, generation, batch.get());
+    });
+  }
+}
+
+void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
+                           const std::vector<packet_ptr>* batch) {
+  // A callback may unsubscribe (close) its player: iterate over a copy of
+  // the list so removal cannot invalidate the loop.
+  auto& list = local_[w];
+  if (list.empty()) return;
+  const std::vector<subscriber*> players = list;
+  for (subscriber* s : players) {
+    if (std::find(list.begin(), list.end(), s) == list.end()) continue;
+    switch (what) {
+      case notice::media: s->deliver(*batch, generation); break;
+      case notice::start: s->deliver_start(generation); break;
+      case notice::stop: s->deliver_stop(generation); break;
+    }
+  }
+}
+
+}  // namespace rtmp::hub

@@ -1,0 +1,206 @@
+#include "rtmp/net/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <thread>
+
+#include "server_connection.hpp"
+#include "server_impl.hpp"
+
+namespace rtmp::net {
+
+using asio::ip::tcp;
+
+std::error_code parse_endpoint(const std::string& text, tcp::endpoint& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return std::make_error_code(std::errc::invalid_argument);
+  std::string host = text.substr(0, colon);
+  const std::string port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 || port_text.empty()) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  std::error_code aec;
+  const auto addr = asio::ip::make_address(host, aec);
+  if (aec) return std::make_error_code(std::errc::invalid_argument);
+  out = tcp::endpoint(addr, static_cast<unsigned short>(port));
+  return {};
+}
+
+std::vector<asio::io_context*> contexts_of(io_context_pool& pool) {
+  std::vector<asio::io_context*> out;
+  for (std::size_t i = 0; i < pool.size(); ++i) out.push_back(&pool.context(i));
+  return out;
+}
+
+static std::size_t worker_count(std::size_t requested) {
+  if (requested > 0) return requested;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+server_impl::server_impl(server_config cfg)
+    : config(std::move(cfg)),
+      pool(worker_count(config.workers)),
+      streams(contexts_of(pool), config.stream),
+      registry_(pool.size()) {}
+
+std::error_code server_impl::start() {
+  if (started_) return {};
+  for (const auto& text : config.listen) {
+    tcp::endpoint ep;
+    if (auto ec = parse_endpoint(text, ep)) {
+      spdlog::error("invalid listen address '{}' (expected ADDR:PORT or [V6ADDR]:PORT)", text);
+      return ec;
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(pool.context(0));
+    std::error_code ec;
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      spdlog::error("cannot listen on {}: {}", text, ec.message());
+      return ec;
+    }
+    spdlog::info("listening on {}", text == "" ? std::string("?") : acceptor->local_endpoint().address().to_string() + ":" +
+                                                   std::to_string(acceptor->local_endpoint().port()));
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (auto& a : acceptors_) {
+    tcp::acceptor& ref = *a;
+    asio::co_spawn(pool.context(0), accept_loop(ref), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("accept loop failed: {}", ex.what());
+      }
+    });
+  }
+  pool.run();
+  started_ = true;
+  spdlog::info("rtmp-server running with {} worker thread(s)", pool.size());
+  return {};
+}
+
+asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor) {
+  using asio::experimental::as_tuple;
+  for (;;) {
+    const std::size_t w = pool.next_index();
+    // The socket is created on the worker that will own the connection.
+    auto [ec, socket] = co_await acceptor.async_accept(pool.context(w), as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        // Out of file descriptors: back off instead of spinning.
+        asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await t.async_wait(as_tuple(asio::use_awaitable));
+      }
+      continue;
+    }
+    if (stopping) co_return;
+    const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket));
+    asio::post(pool.context(w), [conn] { conn->start(); });
+  }
+}
+
+void server_impl::register_connection(server_connection* c) {
+  registry_[c->worker()].insert(c);
+  connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+void server_impl::unregister_connection(server_connection* c) {
+  if (registry_[c->worker()].erase(c) > 0) connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void server_impl::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  stopping = true;
+  spdlog::info("shutting down: {} connection(s) open", connections.load());
+  asio::post(pool.context(0), [this] {
+    for (auto& a : acceptors_) {
+      std::error_code ignored;
+      a->close(ignored);
+    }
+  });
+  for (std::size_t w = 0; w < pool.size(); ++w) {
+    asio::post(pool.context(w), [this, w] {
+      // shutdown() may unregister: iterate over a copy.
+      const std::vector<server_connection*> conns(registry_[w].begin(), registry_[w].end());
+      for (auto* c : conns) c->shutdown();
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + config.shutdown_timeout;
+  while (connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (connections.load() > 0) {
+    spdlog::warn("shutdown: closing {} connection(s) that did not finish in time", connections.load());
+    for (std::size_t w = 0; w < pool.size(); ++w) {
+      asio::post(pool.context(w), [this, w] {
+        const std::vector<server_connection*> conns(registry_[w].begin(), registry_[w].end());
+        for (auto* c : conns) c->close("server shutdown", spdlog::level::info);
+      });
+    }
+    const auto hard = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (connections.load() > 0 && std::chrono::steady_clock::now() < hard) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  // Let every worker finish what is queued (closing sockets, coroutine
+  // frames), then exit; stop() is the last resort.
+  pool.release();
+  const auto join_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+  bool idle = false;
+  while (!idle && std::chrono::steady_clock::now() < join_deadline) {
+    idle = true;
+    for (std::size_t w = 0; w < pool.size(); ++w) idle = idle && pool.context(w).stopped();
+    if (!idle) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!idle) pool.stop();
+  pool.join();
+  spdlog::info("shutdown complete");
+}
+
+// --- server -------------------------------------------------------------------
+
+server::server(server_config config) : impl_(std::make_unique<server_impl>(std::move(config))) {}
+
+server::~server() { stop(); }
+
+std::error_code server::start() { return impl_->start(); }
+
+void server::stop() { impl_->stop(); }
+
+std::vector<tcp::endpoint> server::local_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : impl_->acceptors_) {
+    std::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (!ec) out.push_back(ep);
+  }
+  return out;
+}
+
+server_stats server::stats() const {
+  server_stats s;
+  s.connections = impl_->connections.load();
+  s.streams = impl_->streams.streams().size();
+  return s;
+}
+
+}  // namespace rtmp::net

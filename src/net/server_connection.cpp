@@ -1,0 +1,461 @@
+#include "server_connection.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "server_impl.hpp"
+
+namespace rtmp::net {
+
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
+using level = spdlog::level::level_enum;
+
+namespace {
+
+// One socket operation carries at most 64 buffers (Asio on POSIX: IOV_MAX is
+// larger, but Asio caps a buffer sequence at 64 entries).
+constexpr std::size_t max_write_buffers = 64;
+
+std::string endpoint_text(const asio::ip::tcp::socket& s) {
+  std::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  if (ec) return "?";
+  if (ep.address().is_v6()) return "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void log_coroutine_exception(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("connection coroutine failed: {}", ex.what());
+  }
+}
+
+}  // namespace
+
+server_connection::server_connection(server_impl& owner, std::size_t worker, std::uint64_t id,
+                                     asio::ip::tcp::socket socket)
+    : owner_(owner),
+      config_(owner.config),
+      worker_(worker),
+      id_(id),
+      socket_(std::move(socket)),
+      remote_(endpoint_text(socket_)),
+      session_(owner.config.session),
+      wake_(socket_.get_executor()),
+      watchdog_(socket_.get_executor()) {
+  started_at_ = clock::now();
+  last_read_ = started_at_;
+}
+
+server_connection::~server_connection() = default;
+
+std::string server_connection::tag() const {
+  std::string t = "conn=" + std::to_string(id_) + " remote=" + remote_;
+  if (!session_.app().empty()) t += " app=" + session_.app();
+  if (!stream_name_.empty()) t += " stream=" + stream_name_;
+  return t;
+}
+
+void server_connection::start() {
+  owner_.register_connection(this);
+  std::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  spdlog::debug("{} accepted", tag());
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_coroutine_exception);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, log_coroutine_exception);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->watchdog_loop(); }, log_coroutine_exception);
+}
+
+void server_connection::close(std::string_view reason, int lvl, bool abort) {
+  if (closed_) return;
+  closed_ = true;
+  close_reason_ = reason;
+  spdlog::log(static_cast<level>(lvl), "{} closed: {} (media in {}, out {}, dropped {})", tag(), reason,
+              media_in_, media_out_, dropped_);
+  stop_publishing();
+  stop_playing();
+  std::error_code ec;
+  if (abort) {
+    socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  } else {
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  }
+  socket_.close(ec);
+  wake_.cancel();
+  watchdog_.cancel();
+  queue_.clear();
+  queued_media_bytes_ = 0;
+  owner_.unregister_connection(this);
+}
+
+void server_connection::close_after_flush(std::string reason) {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  closing_since_ = clock::now();
+  close_reason_ = std::move(reason);
+  wake_writer();
+}
+
+void server_connection::shutdown() {
+  if (closed_) return;
+  if (publish_stream_ != nullptr) session_.notify_publish_stopped(publish_stream_id_, "Server shutting down.");
+  if (play_stream_ != nullptr) {
+    session_.notify_unpublished(play_stream_id_);
+  }
+  flush_session_output();
+  close_after_flush("server shutdown");
+}
+
+void server_connection::kick(std::string reason) {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self, reason = std::move(reason)] {
+    if (self->closed_) return;
+    if (self->publish_stream_ != nullptr) {
+      self->session_.notify_publish_stopped(self->publish_stream_id_, reason);
+    }
+    self->flush_session_output();
+    self->stop_publishing();  // a no-op in the stream when it already replaced us
+    self->close_after_flush(reason);
+  });
+}
+
+// --- reading ------------------------------------------------------------------
+
+asio::awaitable<void> server_connection::read_loop() {
+  auto self = shared_from_this();
+  std::vector<std::uint8_t> buffer(config_.read_buffer_size);
+  while (!closed_) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+    if (closed_) co_return;
+    if (ec) {
+      if (ec == asio::error::eof) {
+        close("peer closed the connection", level::info);
+      } else if (ec != asio::error::operation_aborted) {
+        close("read error: " + ec.message(), level::info);
+      }
+      co_return;
+    }
+    last_read_ = clock::now();
+    ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
+    const auto phase_before = session_.current_phase();
+    const std::error_code err = session_.on_bytes(std::span<const std::uint8_t>(buffer.data(), n));
+    if (phase_before == proto::server_session::phase::handshake &&
+        session_.current_phase() != proto::server_session::phase::handshake) {
+      handshake_done_at_ = last_read_;
+    }
+    flush_session_output();
+    handle_events();
+    if (!batch_.empty() && publish_stream_ != nullptr) publish_stream_->publish(this, batch_);
+    batch_.clear();
+    flush_session_output();
+    if (err) {
+      // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
+      close("protocol error: " + err.message(), level::warn);
+      co_return;
+    }
+    if (session_.close_requested()) close_after_flush("request refused");
+  }
+}
+
+void server_connection::handle_events() {
+  proto::session_event ev;
+  while (session_.next_event(ev)) {
+    using kind = proto::session_event::kind;
+    switch (ev.type) {
+      case kind::connected:
+        spdlog::info("{} connect tcUrl={} flashVer={}", tag(), session_.tc_url(), session_.flash_ver());
+        break;
+      case kind::publish: on_publish_request(ev); break;
+      case kind::play: on_play_request(ev); break;
+      case kind::unpublish:
+        if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
+          spdlog::info("{} unpublish", tag());
+          stop_publishing();
+        }
+        break;
+      case kind::stop_play:
+        if (play_stream_ != nullptr && ev.stream_id == play_stream_id_) {
+          spdlog::info("{} stop playing", tag());
+          stop_playing();
+        }
+        break;
+      case kind::media:
+        if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
+          ++media_in_;
+          batch_.push_back(hub::make_packet(std::move(ev.msg), session_.chunk_size(), ev.flag));
+        }
+        break;
+      case kind::pause:
+        paused_ = ev.flag;
+        if (!paused_) need_keyframe_ = true;
+        break;
+      case kind::receive_audio: want_audio_ = ev.flag; break;
+      case kind::receive_video:
+        want_video_ = ev.flag;
+        if (want_video_) need_keyframe_ = true;
+        break;
+      case kind::ping_response: break;
+    }
+  }
+}
+
+void server_connection::on_publish_request(const proto::session_event& ev) {
+  if (publish_stream_ != nullptr || play_stream_ != nullptr) {
+    session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", "Connection is already busy.");
+    return;
+  }
+  const std::string key = hub::stream_key(session_.app(), ev.name);
+  stream_name_ = key;
+  hub::stream::claim_result result{};
+  auto self = shared_from_this();
+  auto s = owner_.streams.claim(key, std::shared_ptr<hub::publisher>(self, static_cast<hub::publisher*>(this)), result);
+  if (result == hub::stream::claim_result::busy) {
+    spdlog::warn("{} publish refused: stream is already being published", tag());
+    session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", key + " is already being published.");
+    owner_.streams.remove_if_unused(s);
+    return;
+  }
+  publish_stream_ = std::move(s);
+  publish_stream_id_ = ev.stream_id;
+  session_.accept_publish(ev.stream_id);
+  spdlog::info("{} publish{}", tag(), result == hub::stream::claim_result::took_over ? " (took over)" : "");
+}
+
+void server_connection::on_play_request(const proto::session_event& ev) {
+  if (publish_stream_ != nullptr || play_stream_ != nullptr) {
+    session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Connection is already busy.");
+    return;
+  }
+  const std::string key = hub::stream_key(session_.app(), ev.name);
+  stream_name_ = key;
+  if (!config_.wait_for_publisher) {
+    auto existing = owner_.streams.find(key);
+    if (existing == nullptr || !existing->publishing()) {
+      spdlog::info("{} play refused: stream not found", tag());
+      session_.reject_play(ev.stream_id, "NetStream.Play.StreamNotFound", key + " is not being published.");
+      return;
+    }
+  }
+  session_.accept_play(ev.stream_id);
+  play_stream_id_ = ev.stream_id;
+  hub::stream_snapshot snap;
+  play_stream_ = owner_.streams.subscribe(key, this, snap);
+  flush_session_output();
+  need_keyframe_ = true;
+  if (snap.publishing) {
+    queue_snapshot(snap);
+  }
+  spdlog::info("{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
+}
+
+void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
+  // Fast start: metadata and sequence headers, then the GOP from its
+  // keyframe, so the player can decode at once.
+  if (snap.metadata) queue_packet(snap.metadata);
+  if (snap.video_header) queue_packet(snap.video_header);
+  if (snap.audio_header) queue_packet(snap.audio_header);
+  for (const auto& p : snap.gop) queue_packet(p);
+  wake_writer();
+}
+
+void server_connection::stop_publishing() {
+  if (publish_stream_ == nullptr) return;
+  auto s = std::move(publish_stream_);
+  publish_stream_.reset();
+  s->release(this);
+  owner_.streams.remove_if_unused(s);
+}
+
+void server_connection::stop_playing() {
+  if (play_stream_ == nullptr) return;
+  auto s = std::move(play_stream_);
+  play_stream_.reset();
+  s->unsubscribe(this);
+  owner_.streams.remove_if_unused(s);
+}
+
+// --- hub callbacks (on this worker) ------------------------------------------------
+
+void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
+  if (closed_ || closing_) return;
+  for (const auto& p : batch) queue_packet(p);
+  wake_writer();
+}
+
+void server_connection::on_publish_start() {
+  if (closed_ || closing_ || play_stream_ == nullptr) return;
+  session_.notify_published(play_stream_id_);
+  need_keyframe_ = true;
+  flush_session_output();
+  spdlog::info("{} publisher started", tag());
+}
+
+void server_connection::on_publish_stop() {
+  if (closed_ || closing_ || play_stream_ == nullptr) return;
+  session_.notify_unpublished(play_stream_id_);
+  flush_session_output();
+  spdlog::info("{} publisher stopped; player waits", tag());
+}
+
+// --- queueing ---------------------------------------------------------------------
+
+void server_connection::queue_packet(const hub::packet_ptr& p) {
+  if (closed_ || closing_) return;
+  const bool video = p->is_video();
+  const bool audio = p->is_audio();
+  if (!p->header) {
+    if (paused_ || (video && !want_video_) || (audio && !want_audio_)) return;
+    if (video && need_keyframe_) {
+      if (!p->keyframe) {
+        return;  // start (or resume) at a keyframe
+      }
+      need_keyframe_ = false;
+    }
+  }
+  const std::size_t size = p->wire.size();
+  const bool over = queued_media_bytes_ + size > config_.queue_bytes;
+  if (over && !p->header) {
+    if (config_.slow_policy == slow_subscriber_policy::disconnect) {
+      close("slow player: queue limit reached (policy disconnect)", level::warn, true);
+      return;
+    }
+    if (!dropping_) {
+      dropping_ = true;
+      over_cap_since_ = clock::now();
+      spdlog::warn("{} slow player: dropping until the next keyframe", tag());
+    }
+    // Drop inter-frames until the next keyframe; audio only when there is no room.
+    need_keyframe_ = true;
+    ++dropped_;
+    return;
+  }
+  if (dropping_ && video && p->keyframe && !over) {
+    dropping_ = false;
+  }
+  proto::shared_bytes bytes =
+      play_stream_id_ == hub::wire_stream_id ? p->wire : hub::encode_for_stream(*p, play_stream_id_);
+  ++media_out_;
+  queue_bytes(std::move(bytes), true);
+}
+
+void server_connection::queue_bytes(proto::shared_bytes bytes, bool media) {
+  if (bytes.empty()) return;
+  if (media) queued_media_bytes_ += bytes.size();
+  queue_.push_back(out_item{std::move(bytes), media});
+}
+
+void server_connection::flush_session_output() {
+  if (!session_.has_output() || closed_) return;
+  session_.take_output(scratch_);
+  queue_bytes(proto::shared_bytes::copy_of(scratch_), false);
+  wake_writer();
+}
+
+void server_connection::wake_writer() { wake_.cancel(); }
+
+// --- writing ---------------------------------------------------------------------
+
+asio::awaitable<void> server_connection::write_loop() {
+  auto self = shared_from_this();
+  std::vector<out_item> inflight;
+  std::vector<asio::const_buffer> buffers;
+  inflight.reserve(max_write_buffers);
+  buffers.reserve(max_write_buffers);
+  while (!closed_) {
+    if (queue_.empty()) {
+      if (closing_) {
+        close(close_reason_, level::info);
+        co_return;
+      }
+      wake_.expires_at(clock::time_point::max());
+      co_await wake_.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    // Gather what is queued into one write (writev). The items stay in
+    // `inflight` until the write completes: that keeps their bytes alive.
+    std::size_t bytes = 0;
+    while (!queue_.empty() && inflight.size() < max_write_buffers && bytes < config_.max_write_batch_bytes) {
+      out_item& item = queue_.front();
+      bytes += item.bytes.size();
+      if (item.media) queued_media_bytes_ -= item.bytes.size();
+      buffers.emplace_back(item.bytes.data(), item.bytes.size());
+      inflight.push_back(std::move(item));
+      queue_.pop_front();
+    }
+    auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
+    buffers.clear();
+    inflight.clear();
+    if (closed_) co_return;
+    if (ec) {
+      close("write error: " + ec.message(), level::info);
+      co_return;
+    }
+  }
+}
+
+// --- deadlines ----------------------------------------------------------------------
+
+asio::awaitable<void> server_connection::watchdog_loop() {
+  auto self = shared_from_this();
+  using namespace std::chrono_literals;
+  while (!closed_) {
+    watchdog_.expires_after(250ms);
+    co_await watchdog_.async_wait(as_tuple(use_awaitable));
+    if (closed_) co_return;
+    const auto now = clock::now();
+    const auto phase = session_.current_phase();
+    if (phase == proto::server_session::phase::handshake) {
+      // Total deadline, whatever the per-byte pace (T-01).
+      if (now - started_at_ > config_.handshake_timeout) {
+        close("handshake timeout", level::info);
+        co_return;
+      }
+      continue;
+    }
+    if (publish_stream_ == nullptr && play_stream_ == nullptr && !closing_) {
+      if (now - handshake_done_at_ > config_.negotiate_timeout) {
+        close("no publish or play within the negotiation deadline", level::info);
+        co_return;
+      }
+    }
+    if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
+      // A peer that does not read our goodbye cannot hold the connection.
+      close(close_reason_ + " (goodbye not read in time)", level::info, true);
+      co_return;
+    }
+    if (publish_stream_ != nullptr && now - last_read_ > config_.idle_timeout) {
+      close("publisher idle timeout", level::warn);
+      co_return;
+    }
+    if (play_stream_ != nullptr) {
+      if (ping_outstanding_ && now - ping_sent_at_ > config_.pong_timeout) {
+        close("ping timeout: peer silent", level::warn, true);
+        co_return;
+      }
+      if (!ping_outstanding_ && now - last_read_ > config_.ping_interval) {
+        session_.send_ping(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - started_at_).count()));
+        ping_outstanding_ = true;
+        ping_sent_at_ = now;
+        flush_session_output();
+      }
+      if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
+        close("slow player: over the queue limit for too long", level::warn, true);
+        co_return;
+      }
+    }
+  }
+}
+
+}  // namespace rtmp::net

@@ -1,0 +1,128 @@
+#pragma once
+// One accepted RTMP connection: the Asio shell around proto::server_session.
+// Internal to the networking layer (not a public header).
+//
+// Threading: a connection lives on one worker io_context for its whole life;
+// all members are touched only there, so nothing here takes a lock. The hub
+// reaches it through `hub::subscriber` callbacks (run on its worker) and
+// `hub::publisher::kick` (posts to its worker).
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rtmp/hub/hub.hpp"
+#include "rtmp/hub/stream.hpp"
+#include "rtmp/net/server.hpp"
+#include "rtmp/proto/server_session.hpp"
+
+namespace rtmp::net {
+
+class server_impl;
+
+class server_connection final : public std::enable_shared_from_this<server_connection>,
+                                public hub::subscriber,
+                                public hub::publisher {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  server_connection(server_impl& owner, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket);
+  ~server_connection() override;
+
+  /// Starts the read, write and watchdog coroutines (on the connection's worker).
+  void start();
+
+  /// Graceful goodbye for server shutdown: tells the peer, flushes, closes.
+  void shutdown();
+
+  /// Closes now (idempotent), logging `reason` at `level` once. `abort`
+  /// resets the connection instead of a graceful FIN: the kernel then drops
+  /// whatever a stuck peer has not read instead of holding it.
+  void close(std::string_view reason, int level, bool abort = false);
+
+  // hub::subscriber
+  std::size_t worker() const noexcept override { return worker_; }
+  // hub::publisher
+  void kick(std::string reason) override;
+
+ protected:
+  void on_media(std::span<const hub::packet_ptr> batch) override;
+  void on_publish_start() override;
+  void on_publish_stop() override;
+
+ private:
+  struct out_item {
+    proto::shared_bytes bytes;
+    bool media = false;
+  };
+
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> watchdog_loop();
+
+  void handle_events();
+  void on_publish_request(const proto::session_event& ev);
+  void on_play_request(const proto::session_event& ev);
+  void stop_publishing();
+  void stop_playing();
+  void flush_session_output();
+  void queue_bytes(proto::shared_bytes bytes, bool media);
+  void queue_packet(const hub::packet_ptr& p);
+  void queue_snapshot(const hub::stream_snapshot& snap);
+  void close_after_flush(std::string reason);
+  void wake_writer();
+  std::string tag() const;
+
+  server_impl& owner_;
+  const server_config& config_;
+  const std::size_t worker_;
+  const std::uint64_t id_;
+  asio::ip::tcp::socket socket_;
+  std::string remote_;
+  proto::server_session session_;
+  asio::steady_timer wake_;
+  asio::steady_timer watchdog_;
+
+  std::deque<out_item> queue_;
+  std::size_t queued_media_bytes_ = 0;
+  std::vector<std::uint8_t> scratch_;
+  std::vector<std::shared_ptr<hub::media_packet>> batch_;
+
+  // Publishing.
+  std::shared_ptr<hub::stream> publish_stream_;
+  std::uint32_t publish_stream_id_ = 0;
+  std::string stream_name_;  // for logs: the key of what we publish or play
+  std::uint64_t media_in_ = 0;
+
+  // Playing.
+  std::shared_ptr<hub::stream> play_stream_;
+  std::uint32_t play_stream_id_ = 0;
+  bool paused_ = false;
+  bool want_audio_ = true;
+  bool want_video_ = true;
+  bool dropping_ = false;       // dropping until the next keyframe
+  bool need_keyframe_ = false;  // resume (or start) only at a keyframe
+  clock::time_point over_cap_since_{};
+  std::uint64_t dropped_ = 0;
+  std::uint64_t media_out_ = 0;
+
+  // Lifetime and deadlines.
+  clock::time_point started_at_;
+  clock::time_point handshake_done_at_{};
+  clock::time_point last_read_;
+  clock::time_point ping_sent_at_{};
+  bool ping_outstanding_ = false;
+  bool closing_ = false;   // close_after_flush requested
+  clock::time_point closing_since_{};
+  bool closed_ = false;
+  std::string close_reason_;
+};
+
+}  // namespace rtmp::net

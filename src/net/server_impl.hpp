@@ -1,0 +1,52 @@
+#pragma once
+// Internal state of rtmp::net::server, shared with server_connection.
+
+#include <asio/ip/tcp.hpp>
+#include <asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "rtmp/hub/hub.hpp"
+#include "rtmp/net/io_context_pool.hpp"
+#include "rtmp/net/server.hpp"
+
+namespace rtmp::net {
+
+class server_connection;
+
+class server_impl {
+ public:
+  explicit server_impl(server_config cfg);
+
+  std::error_code start();
+  void stop();
+
+  /// Called on the connection's worker.
+  void register_connection(server_connection* c);
+  void unregister_connection(server_connection* c);
+
+  server_config config;
+  io_context_pool pool;
+  hub::hub streams;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+
+ private:
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only
+  std::atomic<std::uint64_t> next_id_{1};
+  bool started_ = false;
+  bool stopped_ = false;
+
+  friend class server;
+};
+
+std::vector<asio::io_context*> contexts_of(io_context_pool& pool);
+
+}  // namespace rtmp::net

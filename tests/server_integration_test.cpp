@@ -1,0 +1,288 @@
+// In-process integration tests: rtmp::net::server on a loopback ephemeral
+// port, driven by test clients that speak RTMP over real sockets.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "rtmp/net/server.hpp"
+#include "support/test_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::test_client;
+using bytes = std::vector<std::uint8_t>;
+
+bytes video_header() { return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f}; }
+bytes keyframe(std::uint8_t tag, std::size_t size = 2000) {
+  bytes b(size, tag);
+  b[0] = 0x17;
+  b[1] = 0x01;
+  return b;
+}
+bytes interframe(std::uint8_t tag, std::size_t size = 500) {
+  bytes b(size, tag);
+  b[0] = 0x27;
+  b[1] = 0x01;
+  return b;
+}
+bytes audio_header() { return {0xAF, 0x00, 0x12, 0x10}; }
+bytes audio_frame(std::uint8_t tag) { return {0xAF, 0x01, tag, tag, tag}; }
+
+rtmp::net::server_config test_config() {
+  rtmp::net::server_config cfg;
+  cfg.listen = {"127.0.0.1:0"};
+  cfg.workers = 2;
+  return cfg;
+}
+
+class server_fixture : public ::testing::Test {
+ protected:
+  void start(rtmp::net::server_config cfg = test_config()) {
+    server_ = std::make_unique<rtmp::net::server>(cfg);
+    ASSERT_FALSE(server_->start());
+    port_ = server_->local_endpoints().at(0).port();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  // Publishes metadata, headers and one GOP (keyframe + n inter frames).
+  static void publish_gop(test_client& pub, std::uint32_t ts, std::uint8_t tag, int inter = 3) {
+    pub.send_media(9, ts, keyframe(tag));
+    pub.send_media(8, ts, audio_frame(tag));
+    for (int i = 1; i <= inter; ++i) pub.send_media(9, ts + 40 * i, interframe(tag));
+  }
+
+  static void publish_headers(test_client& pub) {
+    rtmp::proto::amf0::ecma_array meta;
+    meta.push_back("width", 320.0);
+    meta.push_back("height", 240.0);
+    pub.send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
+    pub.send_media(9, 0, video_header());
+    pub.send_media(8, 0, audio_header());
+  }
+
+  std::unique_ptr<rtmp::net::server> server_;
+  std::uint16_t port_ = 0;
+};
+
+// Collects media messages until `count` arrived or the timeout passed.
+std::vector<rtmp::proto::message> read_media(test_client& c, std::size_t count, std::chrono::milliseconds t = 5s) {
+  std::vector<rtmp::proto::message> out;
+  for (auto& m : c.skipped) {
+    if (m.type == 8 || m.type == 9 || m.type == 18) out.push_back(m);
+  }
+  c.skipped.clear();
+  const auto deadline = std::chrono::steady_clock::now() + t;
+  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+    auto m = c.next(100ms);
+    if (!m) continue;
+    if (m->type == 8 || m->type == 9 || m->type == 18) out.push_back(*m);
+  }
+  return out;
+}
+
+TEST_F(server_fixture, publish_and_two_players_receive_everything_in_order) {
+  start();
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("demo"), "NetStream.Publish.Start");
+  test_client p1(port_), p2(port_);
+  ASSERT_EQ(p1.play("demo"), "NetStream.Play.Start");
+  ASSERT_EQ(p2.play("demo?token=abc"), "NetStream.Play.Start");  // the query is not part of the key
+  publish_headers(pub);
+  publish_gop(pub, 100, 1);
+  for (auto* p : {&p1, &p2}) {
+    auto media = read_media(*p, 8);
+    ASSERT_GE(media.size(), 8u);
+    // |RtmpSampleAccess first, then onMetaData, headers and the GOP.
+    std::size_t i = 0;
+    if (media[i].type == 18 && media[i].payload[3] == '|') ++i;
+    EXPECT_EQ(media[i].type, 18);
+    EXPECT_EQ(media[i].payload[3], 'o');  // onMetaData (wrapper stripped)
+    EXPECT_EQ(media[i + 1].type, 9);
+    EXPECT_EQ(media[i + 1].payload[1], 0x00);  // AVC sequence header
+    EXPECT_EQ(media[i + 2].type, 8);
+    EXPECT_EQ(media[i + 3].type, 9);
+    EXPECT_EQ(media[i + 3].payload[0], 0x17);  // keyframe
+    EXPECT_EQ(media[i + 3].timestamp, 100u);
+    EXPECT_EQ(media[i + 3].payload.size(), 2000u);
+  }
+}
+
+TEST_F(server_fixture, late_joiner_starts_at_the_cached_keyframe) {
+  start();
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("late"), "NetStream.Publish.Start");
+  publish_headers(pub);
+  publish_gop(pub, 0, 1);
+  publish_gop(pub, 1000, 2, 5);
+  std::this_thread::sleep_for(200ms);
+  test_client p(port_);
+  ASSERT_EQ(p.play("late"), "NetStream.Play.Start");
+  auto media = read_media(p, 10, 3s);
+  // Drop |RtmpSampleAccess.
+  std::erase_if(media, [](const rtmp::proto::message& m) { return m.type == 18 && m.payload[3] == '|'; });
+  ASSERT_GE(media.size(), 5u);
+  EXPECT_EQ(media[0].type, 18);  // metadata
+  EXPECT_EQ(media[1].payload[1], 0x00);  // video sequence header
+  EXPECT_EQ(media[2].type, 8);           // audio sequence header
+  // The first coded video frame is the latest keyframe (tag 2), not an inter frame.
+  const auto first_video = std::find_if(media.begin() + 3, media.end(), [](auto& m) { return m.type == 9; });
+  ASSERT_NE(first_video, media.end());
+  EXPECT_EQ(first_video->payload[0], 0x17);
+  EXPECT_EQ(first_video->payload[2], 2);
+  EXPECT_EQ(first_video->timestamp, 1000u);
+}
+
+TEST_F(server_fixture, second_publisher_is_refused_and_closed_first_keeps_flowing) {
+  start();
+  test_client a(port_);
+  ASSERT_EQ(a.publish("busy"), "NetStream.Publish.Start");
+  test_client player(port_);
+  ASSERT_EQ(player.play("busy"), "NetStream.Play.Start");
+  test_client b(port_);
+  EXPECT_EQ(b.publish("busy"), "NetStream.Publish.BadName");
+  EXPECT_TRUE(b.closed_by_peer(3s));
+  publish_headers(a);
+  publish_gop(a, 0, 7);
+  auto media = read_media(player, 6);
+  EXPECT_GE(media.size(), 6u);
+}
+
+TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart) {
+  start();
+  test_client player(port_);
+  ASSERT_EQ(player.play("restart"), "NetStream.Play.Start");
+  {
+    test_client pub(port_);
+    ASSERT_EQ(pub.publish("restart"), "NetStream.Publish.Start");
+    EXPECT_EQ(player.wait_status(), "NetStream.Play.PublishNotify");
+    publish_headers(pub);
+    publish_gop(pub, 0, 1);
+    EXPECT_GE(read_media(player, 5).size(), 5u);
+  }  // publisher disconnects
+  EXPECT_EQ(player.wait_status(), "NetStream.Play.UnpublishNotify");
+  test_client pub2(port_);
+  ASSERT_EQ(pub2.publish("restart"), "NetStream.Publish.Start");
+  EXPECT_EQ(player.wait_status(), "NetStream.Play.PublishNotify");
+  player.skipped.clear();  // leftovers of the first publisher
+  publish_headers(pub2);
+  publish_gop(pub2, 5000, 9);
+  auto media = read_media(player, 5);
+  ASSERT_GE(media.size(), 4u);
+  const auto key = std::find_if(media.begin(), media.end(), [](auto& m) { return m.type == 9 && m.payload[1] == 1; });
+  ASSERT_NE(key, media.end());
+  EXPECT_EQ(key->payload[2], 9);
+}
+
+TEST_F(server_fixture, play_of_missing_stream_is_refused_when_not_waiting) {
+  auto cfg = test_config();
+  cfg.wait_for_publisher = false;
+  start(cfg);
+  test_client p(port_);
+  EXPECT_EQ(p.play("nothing"), "NetStream.Play.StreamNotFound");
+  EXPECT_TRUE(p.closed_by_peer(3s));
+}
+
+TEST_F(server_fixture, slow_player_is_dropped_while_a_fast_one_gets_everything) {
+  auto cfg = test_config();
+  cfg.queue_bytes = 1024 * 1024;
+  cfg.slow_disconnect_after = 1s;
+  start(cfg);
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("fan"), "NetStream.Publish.Start");
+  test_client fast(port_);
+  ASSERT_EQ(fast.play("fan"), "NetStream.Play.Start");
+  test_client slow(port_);
+  slow.set_receive_buffer(4096);
+  ASSERT_EQ(slow.play("fan"), "NetStream.Play.Start");
+  publish_headers(pub);
+  // About 12 MB of video at roughly 40 MB/s (paced, as a live source is),
+  // read concurrently by the fast player only.
+  constexpr int gops = 60;
+  std::size_t fast_video = 0;
+  std::thread reader([&] {
+    auto media = read_media(fast, 4 + gops * 4, 20s);  // + |RtmpSampleAccess, metadata, 2 headers
+    for (auto& m : media) fast_video += m.type == 9 && m.payload[1] == 1;
+  });
+  for (int g = 0; g < gops; ++g) {
+    pub.send_media(9, g * 200, keyframe(1, 100'000));
+    for (int i = 1; i <= 3; ++i) pub.send_media(9, g * 200 + i * 40, interframe(1, 30'000));
+    std::this_thread::sleep_for(5ms);
+  }
+  reader.join();
+  EXPECT_EQ(fast_video, static_cast<std::size_t>(gops * 4));
+  // The slow player was disconnected (over the cap for longer than 1 s).
+  EXPECT_TRUE(slow.closed_by_peer(6s));
+}
+
+TEST_F(server_fixture, slow_player_is_disconnected_at_once_with_policy_disconnect) {
+  auto cfg = test_config();
+  cfg.queue_bytes = 128 * 1024;
+  cfg.slow_policy = rtmp::net::slow_subscriber_policy::disconnect;
+  start(cfg);
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("fan2"), "NetStream.Publish.Start");
+  test_client slow(port_);
+  slow.set_receive_buffer(4096);
+  ASSERT_EQ(slow.play("fan2"), "NetStream.Play.Start");
+  publish_headers(pub);
+  for (int g = 0; g < 40; ++g) pub.send_media(9, g * 40, keyframe(1, 100'000));
+  EXPECT_TRUE(slow.closed_by_peer(5s));
+  // The publisher is unaffected.
+  test_client p(port_);
+  ASSERT_EQ(p.play("fan2"), "NetStream.Play.Start");
+}
+
+TEST_F(server_fixture, handshake_and_negotiation_deadlines_close_idle_sockets) {
+  auto cfg = test_config();
+  cfg.handshake_timeout = 300ms;
+  cfg.negotiate_timeout = 300ms;
+  start(cfg);
+  test_client silent(port_, false);  // no bytes at all
+  test_client c0_only(port_, false);
+  const std::uint8_t c0 = 3;
+  c0_only.send_raw(std::span<const std::uint8_t>(&c0, 1));
+  test_client handshaken(port_);  // full handshake, then silence
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.closed_by_peer(3s));
+  EXPECT_TRUE(c0_only.closed_by_peer(3s));
+  EXPECT_TRUE(handshaken.closed_by_peer(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+}
+
+TEST_F(server_fixture, garbage_closes_only_the_offending_connection) {
+  start();
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("safe"), "NetStream.Publish.Start");
+  test_client player(port_);
+  ASSERT_EQ(player.play("safe"), "NetStream.Play.Start");
+  test_client http(port_, false);
+  const std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  http.send_raw(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(get.data()), get.size()));
+  EXPECT_TRUE(http.closed_by_peer(3s));
+  test_client bad_chunk(port_);
+  const bytes scs0 = {0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0};  // Set Chunk Size 0 (T-06)
+  bad_chunk.send_raw(scs0);
+  EXPECT_TRUE(bad_chunk.closed_by_peer(3s));
+  publish_headers(pub);
+  publish_gop(pub, 0, 3);
+  EXPECT_GE(read_media(player, 6).size(), 6u);
+}
+
+TEST_F(server_fixture, stop_with_clients_connected_returns_quickly) {
+  start();
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("bye"), "NetStream.Publish.Start");
+  test_client player(port_);
+  ASSERT_EQ(player.play("bye"), "NetStream.Play.Start");
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(player.wait_status(2s), "NetStream.Play.UnpublishNotify");
+  EXPECT_TRUE(player.closed_by_peer(2s));
+  EXPECT_TRUE(pub.closed_by_peer(2s));
+}
+
+}  // namespace
