@@ -1,0 +1,126 @@
+#pragma once
+// Child processes for interop tests: real programs (ffmpeg, ffprobe,
+// rtmpdump, ...) run through /bin/sh, always bounded in time, with standard
+// input from /dev/null (CI has none).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+extern char** environ;
+
+namespace rtmp::test {
+
+/// True when `program` is found in PATH.
+inline bool have_program(const std::string& program) {
+  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+/// A shell command running in the background; killed (with its process
+/// group) when destroyed or when `wait()` runs out of time.
+class child_process {
+ public:
+  explicit child_process(const std::string& command) {
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    const std::string full = "exec " + command;
+    const char* argv[] = {"/bin/sh", "-c", full.c_str(), nullptr};
+    if (posix_spawn(&pid_, "/bin/sh", &fa, &attr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+  }
+  ~child_process() { kill(); }
+
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  /// Waits up to `timeout` for the exit; returns the exit status, or -1 when
+  /// it had to be killed (or could not start).
+  int wait(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return status_;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return status_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill();
+    return -1;
+  }
+
+  /// Sends `sig` to the process group.
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(-pid_, sig);
+  }
+
+  /// Kills the process group and reaps it.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    status_ = -1;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+/// Runs `command` to completion within `timeout`; returns its exit status or -1.
+inline int run(const std::string& command, std::chrono::milliseconds timeout) {
+  child_process p(command);
+  return p.wait(timeout);
+}
+
+/// A fresh temporary directory, removed on destruction.
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "rtmp-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The whole content of a text file ("" when missing).
+inline std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace rtmp::test
