@@ -9,6 +9,10 @@
 # (src/net/asio_impl.cpp) compiles Asio's implementation, which keeps every
 # other file that includes Asio cheaper to build on small machines.
 # ASIO_HAS_CO_AWAIT=1 lets clang 14 with libstdc++ 12 see coroutine support.
+# ASIO_DISABLE_STD_ALIGNED_ALLOC: whether Asio 1.22 uses std::aligned_alloc
+# depends on which standard headers came before it, so two translation units
+# can disagree and free with the wrong function (ASan reports an
+# alloc-dealloc mismatch). Its own aligned allocator is used everywhere instead.
 
 find_path(Asio_INCLUDE_DIR NAMES asio.hpp
   PATHS /usr/include /usr/local/include)
@@ -33,7 +37,7 @@ if(Asio_FOUND AND NOT TARGET Asio::asio)
   add_library(Asio::asio INTERFACE IMPORTED)
   set_target_properties(Asio::asio PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${Asio_INCLUDE_DIR}"
-    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_NO_DEPRECATED;ASIO_SEPARATE_COMPILATION;ASIO_HAS_CO_AWAIT=1"
+    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_NO_DEPRECATED;ASIO_SEPARATE_COMPILATION;ASIO_HAS_CO_AWAIT=1;ASIO_DISABLE_STD_ALIGNED_ALLOC"
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endif()
 

@@ -160,6 +160,61 @@ TEST_F(interop, rtmpdump_plays_the_live_stream) {
   EXPECT_NE(p.find("aac"), std::string::npos) << p;
 }
 
+// A free loopback port (bound, read, released: good enough on a test machine).
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+TEST_F(interop, gstreamer_publishes_and_plays) {
+  if (!rtmp::test::have_program("gst-launch-1.0") ||
+      run("gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 && gst-inspect-1.0 flvdemux >/dev/null 2>&1 && "
+          "gst-inspect-1.0 h264parse >/dev/null 2>&1",
+          30s) != 0) {
+    GTEST_SKIP() << "GStreamer with rtmp2sink/rtmp2src, flvdemux and h264parse not installed";
+  }
+  // rtmp2sink publishes the demuxed and re-muxed source file in real time.
+  child_process pub("gst-launch-1.0 -q filesrc location=" + media->dir.file("source.flv") +
+                    " ! flvdemux name=d d.video ! queue ! h264parse ! flvmux name=m streamable=true ! "
+                    "rtmp2sink location=" + url("gst") + " d.audio ! queue ! aacparse ! m.");
+  std::this_thread::sleep_for(1500ms);
+  const std::string out = dir_.file("gst.flv");
+  // rtmp2src writes the FLV it receives; stop it after a few seconds.
+  child_process play("gst-launch-1.0 -q rtmp2src location=" + url("gst") + " ! filesink location=" + out);
+  play.wait(4s);
+  play.kill();
+  pub.wait(20s);
+  const std::string p = probe(out, dir_);
+  EXPECT_GE(video_packets(p), 30) << p;
+}
+
+TEST_F(interop, sigterm_stops_the_server_program_with_exit_0_within_5_s) {
+  const std::uint16_t port = free_port();
+  const std::string log = dir_.file("server.log");
+  child_process server(std::string(RTMP_BIN_DIR) + "/rtmp-server --workers 2 --listen 127.0.0.1:" +
+                       std::to_string(port) + " > " + log + " 2>&1");
+  const std::string u = "rtmp://127.0.0.1:" + std::to_string(port) + "/live/term";
+  // Wait until it listens.
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    std::this_thread::sleep_for(50ms);
+    up = rtmp::test::read_text(log).find("running with") != std::string::npos;
+  }
+  ASSERT_TRUE(up) << rtmp::test::read_text(log);
+  child_process pub("ffmpeg -nostdin -loglevel error -re -i " + media->dir.file("source.flv") + " -c copy -f flv " + u);
+  std::this_thread::sleep_for(1s);
+  rtmp::test::test_client player(port);
+  ASSERT_EQ(player.play("term"), "NetStream.Play.Start");
+  const auto t0 = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(5s), 0) << rtmp::test::read_text(log);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  const std::string text = rtmp::test::read_text(log);
+  EXPECT_NE(text.find("exited cleanly"), std::string::npos) << text;
+  EXPECT_TRUE(player.closed_by_peer(2s));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

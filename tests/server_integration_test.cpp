@@ -159,7 +159,7 @@ TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart
     ASSERT_EQ(pub.publish("restart"), "NetStream.Publish.Start");
     EXPECT_EQ(player.wait_status(), "NetStream.Play.PublishNotify");
     publish_headers(pub);
-    publish_gop(pub, 0, 1);
+    publish_gop(pub, 40, 1);  // last timestamp 40 + 3 * 40 = 160
     EXPECT_GE(read_media(player, 5).size(), 5u);
   }  // publisher disconnects
   EXPECT_EQ(player.wait_status(), "NetStream.Play.UnpublishNotify");
@@ -174,6 +174,32 @@ TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart
   const auto key = std::find_if(media.begin(), media.end(), [](auto& m) { return m.type == 9 && m.payload[1] == 1; });
   ASSERT_NE(key, media.end());
   EXPECT_EQ(key->payload[2], 9);
+  // The timeline continues after the first publisher's last timestamp (160):
+  // the new publisher's clock restarted at 0 (its metadata), so everything
+  // it sends is shifted by 161.
+  EXPECT_EQ(key->timestamp, 5161u);
+}
+
+TEST_F(server_fixture, publisher_takeover_replaces_a_stale_publisher_and_players_stay) {
+  auto cfg = test_config();
+  cfg.stream.publisher_takeover = true;
+  start(cfg);
+  test_client stale(port_);
+  ASSERT_EQ(stale.publish("take"), "NetStream.Publish.Start");
+  test_client player(port_);
+  ASSERT_EQ(player.play("take"), "NetStream.Play.Start");
+  test_client fresh(port_);
+  ASSERT_EQ(fresh.publish("take"), "NetStream.Publish.Start");
+  // The old publisher is told and closed; the player sees a restart.
+  EXPECT_EQ(stale.wait_status(3s), "NetStream.Unpublish.Success");
+  EXPECT_TRUE(stale.closed_by_peer(3s));
+  std::string code;
+  for (int i = 0; i < 3 && code != "NetStream.Play.PublishNotify"; ++i) code = player.wait_status(3s);
+  EXPECT_EQ(code, "NetStream.Play.PublishNotify");
+  player.skipped.clear();
+  publish_headers(fresh);
+  publish_gop(fresh, 0, 4);
+  EXPECT_GE(read_media(player, 6).size(), 6u);
 }
 
 TEST_F(server_fixture, play_of_missing_stream_is_refused_when_not_waiting) {

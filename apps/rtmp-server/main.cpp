@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   rtmp::net::server_config cfg;
   bool show_version = false;
   std::string log_level = "info";
-  unsigned idle_s = 20, handshake_s = 10;
+  unsigned idle_s = 10, handshake_s = 10;
   std::string slow = "drop", gop = "on", wait = "on", takeover = "off";
   std::uint32_t max_message = cfg.session.chunk_limits.max_message_size;
 
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       ->default_val("info")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--idle-timeout", idle_s, "Seconds without data before a publisher is dropped")
-      ->default_val(20)
+      ->default_val(10)
       ->check(CLI::Range(1, 3600));
   app.add_option("--handshake-timeout", handshake_s, "Seconds allowed for the whole handshake, and again for connect + publish/play")
       ->default_val(10)

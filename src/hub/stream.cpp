@@ -61,28 +61,27 @@ stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
     }
     publisher_ = p;
     ++generation_;
-    metadata_.reset();
-    video_header_.reset();
-    audio_header_.reset();
-    gop_.clear();
-    gop_bytes_ = 0;
-    gop_open_ = false;
+    clear_caches();
     post_to_workers(notice::start, generation_, nullptr);
   }
   if (old != nullptr) old->kick("another publisher took over the stream");
   return result;
 }
 
-void stream::release(const publisher* p) {
-  std::lock_guard lock(mu_);
-  if (publisher_.get() != p || p == nullptr) return;
-  publisher_.reset();
+void stream::clear_caches() {
   metadata_.reset();
   video_header_.reset();
   audio_header_.reset();
   gop_.clear();
   gop_bytes_ = 0;
   gop_open_ = false;
+}
+
+void stream::release(const publisher* p) {
+  std::lock_guard lock(mu_);
+  if (publisher_.get() != p || p == nullptr) return;
+  publisher_.reset();
+  clear_caches();
   post_to_workers(notice::stop, generation_, nullptr);
 }
 
@@ -98,6 +97,10 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
   for (auto& mp : batch) {
     mp->seq = ++seq_;
     packet_ptr pkt = std::move(mp);
+    if (pkt->is_video() || pkt->is_audio()) {
+      last_ts_ = pkt->msg.timestamp;
+      has_last_ts_ = true;
+    }
     if (pkt->header) {
       if (pkt->metadata) {
         metadata_ = pkt;
@@ -170,6 +173,12 @@ bool stream::unused() const {
 std::size_t stream::subscriber_count() const {
   std::lock_guard lock(mu_);
   return subscribers_;
+}
+
+bool stream::last_timestamp(std::uint32_t& out) const {
+  std::lock_guard lock(mu_);
+  out = last_ts_;
+  return has_last_ts_;
 }
 
 bool stream::publishing() const {

@@ -7,6 +7,8 @@
 #include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+
 #include <charconv>
 #include <thread>
 
@@ -67,6 +69,7 @@ std::error_code server_impl::start() {
     acceptor->open(ep.protocol(), ec);
     if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec && ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {

@@ -7,6 +7,8 @@
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "server_impl.hpp"
@@ -68,6 +70,8 @@ std::string server_connection::tag() const {
 
 void server_connection::start() {
   owner_.register_connection(this);
+  // Programs the server may start later (hooks) must not inherit sockets.
+  ::fcntl(socket_.native_handle(), F_SETFD, FD_CLOEXEC);
   std::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   spdlog::debug("{} accepted", tag());
@@ -156,8 +160,7 @@ asio::awaitable<void> server_connection::read_loop() {
     }
     flush_session_output();
     handle_events();
-    if (!batch_.empty() && publish_stream_ != nullptr) publish_stream_->publish(this, batch_);
-    batch_.clear();
+    publish_batch();
     flush_session_output();
     if (err) {
       // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
@@ -180,6 +183,9 @@ void server_connection::handle_events() {
       case kind::play: on_play_request(ev); break;
       case kind::unpublish:
         if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
+          // The same read may carry the last media and the unpublish: hand
+          // the media over first, or the stream's tail would be lost.
+          publish_batch();
           spdlog::info("{} unpublish", tag());
           stop_publishing();
         }
@@ -193,6 +199,12 @@ void server_connection::handle_events() {
       case kind::media:
         if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
           ++media_in_;
+          if (!timeline_set_) {
+            // Continue the stream's timeline after a publisher restart (mod 2^32).
+            timeline_set_ = true;
+            ts_offset_ = continue_timeline_ ? timeline_base_ + 1 - ev.msg.timestamp : 0;
+          }
+          ev.msg.timestamp += ts_offset_;
           batch_.push_back(hub::make_packet(std::move(ev.msg), session_.chunk_size(), ev.flag));
         }
         break;
@@ -208,6 +220,11 @@ void server_connection::handle_events() {
       case kind::ping_response: break;
     }
   }
+}
+
+void server_connection::publish_batch() {
+  if (!batch_.empty() && publish_stream_ != nullptr) publish_stream_->publish(this, batch_);
+  batch_.clear();
 }
 
 void server_connection::on_publish_request(const proto::session_event& ev) {
@@ -228,6 +245,8 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   }
   publish_stream_ = std::move(s);
   publish_stream_id_ = ev.stream_id;
+  continue_timeline_ = publish_stream_->last_timestamp(timeline_base_);
+  timeline_set_ = false;
   session_.accept_publish(ev.stream_id);
   spdlog::info("{} publish{}", tag(), result == hub::stream::claim_result::took_over ? " (took over)" : "");
 }

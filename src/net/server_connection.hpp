@@ -68,6 +68,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   asio::awaitable<void> watchdog_loop();
 
   void handle_events();
+  void publish_batch();
   void on_publish_request(const proto::session_event& ev);
   void on_play_request(const proto::session_event& ev);
   void stop_publishing();
@@ -100,6 +101,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::uint32_t publish_stream_id_ = 0;
   std::string stream_name_;  // for logs: the key of what we publish or play
   std::uint64_t media_in_ = 0;
+  bool continue_timeline_ = false;   // a previous publisher left a timeline to continue
+  bool timeline_set_ = false;        // offset_ fixed by the first media message
+  std::uint32_t timeline_base_ = 0;  // the previous publisher's last timestamp
+  std::uint32_t ts_offset_ = 0;      // added (mod 2^32) to every timestamp we publish
 
   // Playing.
   std::shared_ptr<hub::stream> play_stream_;

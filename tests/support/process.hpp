@@ -39,6 +39,9 @@ class child_process {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    // The child must not inherit the test's sockets (a listener kept open by
+    // an orphaned child would hold clients forever).
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     const std::string full = "exec " + command;
     const char* argv[] = {"/bin/sh", "-c", full.c_str(), nullptr};
     if (posix_spawn(&pid_, "/bin/sh", &fa, &attr, const_cast<char**>(argv), environ) != 0) pid_ = -1;

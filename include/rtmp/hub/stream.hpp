@@ -123,8 +123,17 @@ class stream : public std::enable_shared_from_this<stream> {
   /// True while a publisher is active.
   bool publishing() const;
 
+  /// The timestamp of the newest audio/video packet ever published on this
+  /// stream (any publisher), if there was one. A new publisher offsets its
+  /// timestamps to continue after it, so players that stay across a
+  /// publisher restart see a monotonic timeline.
+  bool last_timestamp(std::uint32_t& out) const;
+
  private:
   enum class notice : std::uint8_t { media, start, stop };
+  // Forgets metadata, sequence headers and the GOP (caller holds mu_): a new
+  // publisher may use other codecs.
+  void clear_caches();
   // Posts one handler to each worker that has players (caller holds mu_).
   void post_to_workers(notice what, std::uint64_t generation, std::shared_ptr<const std::vector<packet_ptr>> batch);
   void run_on_worker(std::size_t w, notice what, std::uint64_t generation, const std::vector<packet_ptr>* batch);
@@ -141,6 +150,8 @@ class stream : public std::enable_shared_from_this<stream> {
   std::vector<packet_ptr> gop_;
   std::size_t gop_bytes_ = 0;
   bool gop_open_ = false;
+  std::uint32_t last_ts_ = 0;
+  bool has_last_ts_ = false;
   std::vector<std::size_t> count_per_worker_;
   std::size_t subscribers_ = 0;
 

@@ -33,7 +33,7 @@ struct server_config {
   hub::stream_config stream;                            ///< GOP cache and takeover.
   std::chrono::milliseconds handshake_timeout{10'000};  ///< Total time for C0..C2 (not re-armed per read, T-01).
   std::chrono::milliseconds negotiate_timeout{10'000};  ///< Handshake done -> publish/play accepted.
-  std::chrono::milliseconds idle_timeout{20'000};       ///< A publisher with no inbound bytes this long is closed.
+  std::chrono::milliseconds idle_timeout{10'000};       ///< A publisher with no inbound bytes this long is closed.
   std::chrono::milliseconds ping_interval{15'000};      ///< Ping a player whose peer has been silent this long.
   std::chrono::milliseconds pong_timeout{15'000};       ///< Close when nothing arrives this long after a ping (T-03).
   std::size_t queue_bytes = 4 * 1024 * 1024;            ///< Per-player queued media bound.
