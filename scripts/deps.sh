@@ -9,7 +9,8 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev
             libcli11-dev libssl-dev)
-test_pkgs=(libgtest-dev libgmock-dev ffmpeg rtmpdump gcovr)
+test_pkgs=(libgtest-dev libgmock-dev ffmpeg rtmpdump gcovr gstreamer1.0-tools gstreamer1.0-plugins-base
+           gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
