@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Builds everything with warnings as errors and runs every test.
+# Builds with warnings as errors and runs every test, in each build flavour
+# given (CMake presets): default, asan (AddressSanitizer + UBSan), tsan
+# (ThreadSanitizer). With no argument: all three, which is what CI runs.
 # Installs missing Debian packages first (scripts/deps.sh test).
-# Usage: scripts/test.sh [PRESET]   (default: "default"; also "asan", "tsan")
+# Usage: scripts/test.sh [PRESET...]    e.g. scripts/test.sh default  (quick loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-preset="${1:-default}"
+presets=("$@")
+[ ${#presets[@]} -eq 0 ] && presets=(default asan tsan)
 bash scripts/deps.sh test
-cmake --preset "$preset" -DRTMP_WARNINGS_AS_ERRORS=ON
-cmake --build --preset "$preset"
-ctest --preset "$preset"
+for preset in "${presets[@]}"; do
+  echo "=== ${preset}: build and test ==="
+  start=$(date +%s)
+  cmake --preset "$preset" -DRTMP_WARNINGS_AS_ERRORS=ON
+  cmake --build --preset "$preset"
+  ctest --preset "$preset"
+  echo "=== ${preset}: passed in $(( $(date +%s) - start )) s ==="
+done
