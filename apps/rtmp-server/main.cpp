@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -13,11 +15,46 @@
 #include <thread>
 
 #include "rtmp/net/server.hpp"
+#include "rtmp/net/systemd.hpp"
 #include "rtmp/version.hpp"
 
 namespace {
 
 bool parse_on_off(const std::string& v) { return v == "on"; }
+
+// "%*": the syslog priority prefix ("<3>" error ... "<7>" debug) that
+// journald reads from a service's stderr (sd-daemon(3)).
+class syslog_priority_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    static constexpr const char* prefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+    const auto level = static_cast<std::size_t>(msg.level);
+    const char* p = prefix[level < 7 ? level : 6];
+    dest.append(p, p + 3);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<syslog_priority_flag>(); }
+};
+
+// Logs go to stderr. Under systemd the journal adds timestamps itself, so
+// lines carry only a priority prefix there.
+void configure_logging(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+  if (rtmp::net::stderr_is_journal()) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<syslog_priority_flag>('*').set_pattern("%*%v");
+    spdlog::set_formatter(std::move(formatter));
+  }
+}
+
+// Sends WATCHDOG=1 at half the interval systemd asked for, until stopped.
+void arm_watchdog(asio::steady_timer& timer, std::chrono::microseconds interval) {
+  timer.expires_after(interval / 2);
+  timer.async_wait([&timer, interval](const std::error_code& ec) {
+    if (ec) return;
+    rtmp::net::systemd_notify("WATCHDOG=1");
+    arm_watchdog(timer, interval);
+  });
+}
 
 }  // namespace
 
@@ -73,7 +110,7 @@ int main(int argc, char** argv) {
     std::cout << "rtmp-server " << rtmp::version_line() << "\n";
     return 0;
   }
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  configure_logging(log_level);
   cfg.idle_timeout = std::chrono::seconds(idle_s);
   cfg.handshake_timeout = std::chrono::seconds(handshake_s);
   cfg.negotiate_timeout = std::chrono::seconds(handshake_s);
@@ -85,25 +122,35 @@ int main(int argc, char** argv) {
 
   try {
     rtmp::net::server server(cfg);
-    if (auto ec = server.start()) {
-      spdlog::critical("cannot start: {}", ec.message());
-      return 1;
-    }
     asio::io_context main_ctx(1);
+    // Signals are caught before any worker thread exists.
     asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+    asio::steady_timer watchdog(main_ctx);
+    std::thread stopper;
     signals.async_wait([&](const std::error_code& ec, int sig) {
       if (ec) return;
       spdlog::info("received signal {}, stopping", sig);
+      rtmp::net::systemd_notify("STOPPING=1");
+      watchdog.cancel();
       // A second signal exits at once.
       signals.async_wait([](const std::error_code& ec2, int) {
         if (!ec2) std::_Exit(1);
       });
-      std::thread([&] {
+      // stop() blocks while connections say goodbye; keep this thread free
+      // for the second signal.
+      stopper = std::thread([&] {
         server.stop();
         main_ctx.stop();
-      }).detach();
+      });
     });
+    if (auto ec = server.start()) {
+      spdlog::critical("cannot start: {}", ec.message());
+      return 1;
+    }
+    rtmp::net::systemd_notify("READY=1\nSTATUS=Accepting RTMP connections");
+    if (auto interval = rtmp::net::systemd_watchdog_interval()) arm_watchdog(watchdog, *interval);
     main_ctx.run();
+    if (stopper.joinable()) stopper.join();
     spdlog::info("rtmp-server exited cleanly");
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
