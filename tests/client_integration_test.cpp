@@ -778,12 +778,6 @@ TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
   const auto ffmpeg = find_in_path("ffmpeg");
   const auto ffprobe = find_in_path("ffprobe");
   if (!ffmpeg || !ffprobe) GTEST_SKIP() << "ffmpeg/ffprobe not installed";
-  if (GetParam()) {
-    // Open (issue "rtmp-client"): an ffmpeg player joining nginx-rtmp gets no
-    // media from an rtmp-client publisher (rtmp-client players do); the cause
-    // is not found yet.
-    GTEST_SKIP() << "known gap: ffmpeg player via nginx-rtmp from rtmp-client publish";
-  }
   const std::string base = base_url();
   if (base.empty()) GTEST_SKIP() << "nginx-rtmp not available";
   const std::string source = flv_dir + "/h264_aac.flv";
@@ -793,13 +787,23 @@ TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
   // player that arrives before the publisher, so the publisher goes first.)
   child pub = start_client({"publish", base + "rc", "-i", source, "--loop", "3", "-q", "--timeout", "5"});
   std::this_thread::sleep_for(1s);
-  child player = spawn({*ffmpeg, "-nostdin", "-loglevel", "error", "-i", base + "rc", "-c", "copy", "-f", "flv", "-y", out},
+  // -rw_timeout (3 s, in us): when the publisher leaves, our server tells the
+  // player (onStatus NetStream.Play.UnpublishNotify + Stream EOF) and ffmpeg
+  // ends; nginx-rtmp sends only the Stream EOF user control (seen on the
+  // wire), which ffmpeg does not treat as the end, so it blocks in a read of a
+  // silent socket. A single SIGINT does not interrupt that read, the 10 s wait
+  // below then ran out, SIGKILL followed and ffmpeg's still-buffered output
+  // was lost: an empty out.flv, though every frame had reached ffmpeg. (The
+  // same happens with an ffmpeg publisher: not a publisher problem.) The read
+  // timeout makes ffmpeg finish and write its file in both cases.
+  child player = spawn({*ffmpeg, "-nostdin", "-loglevel", "error", "-rw_timeout", "3000000", "-i", base + "rc", "-c",
+                        "copy", "-f", "flv", "-y", out},
                        "/dev/null", dir_ / "ffmpeg-err.txt");
   const auto p = wait_for(pub, 20s);
   EXPECT_EQ(p.exit_code, 0) << p.err;
-  // ffmpeg ends by itself on our server (Stream EOF); give it a moment, then
-  // ask it to finish its file.
-  if (!wait_until([&] { return ::waitpid(player.pid, nullptr, WNOHANG) == player.pid; }, 3s)) {
+  // ffmpeg ends by itself (see above); give it a moment, then ask it to
+  // finish its file.
+  if (!wait_until([&] { return ::waitpid(player.pid, nullptr, WNOHANG) == player.pid; }, 5s)) {
     ::kill(player.pid, SIGINT);
     wait_for(player, 10s);
   }
@@ -807,10 +811,14 @@ TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
   const int want = 3 * ffprobe_video_packets(*ffprobe, source, dir_);
   const int got = ffprobe_video_packets(*ffprobe, out, dir_);
   ASSERT_GT(want, 0);
-  // All frames from the join on: the join costs at most the first second
-  // (ours starts at the cached keyframe, nginx at the next one).
+  // All frames from the join on. Ours starts at the cached keyframe, so the
+  // join costs at most the first second (25 frames). nginx starts at the next
+  // keyframe after the join: ffmpeg's play arrives ~1.3 s in, past the
+  // keyframe at 1.0 s, so video starts with the second pass (2.1 s): 50
+  // frames lost, up to 75 if the join is slow.
+  const int join_cost = GetParam() ? 75 : 30;
   EXPECT_LE(got, want);
-  EXPECT_GE(got, want - 30) << "ffmpeg read back " << got << " of " << want << " video frames";
+  EXPECT_GE(got, want - join_cost) << "ffmpeg read back " << got << " of " << want << " video frames";
 }
 
 TEST_P(client_with_ffmpeg, rtmp_client_plays_what_ffmpeg_publishes) {
