@@ -54,7 +54,8 @@ server_impl::server_impl(server_config cfg)
     : config(std::move(cfg)),
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), config.stream),
-      registry_(pool.size()) {}
+      registry_(pool.size()),
+      limiters_(pool.size()) {}
 
 std::error_code server_impl::start() {
   if (started_) return {};

@@ -25,6 +25,12 @@ namespace {
 // larger, but Asio caps a buffer sequence at 64 entries).
 constexpr std::size_t max_write_buffers = 64;
 
+std::string address_text(const asio::ip::tcp::socket& s) {
+  std::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string();
+}
+
 std::string endpoint_text(const asio::ip::tcp::socket& s) {
   std::error_code ec;
   const auto ep = s.remote_endpoint(ec);
@@ -52,6 +58,7 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       id_(id),
       socket_(std::move(socket)),
       remote_(endpoint_text(socket_)),
+      remote_ip_(address_text(socket_)),
       session_(owner.config.session),
       wake_(socket_.get_executor()),
       watchdog_(socket_.get_executor()) {
@@ -60,6 +67,20 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
 }
 
 server_connection::~server_connection() = default;
+
+template <class... Args>
+void server_connection::log_limited(int lvl, std::string_view kind, spdlog::format_string_t<Args...> fmt,
+                                    Args&&... args) {
+  if (!spdlog::should_log(static_cast<level>(lvl))) return;
+  std::uint64_t suppressed = 0;
+  std::string key = remote_ip_;
+  key += '|';
+  key += kind;
+  if (!owner_.limiter(worker_).allow(key, clock::now(), suppressed)) return;
+  std::string line = fmt::format(fmt, std::forward<Args>(args)...);
+  if (suppressed > 0) line += fmt::format(" ({} similar lines from this address suppressed)", suppressed);
+  spdlog::log(static_cast<level>(lvl), "{}", line);
+}
 
 std::string server_connection::tag() const {
   std::string t = "conn=" + std::to_string(id_) + " remote=" + remote_;
@@ -85,8 +106,8 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   if (closed_) return;
   closed_ = true;
   close_reason_ = reason;
-  spdlog::log(static_cast<level>(lvl), "{} closed: {} (media in {}, out {}, dropped {})", tag(), reason,
-              media_in_, media_out_, dropped_);
+  log_limited(lvl, "close:" + std::string(reason.substr(0, 24)), "{} closed: {} (media in {}, out {}, dropped {})",
+              tag(), reason, media_in_, media_out_, dropped_);
   stop_publishing();
   stop_playing();
   std::error_code ec;
@@ -100,6 +121,7 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   watchdog_.cancel();
   queue_.clear();
   queued_media_bytes_ = 0;
+  queued_control_bytes_ = 0;
   owner_.unregister_connection(this);
 }
 
@@ -177,7 +199,8 @@ void server_connection::handle_events() {
     using kind = proto::session_event::kind;
     switch (ev.type) {
       case kind::connected:
-        spdlog::info("{} connect tcUrl={} flashVer={}", tag(), session_.tc_url(), session_.flash_ver());
+        log_limited(level::info, "connect", "{} connect tcUrl={} flashVer={}", tag(), session_.tc_url(),
+                    session_.flash_ver());
         break;
       case kind::publish: on_publish_request(ev); break;
       case kind::play: on_play_request(ev); break;
@@ -214,8 +237,10 @@ void server_connection::handle_events() {
         break;
       case kind::receive_audio: want_audio_ = ev.flag; break;
       case kind::receive_video:
+        // Video turned back on resumes at a keyframe; a repeated
+        // receiveVideo(true) changes nothing (T-37).
+        if (ev.flag && !want_video_) need_keyframe_ = true;
         want_video_ = ev.flag;
-        if (want_video_) need_keyframe_ = true;
         break;
       case kind::ping_response: break;
     }
@@ -238,7 +263,7 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   auto self = shared_from_this();
   auto s = owner_.streams.claim(key, std::shared_ptr<hub::publisher>(self, static_cast<hub::publisher*>(this)), result);
   if (result == hub::stream::claim_result::busy) {
-    spdlog::warn("{} publish refused: stream is already being published", tag());
+    log_limited(level::warn, "publish refused", "{} publish refused: stream is already being published", tag());
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", key + " is already being published.");
     owner_.streams.remove_if_unused(s);
     return;
@@ -248,7 +273,8 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   continue_timeline_ = publish_stream_->last_timestamp(timeline_base_);
   timeline_set_ = false;
   session_.accept_publish(ev.stream_id);
-  spdlog::info("{} publish{}", tag(), result == hub::stream::claim_result::took_over ? " (took over)" : "");
+  log_limited(level::info, "publish", "{} publish{}", tag(),
+              result == hub::stream::claim_result::took_over ? " (took over)" : "");
 }
 
 void server_connection::on_play_request(const proto::session_event& ev) {
@@ -261,7 +287,7 @@ void server_connection::on_play_request(const proto::session_event& ev) {
   if (!config_.wait_for_publisher) {
     auto existing = owner_.streams.find(key);
     if (existing == nullptr || !existing->publishing()) {
-      spdlog::info("{} play refused: stream not found", tag());
+      log_limited(level::info, "play refused", "{} play refused: stream not found", tag());
       session_.reject_play(ev.stream_id, "NetStream.Play.StreamNotFound", key + " is not being published.");
       return;
     }
@@ -275,7 +301,7 @@ void server_connection::on_play_request(const proto::session_event& ev) {
   if (snap.publishing) {
     queue_snapshot(snap);
   }
-  spdlog::info("{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
+  log_limited(level::info, "play", "{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
 }
 
 void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
@@ -370,7 +396,17 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
 
 void server_connection::queue_bytes(proto::shared_bytes bytes, bool media) {
   if (bytes.empty()) return;
-  if (media) queued_media_bytes_ += bytes.size();
+  if (media) {
+    queued_media_bytes_ += bytes.size();
+  } else {
+    // Replies the peer provokes (pongs, acks, _error) but does not read
+    // would queue without bound (T-39): cap them.
+    queued_control_bytes_ += bytes.size();
+    if (queued_control_bytes_ > config_.max_control_queue_bytes) {
+      close("peer does not read its control replies", level::warn, true);
+      return;
+    }
+  }
   queue_.push_back(out_item{std::move(bytes), media});
 }
 
@@ -407,7 +443,7 @@ asio::awaitable<void> server_connection::write_loop() {
     while (!queue_.empty() && inflight.size() < max_write_buffers && bytes < config_.max_write_batch_bytes) {
       out_item& item = queue_.front();
       bytes += item.bytes.size();
-      if (item.media) queued_media_bytes_ -= item.bytes.size();
+      (item.media ? queued_media_bytes_ : queued_control_bytes_) -= item.bytes.size();
       buffers.emplace_back(item.bytes.data(), item.bytes.size());
       inflight.push_back(std::move(item));
       queue_.pop_front();

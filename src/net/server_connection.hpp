@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
@@ -80,6 +82,9 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void close_after_flush(std::string reason);
   void wake_writer();
   std::string tag() const;
+  // Logs a per-peer line unless the limiter suppresses it (T-40).
+  template <class... Args>
+  void log_limited(int level, std::string_view kind, spdlog::format_string_t<Args...> fmt, Args&&... args);
 
   server_impl& owner_;
   const server_config& config_;
@@ -87,12 +92,14 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   const std::uint64_t id_;
   asio::ip::tcp::socket socket_;
   std::string remote_;
+  std::string remote_ip_;  // limiter key
   proto::server_session session_;
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
 
   std::deque<out_item> queue_;
   std::size_t queued_media_bytes_ = 0;
+  std::size_t queued_control_bytes_ = 0;
   std::vector<std::uint8_t> scratch_;
   std::vector<std::shared_ptr<hub::media_packet>> batch_;
 

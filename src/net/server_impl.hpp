@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "log_limiter.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
 #include "rtmp/net/server.hpp"
@@ -27,6 +28,9 @@ class server_impl {
 
   /// Called on the connection's worker.
   void register_connection(server_connection* c);
+
+  /// The log limiter of worker `w` (use only on that worker).
+  log_limiter& limiter(std::size_t w) { return limiters_[w]; }
   void unregister_connection(server_connection* c);
 
   server_config config;
@@ -40,6 +44,7 @@ class server_impl {
 
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only
+  std::vector<log_limiter> limiters_;                               // entry w: worker w only
   std::atomic<std::uint64_t> next_id_{1};
   bool started_ = false;
   bool stopped_ = false;

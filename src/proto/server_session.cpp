@@ -52,6 +52,7 @@ void server_session::take_output(std::vector<std::uint8_t>& out) {
 std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
   if (phase_ == phase::closed) return errc::peer_closed;
   bytes_in_ += bytes.size();
+  ping_replies_ = 0;
   if (phase_ == phase::handshake) {
     const std::size_t used = handshake_.consume(bytes);
     const auto pending = handshake_.pending_output();
@@ -124,7 +125,14 @@ std::error_code server_session::on_control(const message& msg) {
       user_control uc;
       if (auto ec = parse_user_control(msg.payload.span(), uc)) return ec;
       if (uc.event == static_cast<std::uint16_t>(user_control_event::ping_request)) {
-        send_control(make_user_control(user_control_event::ping_response, uc.value));
+        // Answer a few per read: a flood of pings must not become a flood of
+        // replies (T-39). One answer is all a live peer needs.
+        if (ping_replies_ < config_.max_ping_replies_per_read) {
+          ++ping_replies_;
+          send_control(make_user_control(user_control_event::ping_response, uc.value));
+        } else {
+          ++ignored_;
+        }
       } else if (uc.event == static_cast<std::uint16_t>(user_control_event::ping_response)) {
         session_event ev;
         ev.type = session_event::kind::ping_response;

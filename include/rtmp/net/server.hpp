@@ -42,6 +42,7 @@ struct server_config {
   bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
   std::size_t read_buffer_size = 64 * 1024;            ///< Bytes per socket read.
   std::size_t max_write_batch_bytes = 1024 * 1024;     ///< Bytes gathered into one write.
+  std::size_t max_control_queue_bytes = 1024 * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
 };
 

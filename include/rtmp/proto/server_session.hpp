@@ -43,6 +43,7 @@ struct server_session_config {
   std::uint32_t window_ack_size = 2'500'000;  ///< Window Acknowledgement Size we announce.
   std::uint32_t peer_bandwidth = 2'500'000;   ///< Set Peer Bandwidth we announce (dynamic).
   std::size_t max_message_streams = 8;        ///< createStream calls allowed per connection (T-29).
+  std::size_t max_ping_replies_per_read = 4;  ///< PingResponses per on_bytes() call; a flood gets few (T-39).
   std::size_t max_name_length = 128;          ///< Longest app or stream name (without query).
   std::size_t max_query_length = 1024;        ///< Longest "?query" after a stream name.
   /// Media a publisher may send between publish and our decision (clients
@@ -212,6 +213,7 @@ class server_session {
   std::uint64_t bytes_in_ = 0;
   std::uint64_t last_ack_at_ = 0;
   std::uint64_t ignored_ = 0;
+  std::size_t ping_replies_ = 0;  // in the current on_bytes() call
   bool close_requested_ = false;
 };
 

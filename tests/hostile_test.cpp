@@ -1,0 +1,2483 @@
+// Hostile-input battery (issue "Reliability"): one test per case of
+// /work/shared/HOSTILE-CASES.md (T-nn) that can run in a few seconds, against
+// the real rtmp::net::server in-process on 127.0.0.1 (port 0, 2 workers).
+//
+// Every server-side test runs a healthy publisher (synthetic H.264/AAC-looking
+// frames every 20 ms from a background thread) and a healthy player (reading
+// in another thread) alongside the attack, then asserts that
+//   1. the offending connection is closed, or its request refused;
+//   2. the healthy player received media with no gap > 500 ms during the attack;
+//   3. the server still accepts a new publish and a new play afterwards.
+// Deadlines are shortened through server_config so that every wait is short
+// and bounded. Byte strings use the catalogue's notation: BH(fmt,csid) is a
+// basic header, MH0(ts,len,type,msid) an 11-byte type-0 message header (the
+// message stream id little-endian).
+//
+// The last section turns the tables (T-04, T-14, T-43): a fake hostile server
+// in a thread and `rtmp-client play` as a child process, which must exit
+// non-zero with a message within its --timeout, never hang and never crash.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "rtmp/net/server.hpp"
+#include "rtmp/proto/command.hpp"
+#include "rtmp/proto/control_message.hpp"
+#include "rtmp/proto/handshake.hpp"
+#include "rtmp/proto/server_session.hpp"
+#include "support/process.hpp"
+#include "support/test_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::test_client;
+using bytes = std::vector<std::uint8_t>;
+using clock_type = std::chrono::steady_clock;
+using ms = std::chrono::milliseconds;
+namespace proto = rtmp::proto;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+
+// Memory bound for the cases that must stay bounded (T-07, T-13, T-18, T-19,
+// T-26, T-36, T-38, T-39). Generous: the server is in-process, so the test's
+// own buffers count too. Sanitizers keep freed memory in quarantine.
+constexpr std::size_t rss_bound = sanitized_build ? 512u << 20 : 64u << 20;
+
+// The largest gap allowed in the healthy player's media during an attack.
+ms max_gap() {
+  if (const char* env = std::getenv("RTMP_HOSTILE_MAX_GAP_MS")) return ms(std::atoi(env));
+  return 500ms;
+}
+
+long long ms_since(clock_type::time_point t0) {
+  return std::chrono::duration_cast<ms>(clock_type::now() - t0).count();
+}
+
+// --- byte builders ------------------------------------------------------------------------------
+
+void put_u16(bytes& b, std::uint32_t v) {
+  b.push_back(static_cast<std::uint8_t>(v >> 8));
+  b.push_back(static_cast<std::uint8_t>(v));
+}
+void put_u24(bytes& b, std::uint32_t v) {
+  b.push_back(static_cast<std::uint8_t>(v >> 16));
+  put_u16(b, v);
+}
+void put_u32(bytes& b, std::uint32_t v) {
+  put_u16(b, v >> 16);
+  put_u16(b, v);
+}
+void put_le32(bytes& b, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void append(bytes& b, const bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
+void append(bytes& b, std::string_view s) {
+  // resize + memcpy: g++ 12 warns (-Warray-bounds, a false positive) on insert from chars.
+  const std::size_t old = b.size();
+  b.resize(old + s.size());
+  if (!s.empty()) std::memcpy(b.data() + old, s.data(), s.size());
+}
+
+bytes cat(std::initializer_list<bytes> parts) {
+  bytes out;
+  for (const auto& p : parts) append(out, p);
+  return out;
+}
+
+bytes be32(std::uint32_t v) {
+  bytes b;
+  put_u32(b, v);
+  return b;
+}
+
+bytes repeat(const bytes& unit, std::size_t n) {
+  bytes out;
+  out.reserve(unit.size() * n);
+  for (std::size_t i = 0; i < n; ++i) append(out, unit);
+  return out;
+}
+
+// BH(fmt, csid): the shortest basic header (RTMP 1.0 section 5.3.1.1).
+bytes bh(unsigned fmt, std::uint32_t csid) {
+  const auto f = static_cast<std::uint8_t>(fmt << 6);
+  if (csid >= 2 && csid <= 63) return {static_cast<std::uint8_t>(f | csid)};
+  if (csid >= 64 && csid <= 319) return {f, static_cast<std::uint8_t>(csid - 64)};
+  return {static_cast<std::uint8_t>(f | 1), static_cast<std::uint8_t>((csid - 64) & 0xFF),
+          static_cast<std::uint8_t>((csid - 64) >> 8)};
+}
+
+// The 3-byte form, legal for any csid >= 64.
+bytes bh_long(unsigned fmt, std::uint32_t csid) {
+  return {static_cast<std::uint8_t>((fmt << 6) | 1), static_cast<std::uint8_t>((csid - 64) & 0xFF),
+          static_cast<std::uint8_t>((csid - 64) >> 8)};
+}
+
+// MH0(ts, len, type, msid): the 11-byte type-0 message header. A timestamp
+// >= 0xFFFFFF writes the escape; the caller appends the extended field.
+bytes mh0(std::uint32_t ts, std::uint32_t len, std::uint8_t type, std::uint32_t msid) {
+  bytes b;
+  put_u24(b, std::min<std::uint32_t>(ts, 0xFFFFFF));
+  put_u24(b, len);
+  b.push_back(type);
+  put_le32(b, msid);
+  return b;
+}
+
+// One message as chunks: fmt 0, then fmt 3 continuations, each carrying the
+// extended timestamp again when `repeat_ext` (FMS dialect) and it is used.
+bytes message_bytes(std::uint32_t csid, std::uint8_t type, std::uint32_t ts, std::uint32_t msid,
+                    const bytes& payload, std::uint32_t chunk_size = 128, bool repeat_ext = true,
+                    bool long_basic_header = false) {
+  auto basic = [&](unsigned fmt) { return long_basic_header ? bh_long(fmt, csid) : bh(fmt, csid); };
+  bytes out = basic(0);
+  append(out, mh0(ts, static_cast<std::uint32_t>(payload.size()), type, msid));
+  const bool ext = ts >= 0xFFFFFF;
+  if (ext) append(out, be32(ts));
+  std::size_t off = 0;
+  do {
+    if (off > 0) {
+      append(out, basic(3));
+      if (ext && repeat_ext) append(out, be32(ts));
+    }
+    const std::size_t n = std::min<std::size_t>(chunk_size, payload.size() - off);
+    out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(off),
+               payload.begin() + static_cast<std::ptrdiff_t>(off + n));
+    off += n;
+  } while (off < payload.size());
+  return out;
+}
+
+// A protocol control message on csid 2 (type 1..6, msid 0).
+bytes control_bytes(std::uint8_t type, const bytes& payload) { return message_bytes(2, type, 0, 0, payload); }
+
+bytes set_chunk_size_bytes(std::uint32_t size) { return control_bytes(1, be32(size)); }
+
+bytes command_bytes(const proto::command& c, std::uint32_t msid = 0, std::uint32_t csid = 3,
+                    std::uint32_t chunk_size = 128) {
+  return message_bytes(csid, 20, 0, msid, proto::encode_command(c), chunk_size);
+}
+
+// AMF0 pieces.
+bytes amf_key(std::string_view s) {
+  bytes b;
+  put_u16(b, static_cast<std::uint32_t>(s.size()));
+  append(b, s);
+  return b;
+}
+bytes amf_string(std::string_view s) { return cat({{0x02}, amf_key(s)}); }
+bytes amf_number(double d) {
+  std::uint64_t u = 0;
+  std::memcpy(&u, &d, sizeof u);
+  bytes b{0x00};
+  for (int i = 7; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
+  return b;
+}
+const bytes amf_null{0x05};
+const bytes amf_end{0x00, 0x00, 0x09};
+
+// `02 0007 'connect' 00 3FF0000000000000`: the name and transaction id 1.
+bytes connect_head() { return cat({amf_string("connect"), amf_number(1)}); }
+
+// A minimal valid connect command object {app: app, tcUrl: ...}.
+bytes connect_object(std::string_view app) {
+  return cat({{0x03}, amf_key("app"), amf_string(app), amf_key("tcUrl"),
+              amf_string(std::string("rtmp://127.0.0.1/") + std::string(app)), amf_end});
+}
+
+proto::connect_params connect_params_for(const std::string& app) {
+  proto::connect_params p;
+  p.app = app;
+  p.tc_url = "rtmp://127.0.0.1/" + app;
+  return p;
+}
+
+// Synthetic media: byte 2 carries a tag so a player can tell whose frame it got.
+bytes video_header() { return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f}; }
+bytes keyframe(std::uint8_t tag, std::size_t size = 2000) {
+  bytes b(size, tag);
+  b[0] = 0x17;
+  b[1] = 0x01;
+  return b;
+}
+bytes interframe(std::uint8_t tag, std::size_t size = 600) {
+  bytes b(size, tag);
+  b[0] = 0x27;
+  b[1] = 0x01;
+  return b;
+}
+bytes audio_header() { return {0xAF, 0x00, 0x12, 0x10}; }
+bytes audio_frame(std::uint8_t tag) { return {0xAF, 0x01, tag, tag, tag, tag}; }
+
+bool is_media(const proto::message& m) { return m.type == 8 || m.type == 9; }
+
+// --- sockets ----------------------------------------------------------------------------------
+
+// test_client with TCP_NODELAY: without it, two small writes in a row (C2
+// then a command) wait for a delayed ACK (40 ms per connection).
+class quick_client : public test_client {
+ public:
+  explicit quick_client(std::uint16_t port, bool do_handshake = true) : test_client(port, false) {
+    socket().set_option(asio::ip::tcp::no_delay(true));
+    if (do_handshake) handshake();
+  }
+};
+
+enum class send_result { ok, closed, stalled };
+
+// Writes all of `b` within `timeout` without ever blocking longer (a server
+// that stops reading cannot hang the test) and without SIGPIPE.
+send_result send_bounded(int fd, std::span<const std::uint8_t> b, ms timeout = 5s) {
+  const auto deadline = clock_type::now() + timeout;
+  std::size_t off = 0;
+  while (off < b.size()) {
+    const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
+      if (left <= 0) return send_result::stalled;
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, static_cast<int>(left));
+      continue;
+    }
+    return send_result::closed;
+  }
+  return send_result::ok;
+}
+
+send_result send_bounded(test_client& c, const bytes& b, ms timeout = 5s) {
+  return send_bounded(c.socket().native_handle(), b, timeout);
+}
+
+// True when the peer closed `fd` (EOF, RST) within `timeout`; reads and drops data.
+bool fd_closed_by_peer(int fd, ms timeout) {
+  const auto deadline = clock_type::now() + timeout;
+  std::uint8_t buf[65536];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;
+  }
+}
+
+// True when the kernel reports a hang-up or reset on `fd`, without reading.
+bool fd_hung_up(int fd, ms timeout) {
+  const auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    pollfd p{fd, POLLRDHUP, 0};
+    ::poll(&p, 1, 20);
+    if ((p.revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0) return true;
+    if (clock_type::now() > deadline) return false;
+  }
+}
+
+// A plain TCP socket (no Asio), for floods and protocol-confusion traffic.
+class raw_socket {
+ public:
+  explicit raw_socket(std::uint16_t port, const char* source = nullptr) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    if (source != nullptr) {
+      sockaddr_in src{};
+      src.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &src.sin_addr);
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);
+    }
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~raw_socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  raw_socket(const raw_socket&) = delete;
+  raw_socket& operator=(const raw_socket&) = delete;
+  raw_socket(raw_socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+
+  // Takes ownership of an accepted descriptor.
+  static raw_socket adopt(int fd) {
+    raw_socket s;
+    s.fd_ = fd;
+    return s;
+  }
+
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  // What arrives within `timeout` (empty on timeout); nullopt once closed.
+  std::optional<bytes> read_some(ms timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return bytes{};
+    bytes buf(65536);
+    const ssize_t r = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (r == 0) return std::nullopt;
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EINTR) return bytes{};
+      return std::nullopt;
+    }
+    buf.resize(static_cast<std::size_t>(r));
+    return buf;
+  }
+  send_result send(const bytes& b, ms timeout = 5s) { return send_bounded(fd_, b, timeout); }
+  bool closed_by_peer(ms timeout) { return fd_closed_by_peer(fd_, timeout); }
+
+  // Reads exactly n bytes within `timeout`.
+  std::optional<bytes> read_exact(std::size_t n, ms timeout) {
+    bytes out(n);
+    std::size_t got = 0;
+    const auto deadline = clock_type::now() + timeout;
+    while (got < n) {
+      const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      const ssize_t r = ::recv(fd_, out.data() + got, n - got, MSG_DONTWAIT);
+      if (r == 0) return std::nullopt;
+      if (r < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        return std::nullopt;
+      }
+      got += static_cast<std::size_t>(r);
+    }
+    return out;
+  }
+
+  // A plain RTMP 1.0 handshake (C1 with a zero version field, C2 echoing S1).
+  bool handshake(ms timeout = 3s) {
+    bytes c0c1(1537, 0);
+    c0c1[0] = 3;
+    for (std::size_t i = 9; i < c0c1.size(); ++i) c0c1[i] = static_cast<std::uint8_t>(i * 7);
+    if (send(c0c1) != send_result::ok) return false;
+    auto s = read_exact(3073, timeout);
+    if (!s) return false;
+    const bytes c2(s->begin() + 1, s->begin() + 1537);
+    return send(c2) == send_result::ok;
+  }
+
+  // Closes with SO_LINGER 0: the peer gets a RST (port scanners, T-05).
+  void reset() {
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  raw_socket() = default;
+  int fd_ = -1;
+};
+
+// --- process memory (the server is in-process) ---------------------------------------------------
+
+std::size_t page_size() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+std::size_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::size_t vm = 0, rss = 0;
+  f >> vm >> rss;
+  return rss * page_size();
+}
+
+std::size_t vm_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::size_t vm = 0;
+  f >> vm;
+  return vm * page_size();
+}
+
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// --- reading helpers --------------------------------------------------------------------------------
+
+// Media (8, 9) and data (18) messages until `count` arrived or `timeout` passed.
+std::vector<proto::message> read_media(test_client& c, std::size_t count, ms timeout = 3s) {
+  std::vector<proto::message> out;
+  for (auto& m : c.skipped) {
+    if (m.type == 8 || m.type == 9 || m.type == 18) out.push_back(m);
+  }
+  c.skipped.clear();
+  const auto deadline = clock_type::now() + timeout;
+  while (out.size() < count && clock_type::now() < deadline) {
+    auto m = c.next(50ms);
+    if (m && (m->type == 8 || m->type == 9 || m->type == 18)) out.push_back(*m);
+  }
+  return out;
+}
+
+// Media and data messages until one satisfies `done` (inclusive) or `timeout` passes.
+std::vector<proto::message> read_until(test_client& c, const std::function<bool(const proto::message&)>& done,
+                                       ms timeout = 3s) {
+  std::vector<proto::message> out;
+  auto take = [&](const proto::message& m) {
+    if (m.type != 8 && m.type != 9 && m.type != 18) return false;
+    out.push_back(m);
+    return done(m);
+  };
+  bool finished = false;
+  std::vector<proto::message> earlier;
+  earlier.swap(c.skipped);
+  for (const auto& m : earlier) {
+    if (!finished) finished = take(m);
+  }
+  const auto deadline = clock_type::now() + timeout;
+  while (!finished && clock_type::now() < deadline) {
+    auto m = c.next(50ms);
+    if (m) finished = take(*m);
+  }
+  return out;
+}
+
+// A predicate: video with payload byte 2 (our tag) equal to `tag`.
+std::function<bool(const proto::message&)> video_tagged(std::uint8_t tag) {
+  return [tag](const proto::message& m) { return m.type == 9 && m.payload.size() >= 3 && m.payload[2] == tag; };
+}
+
+// A predicate: the n-th coded video frame.
+std::function<bool(const proto::message&)> nth_video(std::size_t n) {
+  auto seen = std::make_shared<std::size_t>(0);
+  return [seen, n](const proto::message& m) {
+    return m.type == 9 && m.payload.size() >= 2 && m.payload[1] == 1 && ++*seen >= n;
+  };
+}
+
+std::vector<proto::message> only_video(const std::vector<proto::message>& in) {
+  std::vector<proto::message> out;
+  for (const auto& m : in) {
+    if (m.type == 9 && m.payload.size() >= 2 && m.payload[1] == 1) out.push_back(m);
+  }
+  return out;
+}
+
+// The first reply that tells the outcome of a request: the onStatus code,
+// "_result", "_error", or "" when the connection closed or nothing came.
+std::string wait_reply(test_client& c, ms timeout = 2s) {
+  const auto deadline = clock_type::now() + timeout;
+  while (clock_type::now() < deadline) {
+    auto m = c.next(std::chrono::duration_cast<ms>(deadline - clock_type::now()));
+    if (!m) return "";
+    if (m->type != 20) {
+      c.skipped.push_back(*m);
+      continue;
+    }
+    auto r = proto::parse_command(m->payload.span());
+    if (!r.ok()) continue;
+    if (r.cmd.name == "_result" || r.cmd.name == "_error") return r.cmd.name;
+    if (r.cmd.name == "onStatus") {
+      auto info = proto::read_status(r.cmd);
+      if (info) return info->code;
+    }
+  }
+  return "";
+}
+
+// connect through the test client, false when refused or closed.
+bool connect_ok(test_client& c, const std::string& app = "live") {
+  try {
+    c.connect(app);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// --- a counting log sink (T-40) ----------------------------------------------------------------------
+
+class counting_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::atomic<std::size_t> lines{0};
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg&) override { ++lines; }
+  void flush_() override {}
+};
+
+// --- the fixture ---------------------------------------------------------------------------------
+
+class hostile : public ::testing::Test {
+ protected:
+  static constexpr std::uint8_t healthy_tag = 0x11;
+
+  // Short deadlines so every wait below is short (the defaults are 10 s).
+  static rtmp::net::server_config base_config() {
+    rtmp::net::server_config cfg;
+    cfg.listen = {"127.0.0.1:0"};
+    cfg.workers = 2;
+    cfg.handshake_timeout = 1000ms;
+    cfg.negotiate_timeout = 3000ms;
+    cfg.idle_timeout = 3000ms;
+    cfg.ping_interval = 1000ms;
+    cfg.pong_timeout = 2000ms;
+    cfg.shutdown_timeout = 1000ms;
+    return cfg;
+  }
+
+  void SetUp() override { spdlog::set_level(spdlog::level::warn); }
+
+  // Starts the server and, unless `with_healthy` is false, the healthy
+  // publisher and player on live/healthy.
+  void start(rtmp::net::server_config cfg = base_config(), bool with_healthy = true) {
+    server_ = std::make_unique<rtmp::net::server>(cfg);
+    ASSERT_FALSE(server_->start());
+    port_ = server_->local_endpoints().at(0).port();
+    if (with_healthy) start_healthy();
+  }
+
+  void start_healthy() {
+    pub_ = std::make_unique<quick_client>(port_);
+    ASSERT_EQ(pub_->publish("healthy"), "NetStream.Publish.Start");
+    player_ = std::make_unique<quick_client>(port_);
+    ASSERT_EQ(player_->play("healthy"), "NetStream.Play.Start");
+    player_->skipped.clear();
+    pub_thread_ = std::thread([this] { publisher_loop(); });
+    player_thread_ = std::thread([this] { player_loop(); });
+    const auto deadline = clock_type::now() + 3s;
+    while (received_.load() < 3 && clock_type::now() < deadline) std::this_thread::sleep_for(10ms);
+    ASSERT_GE(received_.load(), 3u) << "the healthy player never got media";
+  }
+
+  void stop_healthy() {
+    stop_ = true;
+    const auto deadline = clock_type::now() + 2s;
+    while ((pub_running_ || player_running_) && clock_type::now() < deadline) std::this_thread::sleep_for(10ms);
+    // A thread stuck in a write to a server that stopped reading is freed by
+    // stopping the server (its sockets close).
+    if ((pub_running_ || player_running_) && server_) server_->stop();
+    if (pub_thread_.joinable()) pub_thread_.join();
+    if (player_thread_.joinable()) player_thread_.join();
+  }
+
+  void TearDown() override {
+    stop_healthy();
+    if (server_) server_->stop();
+    if (old_logger_) {
+      spdlog::set_default_logger(old_logger_);
+      old_logger_.reset();
+    }
+    spdlog::set_level(spdlog::level::info);
+  }
+
+  void publisher_loop() {
+    pub_running_ = true;
+    try {
+      rtmp::proto::amf0::ecma_array meta;
+      meta.push_back("width", 320.0);
+      meta.push_back("height", 240.0);
+      pub_->send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
+      pub_->send_media(9, 0, video_header());
+      pub_->send_media(8, 0, audio_header());
+      std::uint32_t ts = 0;
+      auto next = clock_type::now();
+      for (int frame = 0; !stop_; ++frame) {
+        if (frame % 25 == 0) {
+          pub_->send_media(9, ts, keyframe(healthy_tag, healthy_keyframe_bytes_));
+        } else {
+          pub_->send_media(9, ts, interframe(healthy_tag, healthy_frame_bytes_));
+        }
+        pub_->send_media(8, ts, audio_frame(healthy_tag));
+        sent_frames_++;
+        ts += 20;
+        next += 20ms;
+        std::this_thread::sleep_until(next);
+      }
+    } catch (const std::exception&) {
+      pub_failed_ = !stop_;
+    }
+    pub_running_ = false;
+  }
+
+  void player_loop() {
+    player_running_ = true;
+    while (!stop_) {
+      const auto t0 = clock_type::now();
+      auto m = player_->next(50ms);
+      if (m && is_media(*m)) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        arrivals_.push_back(clock_type::now());
+        if (m->payload.size() >= 3) tags_seen_.insert(m->payload[2]);
+        ++received_;
+      } else if (!m && clock_type::now() - t0 < 10ms) {
+        std::this_thread::sleep_for(10ms);  // closed: do not spin
+      }
+    }
+    player_running_ = false;
+  }
+
+  // The largest gap between media arrivals at the healthy player since t0
+  // (the gap from t0 to the first arrival and from the last one to now count).
+  ms gap_since(clock_type::time_point t0) {
+    const auto now = clock_type::now();
+    const std::lock_guard<std::mutex> lock(mutex_);
+    auto prev = t0;
+    ms worst{0};
+    for (const auto& t : arrivals_) {
+      if (t < t0) continue;
+      worst = std::max(worst, std::chrono::duration_cast<ms>(t - prev));
+      prev = t;
+    }
+    return std::max(worst, std::chrono::duration_cast<ms>(now - prev));
+  }
+
+  // Assertion 2: the healthy flow did not stall during the attack.
+  void expect_healthy_since(clock_type::time_point t0) {
+    ASSERT_TRUE(pub_ && player_) << "no healthy flow in this test";
+    EXPECT_FALSE(pub_failed_) << "the healthy publisher lost its connection";
+    const auto gap = gap_since(t0);
+    EXPECT_LT(gap, max_gap()) << "the healthy player stalled for " << gap.count() << " ms during the attack";
+  }
+
+  // Assertion 3: the server still accepts a new publish and a new play.
+  void expect_still_serving() {
+    quick_client p(port_);
+    EXPECT_EQ(p.publish("after" + std::to_string(after_counter_++)), "NetStream.Publish.Start");
+    quick_client v(port_);
+    ASSERT_EQ(v.play("healthy"), "NetStream.Play.Start");
+    const auto media = read_until(v, is_media, 3s);
+    EXPECT_TRUE(std::any_of(media.begin(), media.end(), is_media)) << "a new player got no media";
+  }
+
+  // Assertions 2 and 3 together, at the end of an attack.
+  void expect_unaffected(clock_type::time_point t0) {
+    expect_healthy_since(t0);
+    expect_still_serving();
+  }
+
+  std::size_t connections() const { return server_->stats().connections; }
+
+  bool wait_connections(std::size_t n, ms timeout) {
+    const auto deadline = clock_type::now() + timeout;
+    while (clock_type::now() < deadline) {
+      if (connections() <= n) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return connections() <= n;
+  }
+
+  bool saw_tag(std::uint8_t tag) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return tags_seen_.count(tag) > 0;
+  }
+
+  // A connected client that published `name` (returns its stream id), for
+  // attacks that need a publishing connection.
+  std::uint32_t publish_on(test_client& c, const std::string& name) {
+    c.connect();
+    const auto id = c.create_stream();
+    c.send_command(proto::publish_command(3, name), id);
+    EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start") << name;
+    return id;
+  }
+
+  std::unique_ptr<rtmp::net::server> server_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<quick_client> pub_, player_;
+  std::thread pub_thread_, player_thread_;
+  std::atomic<bool> stop_{false}, pub_running_{false}, player_running_{false}, pub_failed_{false};
+  std::atomic<std::size_t> received_{0}, sent_frames_{0};
+  std::mutex mutex_;
+  std::vector<clock_type::time_point> arrivals_;
+  std::set<std::uint8_t> tags_seen_;
+  std::size_t healthy_frame_bytes_ = 600;
+  std::size_t healthy_keyframe_bytes_ = 2000;
+  int after_counter_ = 0;
+  std::shared_ptr<spdlog::logger> old_logger_;
+};
+
+// ================================================================================================
+// A. Handshake and connection lifetime
+// ================================================================================================
+
+// T-01: C0C1 dripped one byte at a time (every 100 ms, well under the 500 ms
+// deadline, so a per-read timer would never fire) is closed at the *total*
+// handshake deadline.
+TEST_F(hostile, t01_handshake_byte_drip_is_closed_at_the_total_deadline) {
+  auto cfg = base_config();
+  cfg.handshake_timeout = 500ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  raw_socket drip(port_);
+  ASSERT_TRUE(drip.ok());
+  bool closed = false;
+  std::size_t sent = 0;
+  while (!closed && clock_type::now() - t0 < 4s) {
+    const bytes one{static_cast<std::uint8_t>(sent == 0 ? 3 : sent)};
+    if (drip.send(one, 1s) != send_result::ok) {
+      closed = true;
+      break;
+    }
+    ++sent;
+    closed = drip.closed_by_peer(100ms);
+  }
+  EXPECT_TRUE(closed) << "still open after " << ms_since(t0) << " ms and " << sent << " bytes";
+  EXPECT_GE(ms_since(t0), 400);
+  EXPECT_LT(ms_since(t0), 1500) << "closed late: deadline re-armed per byte?";
+  expect_unaffected(t0);
+}
+
+// T-02: raw TCP with no bytes, C0 only, and a full handshake then silence:
+// each is closed at its deadline (handshake, then negotiation).
+TEST_F(hostile, t02_idle_sockets_are_closed_at_their_deadlines) {
+  auto cfg = base_config();
+  cfg.handshake_timeout = 500ms;
+  cfg.negotiate_timeout = 500ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  raw_socket silent(port_), c0_only(port_), handshaken(port_);
+  ASSERT_TRUE(silent.ok() && c0_only.ok() && handshaken.ok());
+  ASSERT_EQ(c0_only.send({3}), send_result::ok);
+  ASSERT_TRUE(handshaken.handshake());
+  EXPECT_TRUE(silent.closed_by_peer(2500ms)) << "raw TCP without bytes still open";
+  EXPECT_TRUE(c0_only.closed_by_peer(2500ms)) << "C0-only socket still open";
+  EXPECT_TRUE(handshaken.closed_by_peer(2500ms)) << "handshaken-then-silent socket still open";
+  EXPECT_GE(ms_since(t0), 400) << "closed before the deadline";
+  EXPECT_LT(ms_since(t0), 2500);
+  expect_unaffected(t0);
+}
+
+// T-03: a player whose kernel ACKs everything (we read it) but that never
+// answers PingRequest is closed at the pong deadline. The healthy player
+// answers pings (test_client does) and must stay.
+TEST_F(hostile, t03_player_that_never_answers_pings_is_closed) {
+  auto cfg = base_config();
+  cfg.ping_interval = 300ms;
+  cfg.pong_timeout = 500ms;
+  start(cfg);
+  quick_client mute(port_);
+  ASSERT_EQ(mute.play("t03_nobody_publishes"), "NetStream.Play.Start");
+  const auto t0 = clock_type::now();
+  // Read (and drop) everything, pings included, but never send a byte.
+  EXPECT_TRUE(mute.closed_by_peer(4s)) << "silent player still open after " << ms_since(t0) << " ms";
+  EXPECT_GE(ms_since(t0), 600);
+  expect_unaffected(t0);
+}
+
+// T-04: an unsupported C0 (RTMPE 0x06, 0xFF) closes at once, without waiting
+// for the handshake deadline (3 s here).
+TEST_F(hostile, t04_unsupported_version_closes_at_once) {
+  auto cfg = base_config();
+  cfg.handshake_timeout = 3000ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  for (const std::uint8_t version : {std::uint8_t{0x06}, std::uint8_t{0xFF}}) {
+    raw_socket s(port_);
+    ASSERT_TRUE(s.ok());
+    bytes c0c1(1537, 0x42);
+    c0c1[0] = version;
+    s.send(c0c1);
+    const auto t1 = clock_type::now();
+    EXPECT_TRUE(s.closed_by_peer(2s)) << "C0 " << int(version);
+    EXPECT_LT(ms_since(t1), 1000) << "C0 " << int(version) << " waited for the deadline";
+  }
+  expect_unaffected(t0);
+}
+
+// T-04: a 1535-byte C1 then EOF closes (EOF mid-phase), well before the deadline.
+TEST_F(hostile, t04_short_c1_then_eof_is_closed) {
+  auto cfg = base_config();
+  cfg.handshake_timeout = 3000ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  raw_socket s(port_);
+  ASSERT_TRUE(s.ok());
+  bytes c0c1(1536, 0x42);
+  c0c1[0] = 3;
+  ASSERT_EQ(s.send(c0c1), send_result::ok);
+  ::shutdown(s.fd(), SHUT_WR);
+  EXPECT_TRUE(s.closed_by_peer(2s));
+  EXPECT_LT(ms_since(t0), 1500);
+  EXPECT_TRUE(wait_connections(2, 2s)) << connections() << " connections open";
+  expect_unaffected(t0);
+}
+
+// T-04: a C2 that does not echo S1 is tolerated (lenient on C2 content).
+TEST_F(hostile, t04_c2_that_does_not_echo_s1_is_tolerated) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_, /*do_handshake=*/false);
+  bytes c0c1(1537, 0);
+  c0c1[0] = 3;
+  for (std::size_t i = 9; i < c0c1.size(); ++i) c0c1[i] = static_cast<std::uint8_t>(i);
+  ASSERT_EQ(send_bounded(c, c0c1), send_result::ok);
+  // S0 S1 S2, read exactly.
+  bytes s(3073);
+  std::size_t got = 0;
+  while (got < s.size() && clock_type::now() - t0 < 3s) {
+    pollfd p{c.socket().native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(c.socket().native_handle(), s.data() + got, s.size() - got, 0);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ASSERT_EQ(got, s.size());
+  bytes garbage_c2(1536);
+  std::mt19937 rng(4);
+  for (auto& b : garbage_c2) b = static_cast<std::uint8_t>(rng());
+  ASSERT_EQ(send_bounded(c, garbage_c2), send_result::ok);
+  ASSERT_TRUE(connect_ok(c)) << "connect refused after a wrong C2";
+  const auto id = c.create_stream();
+  c.send_command(proto::publish_command(3, "t04_c2"), id);
+  EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  expect_unaffected(t0);
+}
+
+// T-05: port scanners and protocol confusion: connect then RST, a TLS
+// ClientHello and an HTTP request are closed cleanly, and their connection
+// slots are released.
+TEST_F(hostile, t05_scanner_and_protocol_confusion_traffic) {
+  auto cfg = base_config();
+  cfg.handshake_timeout = 3000ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < 20; ++i) {
+    raw_socket s(port_);
+    ASSERT_TRUE(s.ok());
+    s.reset();
+  }
+  {
+    raw_socket tls(port_);
+    // TLS 1.0 record header, handshake type ClientHello, then some of its body.
+    bytes hello{0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03};
+    hello.resize(170, 0x00);
+    tls.send(hello);
+    const auto t1 = clock_type::now();
+    EXPECT_TRUE(tls.closed_by_peer(2s)) << "TLS ClientHello";
+    EXPECT_LT(ms_since(t1), 1000);
+  }
+  {
+    raw_socket http(port_);
+    const std::string get = "GET / HTTP/1.1\r\nHost: 127.0.0.1:1935\r\nUser-Agent: scanner\r\n\r\n";
+    http.send(bytes(get.begin(), get.end()));
+    const auto t1 = clock_type::now();
+    EXPECT_TRUE(http.closed_by_peer(2s)) << "HTTP GET";
+    EXPECT_LT(ms_since(t1), 1000);
+  }
+  // Only the healthy publisher and player remain.
+  EXPECT_TRUE(wait_connections(2, 2s)) << connections() << " connections open";
+  expect_unaffected(t0);
+}
+
+// ================================================================================================
+// B. Chunk layer
+// ================================================================================================
+
+// T-06: Set Chunk Size 0, then a normal connect: closed, never answered.
+TEST_F(hostile, t06_set_chunk_size_zero_closes) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  // BH(0,2) MH0(0,4,1,0) 00000000
+  const bytes scs0 = cat({bh(0, 2), mh0(0, 4, 1, 0), be32(0)});
+  ASSERT_EQ(scs0, (bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0}));
+  send_bounded(c, scs0);
+  send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live"))));
+  EXPECT_FALSE(c.wait_command("_result", 1500ms)) << "connect answered after Set Chunk Size 0";
+  EXPECT_TRUE(c.closed_by_peer(1500ms));
+  expect_unaffected(t0);
+}
+
+// T-07: Set Chunk Size 0x7FFFFFFF is legal: accepted, nothing allocated from
+// it, and the stream keeps working (here: a 100 KB keyframe in one chunk).
+TEST_F(hostile, t07_set_chunk_size_max_is_accepted_and_allocates_nothing) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t07"), "NetStream.Play.Start");
+  quick_client c(port_);
+  send_bounded(c, set_chunk_size_bytes(0x7FFFFFFF));
+  // From here every chunk is a whole message. connect is longer than 128
+  // bytes, so it goes out as one chunk on its own chunk stream.
+  send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live")), 0, 8, 0x7FFFFFFF));
+  ASSERT_TRUE(c.wait_command("_result", 2s)) << "connect not answered after Set Chunk Size 0x7FFFFFFF";
+  const auto id = c.create_stream();  // short commands: one chunk at any size
+  c.send_command(proto::publish_command(3, "t07"), id);
+  ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  const bytes big = keyframe(0x77, 100'000);
+  send_bounded(c, message_bytes(9, 9, 40, id, video_header(), 0x7FFFFFFF));
+  send_bounded(c, message_bytes(9, 9, 80, id, big, 0x7FFFFFFF));
+  const auto frames = only_video(read_until(viewer, video_tagged(0x77), 3s));
+  ASSERT_FALSE(frames.empty()) << "the 100 KB keyframe never reached the player";
+  EXPECT_EQ(frames[0].payload.size(), big.size());
+  EXPECT_TRUE(std::equal(big.begin(), big.end(), frames[0].payload.span().begin()));
+  EXPECT_LT(rss_bytes() - std::min(rss_bytes(), rss0), rss_bound);
+  expect_unaffected(t0);
+}
+
+// T-08: Set Chunk Size with the top bit set (the field is 31 bits): closed.
+TEST_F(hostile, t08_set_chunk_size_with_the_top_bit_closes) {
+  start();
+  const auto t0 = clock_type::now();
+  for (const std::uint32_t v : {0x80000000u, 0x80001000u, 0xFFFFFFFFu}) {
+    quick_client c(port_);
+    send_bounded(c, set_chunk_size_bytes(v));
+    send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live"))));
+    EXPECT_FALSE(c.wait_command("_result", 1500ms)) << std::hex << v;
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << std::hex << v;
+  }
+  expect_unaffected(t0);
+}
+
+// T-09: Set Chunk Size 1 is refused by the default floor (128).
+TEST_F(hostile, t09_set_chunk_size_one_is_refused_by_the_floor) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  ASSERT_TRUE(connect_ok(c));
+  send_bounded(c, set_chunk_size_bytes(1));
+  EXPECT_TRUE(c.closed_by_peer(1500ms));
+  expect_unaffected(t0);
+}
+
+// T-09: with the floor lowered to 1, a 1 MiB video message in 1-byte chunks
+// (a million chunk headers) is decoded without starving the other sessions.
+TEST_F(hostile, t09_one_byte_chunks_do_not_starve_other_sessions) {
+  auto cfg = base_config();
+  cfg.session.chunk_limits.min_chunk_size = 1;
+  start(cfg);
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t09"), "NetStream.Play.Start");
+  quick_client c(port_);
+  const auto id = publish_on(c, "t09");
+  send_bounded(c, set_chunk_size_bytes(1));
+  const bytes big = keyframe(0x99, 1024 * 1024);
+  const bytes wire = message_bytes(6, 9, 40, id, big, 1);
+  const auto t0 = clock_type::now();
+  EXPECT_EQ(send_bounded(c, wire, 20s), send_result::ok);
+  const auto frames = only_video(read_until(viewer, video_tagged(0x99), 10s));
+  ASSERT_FALSE(frames.empty()) << "the 1 MiB message never arrived";
+  EXPECT_EQ(frames[0].payload.size(), big.size());
+  std::printf("[ info ] T-09: %zu bytes in 1-byte chunks sent and relayed in %lld ms\n", wire.size(), ms_since(t0));
+  expect_unaffected(t0);
+}
+
+// T-10: an Abort naming the chunk stream it travels on (csid 2), then a fmt 1
+// header on that stream: no use-after-free, the fmt 1 parses normally.
+TEST_F(hostile, t10_abort_naming_the_chunk_stream_being_parsed) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  // 02 000000 000004 02 00000000 00000002, then 42 000000 000004 03 00000000
+  const bytes abort_self{0x02, 0, 0, 0, 0, 0, 4, 0x02, 0, 0, 0, 0, 0, 0, 0, 2};
+  const bytes fmt1_ack{0x42, 0, 0, 0, 0, 0, 4, 0x03, 0, 0, 0, 0};
+  send_bounded(c, cat({abort_self, fmt1_ack}));
+  ASSERT_TRUE(connect_ok(c)) << "connection unusable after the self-naming Abort";
+  const auto id = c.create_stream();
+  c.send_command(proto::publish_command(3, "t10"), id);
+  EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  expect_unaffected(t0);
+}
+
+// T-11: Abort for csid 0, 1, 65600, 0xFFFFFFFF and an unused csid is ignored.
+TEST_F(hostile, t11_abort_for_odd_chunk_streams_is_ignored) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  bytes wire;
+  for (const std::uint32_t csid : {0u, 1u, 65600u, 0xFFFFFFFFu, 50u}) append(wire, control_bytes(2, be32(csid)));
+  send_bounded(c, wire);
+  EXPECT_TRUE(connect_ok(c)) << "connection unusable after Aborts for odd csids";
+  expect_unaffected(t0);
+}
+
+// T-11: Abort with a 0..3 byte payload: closed cleanly or ignored, never an
+// out-of-bounds read (ASan builds check the latter).
+TEST_F(hostile, t11_short_abort_payload_is_closed_or_ignored) {
+  start();
+  const auto t0 = clock_type::now();
+  for (std::size_t len = 0; len < 4; ++len) {
+    quick_client c(port_);
+    send_bounded(c, control_bytes(2, bytes(len, 0x03)));
+    const bool closed = c.closed_by_peer(300ms);
+    if (!closed) {
+      EXPECT_TRUE(connect_ok(c)) << "len " << len << ": neither closed nor usable";
+    }
+    std::printf("[ info ] T-11: Abort with %zu payload bytes -> %s\n", len, closed ? "closed" : "ignored");
+  }
+  expect_unaffected(t0);
+}
+
+// T-12: Abort in the middle of a message, then a new fmt 0 message on the
+// same chunk stream: the partial is dropped and the new message delivered.
+TEST_F(hostile, t12_abort_mid_message_then_fmt0_delivers_the_new_message) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  const bytes connect = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
+  ASSERT_GT(connect.size(), 128u) << "connect must span two chunks for this test";
+  const bytes whole = message_bytes(3, 20, 0, 0, connect);
+  const bytes first_chunk(whole.begin(), whole.begin() + 12 + 128);
+  send_bounded(c, first_chunk);
+  send_bounded(c, control_bytes(2, be32(3)));  // Abort(csid 3)
+  send_bounded(c, whole);
+  EXPECT_TRUE(c.wait_command("_result", 2s)) << "the message after the Abort was not delivered";
+  expect_unaffected(t0);
+}
+
+// T-13: a message length re-declared smaller mid-message by a fmt 1 header:
+// closed at the fmt 1; memory stays bounded while the peer keeps sending.
+TEST_F(hostile, t13_length_redeclared_smaller_closes_and_memory_stays_bounded) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  quick_client c(port_);
+  send_bounded(c, set_chunk_size_bytes(65536));  // so that 64 KiB is one chunk
+  const bytes block(65536, 0x5A);
+  // 05 000000 030D40 09 01000000 <64 KiB>, then 45 000000 00000A 09 <64 KiB>
+  send_bounded(c, cat({{0x05, 0, 0, 0, 0x03, 0x0D, 0x40, 0x09, 0x01, 0, 0, 0}, block}));
+  send_bounded(c, cat({{0x45, 0, 0, 0, 0, 0, 0x0A, 0x09}, block}));
+  const bool closed_at_fmt1 = c.closed_by_peer(1500ms);
+  EXPECT_TRUE(closed_at_fmt1) << "still open after the re-declared length";
+  // Then fmt 3 chunks of 64 KiB, repeated (300 of them: ~19 MiB), until refused.
+  const bytes fmt3 = cat({{0xC5}, block});
+  std::size_t sent = 0;
+  for (int i = 0; i < 300; ++i, ++sent) {
+    if (send_bounded(c, fmt3, 2s) != send_result::ok) break;
+  }
+  if (!closed_at_fmt1) {
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << sent << " fmt 3 chunks accepted";
+  }
+  const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
+  EXPECT_LT(growth, rss_bound) << "RSS grew by " << (growth >> 20) << " MiB";
+  expect_unaffected(t0);
+}
+
+// T-15: a fmt 0 header for a new message while a partial one is open on that
+// chunk stream: closed (never merged).
+TEST_F(hostile, t15_fmt0_while_a_partial_message_is_open_closes) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  const bytes connect = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
+  ASSERT_GT(connect.size(), 128u);
+  const bytes whole = message_bytes(3, 20, 0, 0, connect);
+  const bytes first_chunk(whole.begin(), whole.begin() + 12 + 128);
+  send_bounded(c, first_chunk);
+  send_bounded(c, whole);  // a new fmt 0 on csid 3 while the first is half received
+  EXPECT_FALSE(c.wait_command("_result", 1500ms)) << "the interrupted message was merged or ignored";
+  EXPECT_TRUE(c.closed_by_peer(1500ms));
+  expect_unaffected(t0);
+}
+
+// T-16: fmt 1 (and fmt 2) as the first header of a chunk stream is accepted
+// with message stream id 0 (librtmp sends its ping that way); fmt 3 with no
+// history is a protocol error.
+TEST_F(hostile, t16_fmt1_first_is_accepted_fmt3_first_closes) {
+  start();
+  const auto t0 = clock_type::now();
+  {
+    quick_client c(port_);
+    // 42 000000 000006 04 | 0006 00001234: PingRequest on a fresh csid 2 via fmt 1.
+    send_bounded(c, cat({{0x42, 0, 0, 0, 0, 0, 6, 0x04}, {0x00, 0x06}, be32(0x1234)}));
+    // 87 000000: fmt 2 first on csid 7 (an empty message of type 0: ignored).
+    send_bounded(c, {0x87, 0, 0, 0});
+    bool pong = false;
+    const auto deadline = clock_type::now() + 2s;
+    while (!pong && clock_type::now() < deadline) {
+      auto m = c.next(100ms);
+      if (m && m->type == 4 && m->payload.size() >= 6 && m->payload[1] == 7) {
+        pong = m->payload[2] == 0 && m->payload[3] == 0 && m->payload[4] == 0x12 && m->payload[5] == 0x34;
+      }
+    }
+    EXPECT_TRUE(pong) << "no PingResponse to a fmt 1 PingRequest";
+    EXPECT_TRUE(connect_ok(c)) << "connection unusable after fmt 1/fmt 2 first headers";
+  }
+  {
+    quick_client c(port_);
+    send_bounded(c, cat({{0xC9}, bytes(16, 0x01)}));  // fmt 3 first on csid 9
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << "fmt 3 without history accepted";
+  }
+  expect_unaffected(t0);
+}
+
+// T-17: basic headers at every boundary: csid 2, 63, 64 (00 00), 319 (00 FF),
+// 320 (01 00 01), 65599 (01 FF FF), and 64 in the 3-byte form.
+TEST_F(hostile, t17_basic_header_boundaries_are_mapped) {
+  start();
+  const auto t0 = clock_type::now();
+  ASSERT_EQ(bh(0, 64), (bytes{0x00, 0x00}));
+  ASSERT_EQ(bh(0, 319), (bytes{0x00, 0xFF}));
+  ASSERT_EQ(bh(0, 320), (bytes{0x01, 0x00, 0x01}));
+  ASSERT_EQ(bh(0, 65599), (bytes{0x01, 0xFF, 0xFF}));
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t17"), "NetStream.Play.Start");
+  quick_client c(port_);
+  send_bounded(c, set_chunk_size_bytes(128));  // csid 2
+  // connect (two chunks: the fmt 3 continuation uses the 2-byte form too).
+  send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live")), 0, 64));
+  ASSERT_TRUE(c.wait_command("_result", 2s)) << "connect on csid 64 not answered";
+  send_bounded(c, command_bytes(proto::create_stream_command(2), 0, 319));
+  auto r = c.wait_command("_result", 2s);
+  ASSERT_TRUE(r) << "createStream on csid 319 not answered";
+  const auto id = static_cast<std::uint32_t>(proto::number_argument(*r, 0).value_or(0));
+  send_bounded(c, command_bytes(proto::publish_command(3, "t17"), id, 320));
+  ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start") << "publish on csid 320";
+  send_bounded(c, message_bytes(65599, 9, 0, id, keyframe(0xA1, 300)));
+  send_bounded(c, message_bytes(63, 8, 0, id, audio_frame(0xA2)));
+  send_bounded(c, message_bytes(64, 9, 40, id, keyframe(0xA3, 300), 128, true, /*long form*/ true));
+  const auto media = read_until(viewer, video_tagged(0xA3), 3s);
+  std::set<std::uint8_t> tags;
+  for (const auto& m : media) {
+    if (is_media(m) && m.payload.size() >= 3) tags.insert(m.payload[2]);
+  }
+  EXPECT_TRUE(tags.count(0xA1)) << "video on csid 65599 lost";
+  EXPECT_TRUE(tags.count(0xA2)) << "audio on csid 63 lost";
+  EXPECT_TRUE(tags.count(0xA3)) << "video on csid 64 (3-byte form) lost";
+  expect_unaffected(t0);
+}
+
+// T-18: 1,000 chunk streams each opening a 16 MB message with 128 bytes:
+// closed at the open-stream cap or the partial-byte budget; memory bounded.
+TEST_F(hostile, t18_many_open_chunk_streams_close_at_the_cap) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  const auto vm0 = vm_bytes();
+  quick_client c(port_);
+  bytes wire;
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    append(wire, bh(0, 64 + i));                // BH(0,64+i)
+    append(wire, mh0(0, 0xFFFFFF, 9, 1));       // MH0(0,0xFFFFFF,9,1)
+    append(wire, bytes(128, 0x18));             // <128 B>
+  }
+  send_bounded(c, wire, 3s);
+  EXPECT_TRUE(c.closed_by_peer(1500ms)) << "1,000 open chunk streams accepted";
+  const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
+  EXPECT_LT(growth, rss_bound);
+  std::printf("[ info ] T-18: RSS +%zu KiB, VmSize +%zu KiB\n", growth >> 10,
+              (vm_bytes() - std::min(vm_bytes(), vm0)) >> 10);
+  expect_unaffected(t0);
+}
+
+// T-19: a 16 MB command (type 20) or data (type 18) message is rejected on
+// its header, before anything is buffered.
+TEST_F(hostile, t19_huge_command_or_data_is_rejected_on_the_header) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  for (const std::uint8_t type : {std::uint8_t{20}, std::uint8_t{18}}) {
+    quick_client c(port_);
+    // BH(0,3) MH0(0,0xFFFFFF,type,0) + the first 128-byte chunk only.
+    send_bounded(c, cat({bh(0, 3), mh0(0, 0xFFFFFF, type, 0), cat({amf_string("connect")}), bytes(118, 0)}));
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << "type " << int(type) << ": 16 MB declared, still open";
+  }
+  EXPECT_LT(rss_bytes() - std::min(rss_bytes(), rss0), rss_bound);
+  expect_unaffected(t0);
+}
+
+// T-20: zero-length and short control messages (types 1, 2, 3, 5 with 0-3
+// bytes, type 4 with 0-5 bytes) and empty 8/9/18/20 messages: ignored or
+// closed cleanly, never an out-of-bounds read.
+TEST_F(hostile, t20_zero_length_and_short_control_messages) {
+  start();
+  const auto t0 = clock_type::now();
+  struct probe {
+    std::uint8_t type;
+    std::size_t len;
+    std::unique_ptr<quick_client> c;
+  };
+  std::vector<probe> probes;
+  for (const std::uint8_t type : {1, 2, 3, 5}) {
+    for (std::size_t len = 0; len < 4; ++len) probes.push_back({type, len, nullptr});
+  }
+  for (std::size_t len = 0; len < 6; ++len) probes.push_back({4, len, nullptr});
+  for (const std::uint8_t type : {8, 9, 18, 20}) probes.push_back({type, 0, nullptr});
+  for (auto& p : probes) {
+    p.c = std::make_unique<quick_client>(port_);
+    const std::uint32_t csid = p.type <= 6 ? 2 : 3;
+    send_bounded(*p.c, message_bytes(csid, p.type, 0, 0, bytes(p.len, 0x00)));
+  }
+  std::this_thread::sleep_for(300ms);
+  std::string summary;
+  for (auto& p : probes) {
+    const bool closed = p.c->closed_by_peer(20ms);
+    if (!closed) {
+      EXPECT_TRUE(connect_ok(*p.c)) << "type " << int(p.type) << " len " << p.len << ": neither closed nor usable";
+    }
+    summary += " " + std::to_string(p.type) + "/" + std::to_string(p.len) + (closed ? ":closed" : ":ignored");
+  }
+  std::printf("[ info ] T-20:%s\n", summary.c_str());
+  expect_unaffected(t0);
+}
+
+// T-20: empty and 1-byte audio/video/data on a published stream reach the
+// hub's classification code: no out-of-bounds read, the stream goes on.
+TEST_F(hostile, t20_empty_and_short_media_on_a_published_stream) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t20"), "NetStream.Play.Start");
+  quick_client c(port_);
+  const auto id = publish_on(c, "t20");
+  bytes wire;
+  append(wire, message_bytes(6, 9, 0, id, {}));
+  append(wire, message_bytes(4, 8, 0, id, {}));
+  append(wire, message_bytes(5, 18, 0, id, {}));
+  append(wire, message_bytes(6, 9, 10, id, {0x17}));
+  append(wire, message_bytes(4, 8, 10, id, {0xAF}));
+  append(wire, message_bytes(6, 9, 20, id, {0x17, 0x00}));
+  append(wire, message_bytes(6, 9, 30, id, {0x1C}));  // enhanced-RTMP bit with nothing after it
+  append(wire, message_bytes(6, 9, 40, id, keyframe(0x20, 300)));
+  send_bounded(c, wire);
+  const bool closed = c.closed_by_peer(200ms);
+  if (!closed) {
+    const auto frames = only_video(read_until(viewer, video_tagged(0x20), 2s));
+    EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), [](auto& m) { return m.payload.size() == 300; }))
+        << "the keyframe after the short messages was lost";
+  }
+  std::printf("[ info ] T-20: publisher after empty media -> %s\n", closed ? "closed" : "kept");
+  expect_unaffected(t0);
+}
+
+// T-21: extended timestamps in both dialects: fmt 3 continuations with (a)
+// and (b) without the repeated 4-byte field; fmt 1 and fmt 2 deltas >=
+// 0xFFFFFF; a fmt 3 new message that reuses an extended delta.
+TEST_F(hostile, t21_extended_timestamps_in_both_dialects) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t21"), "NetStream.Play.Start");
+  quick_client c(port_);
+  const auto id = publish_on(c, "t21");
+  // Payload bytes after the first chunk are 0x55, never the extended value.
+  bytes frame = keyframe(0x55, 300);
+  bytes wire;
+  // (a) fmt 0, ts 0x01000000, continuations repeat the extended field.
+  append(wire, message_bytes(6, 9, 0x01000000, id, frame, 128, true));
+  // (b) fmt 0, ts 0x01000010, continuations omit it.
+  append(wire, message_bytes(6, 9, 0x01000010, id, frame, 128, false));
+  // (c) fmt 1, delta 0x01000000 (extended), length 300, continuations repeat it.
+  append(wire, cat({{0x46, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x2C, 0x09}, be32(0x01000000)}));
+  append(wire, bytes(frame.begin(), frame.begin() + 128));
+  append(wire, cat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, cat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 256, frame.end())}));
+  // (d) fmt 2, delta exactly 0xFFFFFF (extended), continuations omit it.
+  append(wire, cat({{0x86, 0xFF, 0xFF, 0xFF}, be32(0x00FFFFFF)}));
+  append(wire, bytes(frame.begin(), frame.begin() + 128));
+  append(wire, cat({{0xC6}, bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, cat({{0xC6}, bytes(frame.begin() + 256, frame.end())}));
+  // (e) fmt 3 starting a new message: the same delta again, field repeated.
+  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin(), frame.begin() + 128)}));
+  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 256, frame.end())}));
+  send_bounded(c, wire);
+  const auto frames = only_video(read_until(viewer, nth_video(5), 3s));
+  const std::vector<std::uint32_t> expected{0x01000000, 0x01000010, 0x02000010, 0x0300000F, 0x0400000E};
+  ASSERT_EQ(frames.size(), expected.size()) << "messages lost or split";
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i].timestamp, expected[i]) << "message " << i;
+    ASSERT_EQ(frames[i].payload.size(), frame.size()) << "message " << i;
+    EXPECT_TRUE(std::equal(frame.begin(), frame.end(), frames[i].payload.span().begin())) << "message " << i;
+  }
+  EXPECT_FALSE(c.closed_by_peer(100ms));
+  expect_unaffected(t0);
+}
+
+// T-22 (scaled: boundaries only, no soak): timestamps starting at 16,777,000,
+// 2^31-5,000 and 2^32-5,000 cross 2^24, 2^31 and the 32-bit wrap; players
+// receive them exactly (modulo 2^32), none dropped.
+TEST_F(hostile, t22_timestamps_cross_the_wrap_boundaries) {
+  start();
+  const auto t0 = clock_type::now();
+  const std::uint32_t starts[] = {16'777'000u, 0x80000000u - 5000u, 0u - 5000u};
+  for (std::size_t s = 0; s < 3; ++s) {
+    const std::string name = "t22_" + std::to_string(s);
+    quick_client viewer(port_);
+    ASSERT_EQ(viewer.play(name), "NetStream.Play.Start");
+    quick_client c(port_);
+    const auto id = publish_on(c, name);
+    bytes wire = message_bytes(6, 9, starts[s], id, video_header());
+    std::vector<std::uint32_t> sent;
+    for (std::uint32_t k = 0; k < 10; ++k) {
+      const std::uint32_t ts = starts[s] + k * 1000;  // wraps modulo 2^32
+      append(wire, message_bytes(6, 9, ts, id, k == 0 ? keyframe(0x22, 200) : interframe(0x22, 200)));
+      sent.push_back(ts);
+    }
+    send_bounded(c, wire);
+    const auto frames = only_video(read_until(viewer, nth_video(10), 3s));
+    ASSERT_EQ(frames.size(), sent.size()) << name;
+    for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(frames[i].timestamp, sent[i]) << name << " #" << i;
+  }
+  expect_unaffected(t0);
+}
+
+// Acknowledgements (type 3) received on `c` until it has been quiet for 300 ms.
+std::vector<std::uint32_t> drain_acks(test_client& c, ms limit = 2s) {
+  std::vector<std::uint32_t> acks;
+  auto take = [&](const proto::message& m) {
+    if (m.type == 3 && m.payload.size() >= 4) {
+      acks.push_back((std::uint32_t{m.payload[0]} << 24) | (std::uint32_t{m.payload[1]} << 16) |
+                     (std::uint32_t{m.payload[2]} << 8) | m.payload[3]);
+    }
+  };
+  for (const auto& m : c.skipped) take(m);
+  c.skipped.clear();
+  const auto deadline = clock_type::now() + limit;
+  while (clock_type::now() < deadline) {
+    auto m = c.next(300ms);
+    if (!m) break;
+    take(*m);
+  }
+  return acks;
+}
+
+// T-23: Window Acknowledgement Size 0 (no ACKs), 1 (an ACK per read batch,
+// the last one equal to every byte we sent) and 0xFFFFFFFF.
+TEST_F(hostile, t23_window_ack_size_zero_one_and_max) {
+  start();
+  const auto t0 = clock_type::now();
+  for (const std::uint32_t window : {0u, 1u, 0xFFFFFFFFu}) {
+    quick_client c(port_);
+    std::uint64_t total = 1537 + 1536;  // C0C1 + C2
+    auto send = [&](const bytes& b) {
+      total += b.size();
+      send_bounded(c, b);
+    };
+    send(control_bytes(5, be32(window)));
+    send(command_bytes(proto::connect_command(1, connect_params_for("live"))));
+    ASSERT_TRUE(c.wait_command("_result", 2s));
+    send(command_bytes(proto::create_stream_command(2)));
+    auto r = c.wait_command("_result", 2s);
+    ASSERT_TRUE(r);
+    const auto id = static_cast<std::uint32_t>(proto::number_argument(*r, 0).value_or(0));
+    send(command_bytes(proto::publish_command(3, "t23_" + std::to_string(window)), id));
+    ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start");
+    for (std::uint32_t i = 0; i < 50; ++i) send(message_bytes(6, 9, i * 40, id, keyframe(0x23, 4000)));
+    const auto acks = drain_acks(c);
+    if (window == 1) {
+      ASSERT_FALSE(acks.empty()) << "window 1: no acknowledgement";
+      EXPECT_TRUE(std::is_sorted(acks.begin(), acks.end()));
+      EXPECT_EQ(acks.back(), static_cast<std::uint32_t>(total)) << "window 1: last ACK is not the byte count";
+      EXPECT_LE(acks.size(), 60u) << "more than one ACK per read batch?";
+    } else {
+      EXPECT_TRUE(acks.empty()) << "window " << window << ": " << acks.size() << " ACKs";
+    }
+    EXPECT_FALSE(c.closed_by_peer(50ms)) << "window " << window;
+  }
+  expect_unaffected(t0);
+}
+
+// T-23: more than 4 GiB on one connection: the ACK sequence number wraps
+// modulo 2^32 and ACKs continue. Several seconds of loopback traffic, so
+// only with RTMP_HOSTILE_LONG=1.
+TEST_F(hostile, t23_more_than_4_gib_on_one_connection) {
+  if (std::getenv("RTMP_HOSTILE_LONG") == nullptr) GTEST_SKIP() << "set RTMP_HOSTILE_LONG=1 (sends 4.3 GiB)";
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  std::uint64_t total = 1537 + 1536;
+  auto send = [&](const bytes& b) {
+    total += b.size();
+    return send_bounded(c, b, 10s);
+  };
+  send(control_bytes(5, be32(0x40000000)));  // an ACK every GiB
+  send(set_chunk_size_bytes(0x7FFFFFFF));
+  const bytes block = message_bytes(6, 9, 0, 1, bytes(8 << 20, 0x27), 0x7FFFFFFF);  // ignored: no publish
+  while (total < (std::uint64_t{4} << 30) + (std::uint64_t{300} << 20)) {
+    ASSERT_EQ(send(block), send_result::ok);
+  }
+  const auto acks = drain_acks(c, 5s);
+  ASSERT_GE(acks.size(), 4u);
+  EXPECT_LT(acks.back(), acks[acks.size() - 2]) << "the sequence number did not wrap";
+  EXPECT_FALSE(c.closed_by_peer(50ms));
+  expect_unaffected(t0);
+}
+
+// ================================================================================================
+// C. AMF / command layer
+// ================================================================================================
+
+// T-24: a valid connect truncated at every prefix length, and the minimal
+// crasher 02 0007 'connect' 00 3FF000: `_error` or close, never Success.
+TEST_F(hostile, t24_truncated_connect_at_every_prefix_length) {
+  start();
+  const auto t0 = clock_type::now();
+  const bytes full = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
+  std::vector<bytes> payloads{cat({amf_string("connect"), {0x00, 0x3F, 0xF0, 0x00}})};
+  for (std::size_t k = 1; k < full.size(); ++k) payloads.emplace_back(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(k));
+  std::size_t errors = 0;
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    quick_client c(port_);
+    send_bounded(c, message_bytes(3, 20, 0, 0, payloads[i]));
+    auto reply = c.wait_command("_result", 1500ms);
+    EXPECT_FALSE(reply) << "prefix " << payloads[i].size() << " got _result";
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << "prefix " << payloads[i].size() << " left open";
+    for (const auto& cmd : c.seen_commands) errors += cmd.name == "_error";
+  }
+  std::printf("[ info ] T-24: %zu prefixes, %zu answered with _error, the rest closed\n", payloads.size(), errors);
+  expect_unaffected(t0);
+}
+
+// Nested AMF for T-25 (N levels).
+bytes nested_objects(std::size_t n) {
+  // 03 (0001 'a' 03)xN 0001 'a' 05 (000009)x(N+1)
+  return cat({{0x03}, repeat({0x00, 0x01, 'a', 0x03}, n), {0x00, 0x01, 'a', 0x05}, repeat(amf_end, n + 1)});
+}
+bytes nested_ecma(std::size_t n) {
+  return cat({{0x08, 0, 0, 0, 1}, repeat({0x00, 0x01, 'a', 0x08, 0, 0, 0, 1}, n), {0x00, 0x01, 'a', 0x05},
+              repeat(amf_end, n + 1)});
+}
+bytes nested_strict(std::size_t n) { return cat({{0x0A, 0, 0, 0, 1}, repeat({0x0A, 0, 0, 0, 1}, n), {0x05}}); }
+bytes nested_amf3(std::size_t n) { return cat({{0x11}, repeat({0x09, 0x03, 0x01}, n), {0x01}}); }
+
+// T-25: deep nesting (objects, ECMA arrays, strict arrays, AMF3) at N = 100,
+// 5k, 20k, 40k, 140k in connect: rejected with a clean close, no stack growth.
+TEST_F(hostile, t25_deeply_nested_connect_is_rejected) {
+  start();
+  const auto t0 = clock_type::now();
+  const std::vector<std::pair<const char*, std::function<bytes(std::size_t)>>> kinds{
+      {"object", nested_objects}, {"ecma", nested_ecma}, {"strict", nested_strict}, {"amf3", nested_amf3}};
+  for (const auto& [kind, build] : kinds) {
+    for (const std::size_t n : {100u, 5000u, 20000u, 40000u, 140000u}) {
+      quick_client c(port_);
+      send_bounded(c, message_bytes(3, 20, 0, 0, cat({connect_head(), build(n)})), 5s);
+      EXPECT_FALSE(c.wait_command("_result", 2s)) << kind << " x" << n << " accepted";
+      EXPECT_TRUE(c.closed_by_peer(2s)) << kind << " x" << n << " left open";
+    }
+  }
+  expect_unaffected(t0);
+}
+
+// T-25: the same inside @setDataFrame/onMetaData (type 18) from a publisher.
+TEST_F(hostile, t25_deeply_nested_metadata_is_rejected) {
+  start();
+  const auto t0 = clock_type::now();
+  const std::vector<std::pair<const char*, std::function<bytes(std::size_t)>>> kinds{
+      {"object", nested_objects}, {"ecma", nested_ecma}, {"strict", nested_strict}, {"amf3", nested_amf3}};
+  int k = 0;
+  for (const auto& [kind, build] : kinds) {
+    for (const std::size_t n : {100u, 5000u, 40000u}) {
+      for (const bool wrapped : {true, false}) {
+        quick_client c(port_);
+        const auto id = publish_on(c, "t25_" + std::to_string(k++));
+        const bytes head = wrapped ? cat({amf_string("@setDataFrame"), amf_string("onMetaData")}) : amf_string("onMetaData");
+        send_bounded(c, message_bytes(5, 18, 0, id, cat({head, build(n)})), 5s);
+        EXPECT_TRUE(c.closed_by_peer(2s)) << kind << " x" << n << (wrapped ? " @setDataFrame" : " onMetaData");
+      }
+    }
+  }
+  expect_unaffected(t0);
+}
+
+// T-26: huge declared counts and lengths: nothing is allocated from a count;
+// the decoder fails fast when the bytes are not there.
+TEST_F(hostile, t26_huge_declared_counts_and_lengths) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  const std::vector<std::pair<const char*, bytes>> in_connect{
+      {"strict array 0A FFFFFFFF 05", cat({connect_head(), {0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05}})},
+      {"ECMA 08 FFFFFFFF 000009", cat({connect_head(), {0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x09}})},
+      {"long string 0C FFFFFFFF 41", cat({connect_head(), {0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x41}})},
+      {"short string 02 FFFF 'connect'", cat({{0x02, 0xFF, 0xFF}, bytes{'c', 'o', 'n', 'n', 'e', 'c', 't'}})},
+      {"AMF3 array count 2^28", cat({connect_head(), {0x11, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}})},
+      {"AMF3 vector count 2^28", cat({connect_head(), {0x11, 0x0D, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
+      {"AMF3 dictionary count 2^28", cat({connect_head(), {0x11, 0x11, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
+      {"AMF3 class with 2^26 members", cat({connect_head(), {0x11, 0x0A, 0xFF, 0xFF, 0xFF, 0xF3, 0x01}})},
+  };
+  for (const auto& [what, payload] : in_connect) {
+    quick_client c(port_);
+    send_bounded(c, message_bytes(3, 20, 0, 0, payload));
+    EXPECT_FALSE(c.wait_command("_result", 1500ms)) << what;
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << what;
+  }
+  // In metadata from a publisher. An ECMA count of 0xFFFFFFFF followed by the
+  // end marker is a valid empty array (the count is only a hint).
+  const std::vector<std::pair<const char*, bytes>> in_metadata{
+      {"strict array", {0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05}},
+      {"ECMA array", {0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x09}},
+      {"long string", {0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x41}},
+  };
+  int k = 0;
+  for (const auto& [what, value] : in_metadata) {
+    quick_client c(port_);
+    const auto id = publish_on(c, "t26_" + std::to_string(k++));
+    send_bounded(c, message_bytes(5, 18, 0, id, cat({amf_string("@setDataFrame"), amf_string("onMetaData"), value})));
+    const bool closed = c.closed_by_peer(500ms);
+    std::printf("[ info ] T-26: metadata with %s -> %s\n", what, closed ? "closed" : "accepted");
+  }
+  EXPECT_LT(rss_bytes() - std::min(rss_bytes(), rss0), rss_bound);
+  expect_unaffected(t0);
+}
+
+// Sends a hand-built command payload on `msid` and returns the reply (see wait_reply).
+std::string raw_command_reply(test_client& c, const bytes& payload, std::uint32_t msid = 0, ms timeout = 1500ms) {
+  send_bounded(c, message_bytes(3, 20, 0, msid, payload));
+  return wait_reply(c, timeout);
+}
+
+// T-27: wrong argument types in commands: coerced or refused, never a crash;
+// two leading numbers before @setDataFrame are tolerated.
+TEST_F(hostile, t27_wrong_argument_types) {
+  start();
+  const auto t0 = clock_type::now();
+  auto stream_of = [&](test_client& c) {
+    c.connect();
+    return c.create_stream();
+  };
+  {  // publish(false)
+    quick_client c(port_);
+    const auto id = stream_of(c);
+    const auto r = raw_command_reply(c, cat({amf_string("publish"), amf_number(3), amf_null, {0x01, 0x00}}), id);
+    EXPECT_TRUE(r == "NetStream.Publish.BadName" || r == "_error") << "publish(false): " << r;
+  }
+  {  // play(123)
+    quick_client c(port_);
+    const auto id = stream_of(c);
+    const auto r = raw_command_reply(c, cat({amf_string("play"), amf_number(3), amf_null, amf_number(123)}), id);
+    EXPECT_TRUE(r == "NetStream.Play.StreamNotFound" || r == "NetStream.Play.Failed" || r == "_error") << "play(123): " << r;
+  }
+  {  // publish() without its name
+    quick_client c(port_);
+    const auto id = stream_of(c);
+    const auto r = raw_command_reply(c, cat({amf_string("publish"), amf_number(3), amf_null}), id);
+    EXPECT_TRUE(r == "NetStream.Publish.BadName" || r == "_error") << "publish(): " << r;
+  }
+  {  // transaction id as a string: coerced, refused or closed; never Success without a usable state.
+    quick_client c(port_);
+    const auto r = raw_command_reply(c, cat({amf_string("connect"), amf_string("1"), connect_object("live")}));
+    std::printf("[ info ] T-27: connect with a string transaction id -> '%s'\n", r.c_str());
+  }
+  for (const auto& [what, object] : std::vector<std::pair<const char*, bytes>>{{"null", amf_null}, {"number", amf_number(7)}}) {
+    quick_client c(port_);  // connect whose command object is null / a number
+    const auto r = raw_command_reply(c, cat({connect_head(), object}));
+    EXPECT_TRUE(r == "_error" || r.empty()) << "connect with a " << what << " command object: " << r;
+  }
+  {  // FCUnpublish(obj), createStream with a number as command object and extra arguments, deleteStream()
+    quick_client c(port_);
+    c.connect();
+    send_bounded(c, message_bytes(3, 20, 0, 0,
+                                  cat({amf_string("FCUnpublish"), amf_number(5), amf_null,
+                                       {0x03}, amf_key("a"), amf_null, amf_end})));
+    send_bounded(c, message_bytes(3, 20, 0, 0, cat({amf_string("deleteStream"), amf_number(6), amf_null})));
+    const auto r = raw_command_reply(
+        c, cat({amf_string("createStream"), amf_number(7), amf_number(5), amf_number(1), amf_string("x"),
+                {0x03}, amf_key("k"), amf_null, amf_end}));
+    EXPECT_EQ(r, "_result") << "createStream with odd arguments after FCUnpublish(obj)";
+  }
+  {  // two leading numbers before @setDataFrame: tolerated, players get onMetaData
+    quick_client c(port_);
+    const auto id = publish_on(c, "t27");
+    bytes meta = cat({amf_number(0), amf_number(0), amf_string("@setDataFrame"), amf_string("onMetaData"),
+                      {0x08, 0, 0, 0, 1}, amf_key("width"), amf_number(320), amf_end});
+    send_bounded(c, message_bytes(5, 18, 0, id, meta));
+    send_bounded(c, message_bytes(6, 9, 0, id, keyframe(0x27, 300)));
+    EXPECT_FALSE(c.closed_by_peer(200ms)) << "publisher closed for a two-number prefix";
+    quick_client viewer(port_);
+    ASSERT_EQ(viewer.play("t27"), "NetStream.Play.Start");
+    const auto media = read_until(viewer, video_tagged(0x27), 2s);
+    const auto m = std::find_if(media.begin(), media.end(), [](const proto::message& x) {
+      const std::string s(x.payload.span().begin(), x.payload.span().end());
+      return x.type == 18 && s.find("onMetaData") != std::string::npos && s.find("width") != std::string::npos;
+    });
+    EXPECT_NE(m, media.end()) << "metadata after a two-number prefix was not relayed";
+  }
+  expect_unaffected(t0);
+}
+
+// T-28: AMF3 and typed objects: a typed object is a plain map (connect
+// works), out-of-range references and AMF3 switches are rejected.
+TEST_F(hostile, t28_amf3_references_and_typed_objects) {
+  start();
+  const auto t0 = clock_type::now();
+  {  // Typed object "java.lang.Runtime" as the command object: just a map.
+    quick_client c(port_);
+    const bytes typed = cat({{0x10}, amf_key("java.lang.Runtime"), amf_key("app"), amf_string("live"),
+                             amf_key("tcUrl"), amf_string("rtmp://127.0.0.1/live"), amf_end});
+    EXPECT_EQ(raw_command_reply(c, cat({connect_head(), typed})), "_result") << "typed object refused";
+    const auto id = c.create_stream();
+    c.send_command(proto::publish_command(3, "t28"), id);
+    EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  }
+  const std::vector<std::pair<const char*, bytes>> refused{
+      {"AMF0 reference 07 FFFF", cat({connect_head(), {0x07, 0xFF, 0xFF}})},
+      {"AMF0 reference inside an object", cat({connect_head(), {0x03}, amf_key("app"), {0x07, 0x00, 0x05}, amf_end})},
+      {"AMF3 switch in type 20", cat({connect_head(), {0x11, 0x0A, 0x0B, 0x01, 0x01}})},
+      {"AMF3 string reference 7", cat({connect_head(), {0x11, 0x06, 0x0E}})},
+      {"AMF3 object reference 100", cat({connect_head(), {0x11, 0x0A, 0xC8, 0x01}})},
+  };
+  for (const auto& [what, payload] : refused) {
+    quick_client c(port_);
+    send_bounded(c, message_bytes(3, 20, 0, 0, payload));
+    EXPECT_FALSE(c.wait_command("_result", 1500ms)) << what;
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << what;
+  }
+  {  // Type 17 with an AMF3 value inside.
+    quick_client c(port_);
+    send_bounded(c, message_bytes(3, 17, 0, 0, cat({{0x00}, connect_head(), {0x11, 0x0A, 0x07}})));
+    EXPECT_FALSE(c.wait_command("_result", 1500ms)) << "type 17 with AMF3 references";
+    EXPECT_TRUE(c.closed_by_peer(1500ms));
+  }
+  {  // Type 17 with plain AMF0 inside (format byte 0): a normal connect.
+    quick_client c(port_);
+    send_bounded(c, message_bytes(3, 17, 0, 0, cat({{0x00}, connect_head(), connect_object("live")})));
+    EXPECT_TRUE(c.wait_command("_result", 1500ms)) << "type 17 connect refused";
+  }
+  {  // Type 15 (AMF3 data) with AMF3 references from a publisher.
+    quick_client c(port_);
+    const auto id = publish_on(c, "t28_data");
+    send_bounded(c, message_bytes(5, 15, 0, id, cat({{0x00}, amf_string("onMetaData"), {0x11, 0x0A, 0x07}})));
+    const bool closed = c.closed_by_peer(500ms);
+    std::printf("[ info ] T-28: type 15 with AMF3 references -> %s\n", closed ? "closed" : "ignored");
+  }
+  expect_unaffected(t0);
+}
+
+// T-29: 1,000 createStream before publish: capped (8), the rest refused with
+// _error; 1,000 releaseStream/FCPublish: answered, nothing grows; publishing
+// afterwards works.
+TEST_F(hostile, t29_create_stream_and_helper_floods_are_capped) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  c.connect();
+  bytes wire;
+  for (int i = 0; i < 1000; ++i) append(wire, command_bytes(proto::create_stream_command(10 + i)));
+  ASSERT_EQ(send_bounded(c, wire, 5s), send_result::ok);
+  std::size_t results = 0, errors = 0;
+  std::uint32_t first_id = 0;
+  const auto deadline = clock_type::now() + 5s;
+  while (results + errors < 1000 && clock_type::now() < deadline) {
+    auto m = c.next(200ms);
+    if (!m) continue;
+    if (m->type != 20) continue;
+    auto r = proto::parse_command(m->payload.span());
+    if (!r.ok()) continue;
+    if (r.cmd.name == "_result") {
+      if (results++ == 0) first_id = static_cast<std::uint32_t>(proto::number_argument(r.cmd, 0).value_or(0));
+    } else if (r.cmd.name == "_error") {
+      ++errors;
+    }
+  }
+  EXPECT_LE(results, 8u) << "stream ids are not capped";
+  EXPECT_GE(results, 1u);
+  EXPECT_EQ(results + errors, 1000u) << "every createStream deserves an answer";
+  wire.clear();
+  for (int i = 0; i < 1000; ++i) {
+    append(wire, command_bytes(proto::release_stream_command(2000 + i, "t29")));
+    append(wire, command_bytes(proto::fc_publish_command(4000 + i, "t29")));
+  }
+  ASSERT_EQ(send_bounded(c, wire, 5s), send_result::ok);
+  c.send_command(proto::publish_command(3, "t29"), first_id);
+  EXPECT_EQ(c.wait_status(5s), "NetStream.Publish.Start") << "publish after the floods";
+  expect_unaffected(t0);
+}
+
+// T-30: out-of-order and unknown commands and messages: ignored or `_error`,
+// the connection stays usable.
+TEST_F(hostile, t30_out_of_order_and_unknown_commands) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client c(port_);
+  // publish / play before connect.
+  EXPECT_EQ(raw_command_reply(c, proto::encode_command(proto::publish_command(5, "x")), 1), "_error");
+  EXPECT_EQ(raw_command_reply(c, proto::encode_command(proto::play_command(6, "x")), 1), "_error");
+  c.connect();
+  // play on a message stream never created.
+  EXPECT_EQ(raw_command_reply(c, proto::encode_command(proto::play_command(7, "x")), 77), "_error");
+  bytes wire;
+  append(wire, command_bytes(proto::delete_stream_command(0, 999)));
+  append(wire, command_bytes(proto::close_stream_command(0), 1));
+  append(wire, command_bytes(proto::close_stream_command(0), 1));
+  append(wire, command_bytes(proto::on_status("status", "NetStream.Play.Start", "client-only"), 0));
+  append(wire, command_bytes(proto::create_stream_result(1, 5), 0));
+  // Media and data on msid 0 and on an unknown msid.
+  for (const std::uint32_t msid : {0u, 55u}) {
+    append(wire, message_bytes(4, 8, 0, msid, audio_frame(0x30)));
+    append(wire, message_bytes(6, 9, 0, msid, keyframe(0x30, 300)));
+    append(wire, message_bytes(5, 18, 0, msid, proto::on_metadata_message(proto::amf0::ecma_array{})));
+  }
+  // Unknown message types 0, 7, 23..255.
+  for (unsigned type = 0; type < 256; ++type) {
+    if (type != 0 && type != 7 && type < 23) continue;
+    append(wire, message_bytes(7, static_cast<std::uint8_t>(type), 0, 0, {1, 2, 3, 4}));
+  }
+  send_bounded(c, wire);
+  EXPECT_FALSE(c.closed_by_peer(200ms)) << "closed for ignorable input";
+  const auto id = c.create_stream();
+  c.send_command(proto::publish_command(3, "t30"), id);
+  EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  expect_unaffected(t0);
+}
+
+// T-31: hostile app and stream names are refused by the whitelist, and the
+// refused connection is closed; a "?vhost=" query does not change the key.
+TEST_F(hostile, t31_hostile_names) {
+  start();
+  const auto t0 = clock_type::now();
+  const std::string long_name(65000, 'a');
+  const std::vector<std::string> bad_apps{"../etc",   "live/../x",  std::string("live\0x", 6), "live%00",
+                                          "li\r\nve", "`id`",       "$(reboot)",               long_name,
+                                          "\xff\xfe", "live?vhost=evil"};
+  for (const auto& app : bad_apps) {
+    quick_client c(port_);
+    const auto r = raw_command_reply(c, cat({connect_head(), connect_object(app)}));
+    EXPECT_NE(r, "_result") << "app '" << app.substr(0, 40) << "' accepted";
+    EXPECT_TRUE(c.closed_by_peer(1500ms)) << "app '" << app.substr(0, 40) << "' left open";
+  }
+  const std::vector<std::string> bad_streams{"../x", "a/b",  std::string("x\0y", 3), "x%00y", "x\r\ny", "`id`",
+                                             "$(id)", "",    long_name,              "\xc3\x28", "..",   "x y"};
+  for (const bool play : {false, true}) {
+    for (const auto& name : bad_streams) {
+      quick_client c(port_);
+      c.connect();
+      const auto id = c.create_stream();
+      const auto r = raw_command_reply(
+          c, proto::encode_command(play ? proto::play_command(3, name) : proto::publish_command(3, name)), id);
+      EXPECT_TRUE(r == (play ? "NetStream.Play.StreamNotFound" : "NetStream.Publish.BadName") || r == "_error")
+          << (play ? "play" : "publish") << " '" << name.substr(0, 40) << "': " << r;
+      EXPECT_TRUE(c.closed_by_peer(1500ms)) << (play ? "play" : "publish") << " '" << name.substr(0, 40) << "' left open";
+    }
+  }
+  {  // The query is not part of the key: publishing t31?vhost=other feeds t31.
+    quick_client viewer(port_);
+    ASSERT_EQ(viewer.play("t31"), "NetStream.Play.Start");
+    quick_client c(port_);
+    const auto id = publish_on(c, "t31?vhost=other");
+    send_bounded(c, message_bytes(6, 9, 0, id, keyframe(0x31, 300)));
+    EXPECT_FALSE(only_video(read_until(viewer, video_tagged(0x31), 2s)).empty());
+  }
+  expect_unaffected(t0);
+}
+
+// ================================================================================================
+// D. Session policy
+// ================================================================================================
+
+// T-32: a second publisher on a busy key (anonymous, another token, the same
+// token) gets NetStream.Publish.BadName and is disconnected, repeatedly; the
+// first publisher is unaffected.
+TEST_F(hostile, t32_same_name_publish_is_refused_and_disconnected) {
+  start();
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = i % 3 == 0 ? "healthy" : i % 3 == 1 ? "healthy?token=other" : "healthy?token=same";
+    quick_client b(port_);
+    EXPECT_EQ(b.publish(name), "NetStream.Publish.BadName") << name;
+    EXPECT_TRUE(b.closed_by_peer(1500ms)) << name << ": the refused publisher stays connected";
+  }
+  expect_unaffected(t0);
+}
+
+// T-33 (in-process stand-in for iptables DROP): a publisher that goes silent
+// without FIN frees its key at the idle timeout; a new publisher is accepted
+// and the player resumes without reconnecting.
+TEST_F(hostile, t33_silent_publisher_frees_its_key_at_the_idle_timeout) {
+  auto cfg = base_config();
+  cfg.idle_timeout = 1000ms;
+  start(cfg);
+  const auto t0 = clock_type::now();
+  quick_client viewer(port_);
+  ASSERT_EQ(viewer.play("t33"), "NetStream.Play.Start");
+  auto a = std::make_unique<quick_client>(port_);
+  const auto id = publish_on(*a, "t33");
+  send_bounded(*a, message_bytes(6, 9, 0, id, keyframe(0xA0, 300)));
+  ASSERT_FALSE(only_video(read_until(viewer, video_tagged(0xA0), 2s)).empty());
+  const auto silent_since = clock_type::now();  // A sends nothing more
+  {
+    quick_client b(port_);
+    EXPECT_EQ(b.publish("t33"), "NetStream.Publish.BadName");
+  }
+  EXPECT_TRUE(a->closed_by_peer(3s)) << "the silent publisher was never dropped";
+  quick_client b2(port_);
+  const auto id2 = publish_on(b2, "t33");
+  EXPECT_LT(ms_since(silent_since), 2500) << "the key stayed busy too long";
+  send_bounded(b2, message_bytes(6, 9, 0, id2, video_header()));
+  send_bounded(b2, message_bytes(6, 9, 40, id2, keyframe(0xB2, 300)));
+  const auto frames = only_video(read_until(viewer, video_tagged(0xB2), 3s));
+  EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), [](auto& m) { return m.payload[2] == 0xB2; }))
+      << "the player did not resume with the new publisher";
+  expect_unaffected(t0);
+}
+
+// T-34: nothing from a publisher is relayed before the decision. A publisher
+// pipelines publish(busy key) and media in one write: it is refused, and none
+// of its frames reaches the players of that key.
+TEST_F(hostile, t34_media_of_a_refused_publisher_is_never_relayed) {
+  start();
+  const auto t0 = clock_type::now();
+  quick_client b(port_);
+  b.connect();
+  const auto id = b.create_stream();
+  bytes wire = command_bytes(proto::publish_command(3, "healthy"), id);
+  for (std::uint32_t i = 0; i < 10; ++i) append(wire, message_bytes(6, 9, i * 40, id, keyframe(0xEE, 500)));
+  append(wire, message_bytes(4, 8, 0, id, audio_frame(0xEE)));
+  send_bounded(b, wire);
+  EXPECT_EQ(b.wait_status(), "NetStream.Publish.BadName");
+  EXPECT_TRUE(b.closed_by_peer(1500ms));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(saw_tag(0xEE)) << "media of a refused publisher reached a player";
+  expect_unaffected(t0);
+}
+
+// ================================================================================================
+// E. Resource exhaustion and load
+// ================================================================================================
+
+// T-35 (scaled): 500 TCP connects that send nothing, from 100 source
+// addresses (127.0.0.2..101), plus 100 completed handshakes that then idle:
+// the healthy flow sees no gap, every idle socket is closed at its deadline
+// and every descriptor is released.
+TEST_F(hostile, t35_connection_flood) {
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < 2000 && lim.rlim_max > lim.rlim_cur) {
+    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 4096);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  const std::size_t budget = lim.rlim_cur > 400 ? (lim.rlim_cur - 300) / 2 : 50;
+  const std::size_t idle_n = std::min<std::size_t>(500, budget * 5 / 6);
+  const std::size_t handshaken_n = std::min<std::size_t>(100, budget - idle_n);
+  auto cfg = base_config();
+  cfg.handshake_timeout = 500ms;
+  cfg.negotiate_timeout = 1000ms;
+  start(cfg);
+  const auto fds0 = open_fds();
+  const auto t0 = clock_type::now();
+  std::vector<raw_socket> flood;
+  flood.reserve(idle_n + handshaken_n);
+  for (std::size_t i = 0; i < idle_n; ++i) {
+    const std::string src = "127.0.0." + std::to_string(2 + i % 100);
+    flood.emplace_back(port_, src.c_str());
+  }
+  for (std::size_t i = 0; i < handshaken_n; ++i) {
+    flood.emplace_back(port_);
+    EXPECT_TRUE(flood.back().handshake()) << "handshake " << i;
+  }
+  const auto opened = std::count_if(flood.begin(), flood.end(), [](auto& s) { return s.ok(); });
+  EXPECT_EQ(static_cast<std::size_t>(opened), idle_n + handshaken_n);
+  std::printf("[ info ] T-35: %zu idle + %zu handshaken connections in %lld ms\n", idle_n, handshaken_n, ms_since(t0));
+  std::size_t still_open = 0;
+  for (auto& s : flood) still_open += s.ok() && !s.closed_by_peer(3000ms - ms(std::min<long long>(2500, ms_since(t0))));
+  EXPECT_EQ(still_open, 0u) << "idle connections outlived their deadlines";
+  EXPECT_TRUE(wait_connections(2, 3s)) << connections() << " connections still registered";
+  expect_healthy_since(t0);
+  flood.clear();
+  EXPECT_LE(open_fds(), fds0 + 5) << "descriptors leaked";
+  expect_still_serving();
+}
+
+// T-36 (scaled): a player that stops reading (16 KiB-ish receive window) on
+// a ~1 MB/s stream: its queue stays bounded, it is disconnected after
+// slow_disconnect_after over the cap, memory stays bounded, and the others
+// go on.
+TEST_F(hostile, t36_non_reading_player_is_dropped_and_memory_stays_bounded) {
+  auto cfg = base_config();
+  cfg.queue_bytes = 256 * 1024;
+  cfg.slow_disconnect_after = 1000ms;
+  healthy_frame_bytes_ = 20'000;
+  healthy_keyframe_bytes_ = 60'000;
+  start(cfg);
+  const auto rss0 = rss_bytes();
+  quick_client slow(port_);
+  slow.set_receive_buffer(4096);
+  ASSERT_EQ(slow.play("healthy"), "NetStream.Play.Start");
+  const auto t0 = clock_type::now();  // from here the slow player reads nothing
+  EXPECT_TRUE(fd_hung_up(slow.socket().native_handle(), 10s)) << "the non-reading player was never dropped";
+  std::printf("[ info ] T-36: slow player dropped after %lld ms\n", ms_since(t0));
+  const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
+  EXPECT_LT(growth, rss_bound) << "RSS grew by " << (growth >> 20) << " MiB";
+  expect_unaffected(t0);
+}
+
+// T-37: a player that keeps sending Acknowledgements, PingResponses and
+// receiveVideo/receiveAudio while the server writes: the server keeps reading
+// the control direction (no build-up in our send queue), the player keeps
+// receiving, nothing deadlocks.
+TEST_F(hostile, t37_reverse_direction_drain) {
+  start();
+  quick_client r(port_);
+  r.connect();
+  const auto id = r.create_stream();
+  r.send_command(proto::play_command(3, "healthy"), id);
+  std::string code = r.wait_status();
+  if (code == "NetStream.Play.Reset") code = r.wait_status();
+  ASSERT_EQ(code, "NetStream.Play.Start");
+  const auto t0 = clock_type::now();
+  std::vector<clock_type::time_point> arrivals;
+  std::uint32_t seq = 0;
+  int backlog_peaks = 0;
+  auto last_toggle = t0;
+  while (clock_type::now() - t0 < 2s) {
+    int queued = 0;
+    ::ioctl(r.socket().native_handle(), SIOCOUTQ, &queued);
+    if (queued > 256 * 1024) {
+      ++backlog_peaks;  // the server is not reading: do not make it worse
+    } else {
+      bytes wire;
+      for (int i = 0; i < 20; ++i) {
+        append(wire, control_bytes(3, be32(seq += 1000)));
+        append(wire, control_bytes(4, cat({{0x00, 0x07}, be32(seq)})));
+      }
+      if (clock_type::now() - last_toggle > 200ms) {
+        last_toggle = clock_type::now();
+        append(wire, command_bytes(proto::command{"receiveAudio", 0, proto::amf0::null, {true}}, id));
+        append(wire, command_bytes(proto::command{"receiveVideo", 0, proto::amf0::null, {true}}, id));
+      }
+      EXPECT_EQ(send_bounded(r, wire, 1s), send_result::ok);
+    }
+    auto m = r.next(5ms);
+    if (m && is_media(*m)) arrivals.push_back(clock_type::now());
+  }
+  int queued = 0;
+  ::ioctl(r.socket().native_handle(), SIOCOUTQ, &queued);
+  EXPECT_LT(queued, 256 * 1024) << "the server stopped reading the control direction";
+  EXPECT_EQ(backlog_peaks, 0);
+  ASSERT_FALSE(arrivals.empty()) << "the chatty player got no media";
+  ms worst{0};
+  for (std::size_t i = 1; i < arrivals.size(); ++i) {
+    worst = std::max(worst, std::chrono::duration_cast<ms>(arrivals[i] - arrivals[i - 1]));
+  }
+  EXPECT_LT(worst, max_gap()) << "the chatty player stalled";
+  EXPECT_FALSE(r.closed_by_peer(50ms));
+  expect_unaffected(t0);
+}
+
+// T-38 (scaled: seconds, not 24 h): a publisher with no consumers and the GOP
+// cache on: memory stays flat, a late joiner gets only the last GOP, and a
+// join/leave storm of 50 players changes nothing.
+TEST_F(hostile, t38_gop_cache_without_consumers_stays_bounded) {
+  start();
+  const auto t0 = clock_type::now();
+  const auto rss0 = rss_bytes();
+  quick_client c(port_);
+  const auto id = publish_on(c, "t38");
+  send_bounded(c, message_bytes(6, 9, 0, id, video_header()));
+  std::uint32_t ts = 0;
+  for (int gop = 0; gop < 100; ++gop) {
+    bytes wire = message_bytes(6, 9, ts, id, keyframe(static_cast<std::uint8_t>(gop), 200'000), 128);
+    for (int i = 1; i <= 4; ++i) append(wire, message_bytes(6, 9, ts + 40 * i, id, interframe(static_cast<std::uint8_t>(gop), 50'000)));
+    ASSERT_EQ(send_bounded(c, wire, 5s), send_result::ok);
+    ts += 200;
+  }
+  std::this_thread::sleep_for(100ms);
+  const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
+  EXPECT_LT(growth, rss_bound) << "RSS grew by " << (growth >> 20) << " MiB for 40 MB published to nobody";
+  {
+    quick_client late(port_);
+    ASSERT_EQ(late.play("t38"), "NetStream.Play.Start");
+    auto frames = only_video(read_until(late, nth_video(5), 2s));
+    for (const auto& m : only_video(read_media(late, 1, 300ms))) frames.push_back(m);
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.front().payload[2], 99) << "the late joiner did not start at the last GOP";
+    EXPECT_LE(frames.size(), 5u) << "more than one GOP cached";
+  }
+  for (int i = 0; i < 50; ++i) {
+    quick_client p(port_);
+    ASSERT_EQ(p.play("t38"), "NetStream.Play.Start");
+    if (i % 2 == 0) read_media(p, 1, 200ms);
+  }
+  EXPECT_TRUE(wait_connections(3, 3s)) << connections() << " connections after the storm";
+  EXPECT_LT(rss_bytes() - std::min(rss_bytes(), rss0), rss_bound);
+  expect_unaffected(t0);
+}
+
+// T-39: 300k PingRequests, then 100k Window Acknowledgement Size messages,
+// with our reading stalled: memory stays bounded and the others go on.
+TEST_F(hostile, t39_ping_and_window_floods_with_reading_stalled) {
+  start();
+  quick_client c(port_);
+  publish_on(c, "t39");  // a publisher: no negotiation deadline while it floods
+  const auto rss0 = rss_bytes();
+  const auto t0 = clock_type::now();
+  // fmt 0 once, then fmt 3 (7 bytes per ping): C2 0006 xxxxxxxx.
+  bytes pings = cat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
+  pings.reserve(300'000 * 7);
+  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, cat({{0xC2, 0x00, 0x06}, be32(i)}));
+  // Closing the flooder is acceptable; a server that stops reading is not.
+  EXPECT_NE(send_bounded(c, pings, 20s), send_result::stalled) << "the server stopped reading during the ping flood";
+  // fmt 1 once (new type and length), then fmt 3: C2 00100000.
+  bytes windows = cat({{0x42, 0, 0, 0, 0, 0, 4, 0x05}, be32(0x00100000)});
+  for (int i = 1; i < 100'000; ++i) append(windows, cat({{0xC2}, be32(0x00100000)}));
+  EXPECT_NE(send_bounded(c, windows, 20s), send_result::stalled) << "the server stopped reading during the window flood";
+  std::this_thread::sleep_for(200ms);
+  const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
+  std::printf("[ info ] T-39: flood sent in %lld ms, RSS +%zu KiB\n", ms_since(t0), growth >> 10);
+  EXPECT_LT(growth, rss_bound) << "RSS grew by " << (growth >> 20) << " MiB";
+  expect_healthy_since(t0);
+  // How many PingResponses come back when we finally read (informational:
+  // the catalogue asks for rate-limited replies).
+  std::size_t pongs = 0;
+  const auto deadline = clock_type::now() + 1s;
+  while (clock_type::now() < deadline) {
+    auto m = c.next(100ms);
+    if (!m) break;
+    pongs += m->type == 4 && m->payload.size() >= 2 && m->payload[1] == 7;
+  }
+  std::printf("[ info ] T-39: %zu PingResponses read in 1 s for 300000 PingRequests\n", pongs);
+  expect_still_serving();
+}
+
+// T-39: "replies rate-limited". A peer that floods PingRequests and never
+// reads must not get one PingResponse per request: every reply is queued
+// (unbounded non-media output) until it reads, so memory is bounded only by
+// what the attacker is willing to send. Either the replies are limited (any
+// sane limit passes: at most 1,000 for 300,000 requests) or the connection
+// is closed.
+TEST_F(hostile, t39_ping_replies_are_rate_limited) {
+  start();
+  quick_client c(port_);
+  publish_on(c, "t39");
+  const auto t0 = clock_type::now();
+  bytes pings = cat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
+  pings.reserve(300'000 * 7);
+  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, cat({{0xC2, 0x00, 0x06}, be32(i)}));
+  const auto sent = send_bounded(c, pings, 20s);
+  std::size_t pongs = 0;
+  bool closed = sent == send_result::closed;
+  const auto deadline = clock_type::now() + 1500ms;
+  while (!closed && clock_type::now() < deadline) {
+    auto m = c.next(200ms);
+    if (!m) {
+      closed = c.closed_by_peer(10ms);
+      break;
+    }
+    pongs += m->type == 4 && m->payload.size() >= 2 && m->payload[1] == 7;
+  }
+  std::printf("[ info ] T-39: %zu PingResponses for 300000 PingRequests (%s)\n", pongs, closed ? "closed" : "open");
+  EXPECT_TRUE(closed || pongs <= 1000) << pongs << " PingResponses for 300000 PingRequests: not rate-limited";
+  expect_unaffected(t0);
+}
+
+// T-40: a log flood (failed publishes and 1-byte garbage connections from one
+// address, as fast as possible) must not turn into one log line per event:
+// the catalogue asks for at most 1 line/s per (peer, message) plus summary
+// counters. Bound here: 100 lines at info and above for ~400 events.
+TEST_F(hostile, t40_log_flood_is_rate_limited) {
+  auto sink = std::make_shared<counting_sink>();
+  old_logger_ = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("hostile", spdlog::sinks_init_list{sink});
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  start();
+  const auto t0 = clock_type::now();
+  const auto lines0 = sink->lines.load();
+  for (int i = 0; i < 200; ++i) {
+    quick_client b(port_);
+    b.publish("healthy");  // BadName: the key is busy
+  }
+  for (int i = 0; i < 200; ++i) {
+    raw_socket s(port_);
+    s.send({'G'});
+    s.closed_by_peer(500ms);
+  }
+  const auto lines = sink->lines.load() - lines0;
+  std::printf("[ info ] T-40: %zu log lines for 400 hostile events in %lld ms\n", lines, ms_since(t0));
+  EXPECT_LE(lines, 100u) << "one log line per hostile event: no rate limit";
+  expect_unaffected(t0);
+}
+
+// T-41 (scaled): graceful stop with 5 publishers and 50 players: publishers
+// get NetStream.Unpublish.Success, players UnpublishNotify/Play.Stop, every
+// socket is closed, and stop() returns within its deadline.
+TEST_F(hostile, t41_graceful_stop_under_load) {
+  start();
+  std::vector<std::unique_ptr<quick_client>> pubs, players;
+  for (int s = 0; s < 5; ++s) {
+    const std::string name = "t41_" + std::to_string(s);
+    pubs.push_back(std::make_unique<quick_client>(port_));
+    const auto id = publish_on(*pubs.back(), name);
+    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, keyframe(0x41, 500)));
+    for (int p = 0; p < 10; ++p) {
+      players.push_back(std::make_unique<quick_client>(port_));
+      ASSERT_EQ(players.back()->play(name), "NetStream.Play.Start");
+    }
+  }
+  const auto t0 = clock_type::now();
+  server_->stop();
+  EXPECT_LT(ms_since(t0), 3000) << "stop() took too long";
+  for (auto& p : pubs) {
+    EXPECT_EQ(p->wait_status(2s), "NetStream.Unpublish.Success");
+    EXPECT_TRUE(p->closed_by_peer(2s));
+  }
+  for (auto& p : players) {
+    const auto code = p->wait_status(2s);
+    EXPECT_TRUE(code == "NetStream.Play.UnpublishNotify" || code == "NetStream.Play.Stop") << code;
+    EXPECT_TRUE(p->closed_by_peer(2s));
+  }
+  EXPECT_EQ(connections(), 0u);
+}
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+// T-41: the rtmp-server program under load gets SIGTERM: exit code 0 within
+// a few seconds, every client told and closed.
+TEST_F(hostile, t41_sigterm_to_rtmp_server_under_load) {
+  const std::string bin = std::string(RTMP_BIN_DIR) + "/rtmp-server";
+  if (::access(bin.c_str(), X_OK) != 0) GTEST_SKIP() << bin << " not built";
+  const auto port = free_port();
+  rtmp::test::child_process server(bin + " -l 127.0.0.1:" + std::to_string(port) + " -w 2 --log-level warn >/dev/null 2>&1");
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    raw_socket probe(port);
+    up = probe.ok();
+    if (!up) std::this_thread::sleep_for(30ms);
+  }
+  ASSERT_TRUE(up) << "rtmp-server did not start listening";
+  std::vector<std::unique_ptr<quick_client>> pubs, players;
+  for (int s = 0; s < 5; ++s) {
+    const std::string name = "t41_" + std::to_string(s);
+    pubs.push_back(std::make_unique<quick_client>(port));
+    const auto id = publish_on(*pubs.back(), name);
+    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, keyframe(0x41, 500)));
+    for (int p = 0; p < 10; ++p) {
+      players.push_back(std::make_unique<quick_client>(port));
+      ASSERT_EQ(players.back()->play(name), "NetStream.Play.Start");
+    }
+  }
+  const auto t0 = clock_type::now();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << "rtmp-server did not exit 0 after SIGTERM";
+  EXPECT_LT(ms_since(t0), 6000);
+  for (auto& p : pubs) EXPECT_TRUE(p->closed_by_peer(1s));
+  for (auto& p : players) EXPECT_TRUE(p->closed_by_peer(1s));
+}
+
+// ================================================================================================
+// Client side: a fake hostile server and `rtmp-client play` as a child
+// process (T-04, T-14, T-43). The client must exit non-zero with a message
+// on stderr within its --timeout (3 s here), never hang (we kill it after
+// 10 s) and never crash (exit status < 128).
+// ================================================================================================
+
+// Accepts one connection on 127.0.0.1 (ephemeral port) in a thread and runs
+// `behaviour` on it. Gives up accepting after 10 s.
+class fake_server {
+ public:
+  using behaviour = std::function<void(raw_socket&)>;
+
+  explicit fake_server(behaviour b) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listener_, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, b = std::move(b)] {
+      const auto deadline = clock_type::now() + 10s;
+      while (!stop_ && clock_type::now() < deadline) {
+        pollfd p{listener_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        raw_socket s = raw_socket::adopt(fd);
+        b(s);
+        return;
+      }
+    });
+  }
+  ~fake_server() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+
+// The server side of a plain handshake, by hand. `garbage` answers with an S1
+// whose time is 0 and an S2 of random bytes (T-04, client side).
+bool fake_handshake(raw_socket& s, bool garbage = false) {
+  const auto c0c1 = s.read_exact(1537, 3s);
+  if (!c0c1) return false;
+  bytes out(1 + 1536 + 1536, 0);
+  out[0] = 3;
+  std::mt19937 rng(43);
+  for (std::size_t i = 1 + 8; i < 1 + 1536; ++i) out[i] = static_cast<std::uint8_t>(rng());
+  if (!garbage) out[1] = 0x01;  // S1 time != 0
+  if (garbage) {
+    for (std::size_t i = 1 + 1536; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(rng());
+  } else {
+    std::copy(c0c1->begin() + 1, c0c1->end(), out.begin() + 1 + 1536);  // S2 echoes C1
+  }
+  if (s.send(out) != send_result::ok) return false;
+  return s.read_exact(1536, 3s).has_value();  // C2
+}
+
+// Waits (reading and dropping) until the client goes away, at most `limit`.
+void until_client_leaves(raw_socket& s, ms limit = 9s) { s.closed_by_peer(limit); }
+
+// Reads the client's first command (connect) after the handshake.
+void await_connect(raw_socket& s) {
+  const auto deadline = clock_type::now() + 3s;
+  while (clock_type::now() < deadline) {
+    auto b = s.read_some(100ms);
+    if (!b || !b->empty()) return;
+  }
+}
+
+// A real server_session behind a hand-made handshake: the session is fed a
+// synthetic C0C1C2 (so it thinks it did its own), our bytes went out
+// instead. It refuses every play and publish. `inject` is sent first.
+void refusing_session(raw_socket& s, const bytes& inject) {
+  proto::server_session session;
+  bytes synthetic(1537 + 1536, 0);
+  synthetic[0] = 3;
+  if (session.on_bytes(synthetic)) return;
+  bytes out;
+  session.take_output(out);  // its S0S1S2: never sent
+  if (!inject.empty() && s.send(inject) != send_result::ok) return;
+  const auto deadline = clock_type::now() + 9s;
+  while (clock_type::now() < deadline) {
+    auto in = s.read_some(100ms);
+    if (!in) return;
+    if (in->empty()) continue;
+    if (session.on_bytes(*in)) return;
+    proto::session_event ev;
+    while (session.next_event(ev)) {
+      if (ev.type == proto::session_event::kind::play) {
+        session.reject_play(ev.stream_id, "NetStream.Play.StreamNotFound", "fake");
+      } else if (ev.type == proto::session_event::kind::publish) {
+        session.reject_publish(ev.stream_id, "NetStream.Publish.BadName", "fake");
+      }
+    }
+    session.take_output(out);
+    if (!out.empty() && s.send(out) != send_result::ok) return;
+  }
+}
+
+// Writes `unit` again and again until the client goes away (or 9 s).
+void flood(raw_socket& s, const bytes& unit) {
+  bytes batch = repeat(unit, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(1, unit.size())));
+  const auto deadline = clock_type::now() + 9s;
+  while (clock_type::now() < deadline) {
+    if (s.send(batch, 1s) == send_result::closed) return;
+    auto in = s.read_some(0ms);
+    if (!in) return;
+  }
+}
+
+struct client_run {
+  int status = -1;  // exit status; -1: killed after 10 s (hung)
+  long long elapsed_ms = 0;
+  std::string err;  // its stderr
+};
+
+const std::string client_bin = std::string(RTMP_BIN_DIR) + "/rtmp-client";
+
+client_run run_client_play(std::uint16_t port, int timeout_s = 3) {
+  rtmp::test::temp_dir dir;
+  const std::string err = dir.file("stderr.txt");
+  const auto t0 = clock_type::now();
+  rtmp::test::child_process p(client_bin + " play rtmp://127.0.0.1:" + std::to_string(port) + "/live/x -o /dev/null --timeout " +
+                              std::to_string(timeout_s) + " -q 2>'" + err + "'");
+  client_run r;
+  r.status = p.wait(10s);
+  r.elapsed_ms = ms_since(t0);
+  r.err = rtmp::test::read_text(err);
+  return r;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+class hostile_client : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access(client_bin.c_str(), X_OK) != 0) GTEST_SKIP() << client_bin << " not built";
+  }
+
+  // Asserts the client failed cleanly: non-zero, no crash, no hang, in time, with a message.
+  static void expect_clean_failure(const client_run& r, const char* what, long long limit_ms = 5000) {
+    std::printf("[ info ] %s: exit %d after %lld ms: %s\n", what, r.status, r.elapsed_ms, first_line(r.err).c_str());
+    EXPECT_NE(r.status, -1) << what << ": rtmp-client hung (killed after 10 s)";
+    EXPECT_NE(r.status, 0) << what << ": exit 0";
+    EXPECT_LT(r.status, 128) << what << ": killed by signal " << (r.status - 128) << "\n" << r.err;
+    EXPECT_LT(r.elapsed_ms, limit_ms) << what;
+    EXPECT_FALSE(r.err.empty()) << what << ": no message on stderr";
+  }
+};
+
+// T-14: the server re-declares a larger length in the middle of a message (a
+// fmt 1 header on csid 3 while 128 of 200 bytes are in): the client closes
+// with a size error and never writes past its buffer.
+TEST_F(hostile_client, t14_length_redeclared_larger_mid_message) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    // 03 000000 0000C8 14 00000000 <128 B>, then 43 000000 0186A0 14 <128 B>...
+    bytes wire = cat({{0x03, 0, 0, 0, 0, 0, 0xC8, 0x14, 0, 0, 0, 0}, bytes(128, 0x41)});
+    append(wire, cat({{0x43, 0, 0, 0, 0x01, 0x86, 0xA0, 0x14}, bytes(128, 0x42)}));
+    for (int i = 0; i < 100; ++i) append(wire, cat({{0xC3}, bytes(128, 0x43)}));
+    s.send(wire);
+    until_client_leaves(s);
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-14 length re-declared larger");
+}
+
+// T-43: Set Chunk Size 0x7FFFFFFF from the server is legal: the client
+// accepts it without allocating from it and goes on (the fake then refuses
+// the play: exit 7).
+TEST_F(hostile_client, t43_set_chunk_size_max_is_accepted) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    refusing_session(s, set_chunk_size_bytes(0x7FFFFFFF));
+  });
+  const auto r = run_client_play(fake.port());
+  std::printf("[ info ] T-43 SCS 0x7FFFFFFF: exit %d: %s\n", r.status, first_line(r.err).c_str());
+  EXPECT_EQ(r.status, 7) << "expected the play refusal after a legal Set Chunk Size\n" << r.err;
+}
+
+// T-43: Set Chunk Size 0 from the server: a protocol error.
+TEST_F(hostile_client, t43_set_chunk_size_zero) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    s.send(set_chunk_size_bytes(0));
+    until_client_leaves(s);
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-43 Set Chunk Size 0");
+}
+
+// T-43: a 16 MB _result is refused on its header, not after 16 MB.
+TEST_F(hostile_client, t43_huge_result_is_refused_on_the_header) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    s.send(cat({bh(0, 3), mh0(0, 0xFFFFFF, 20, 0), amf_string("_result"), bytes(118, 0)}));
+    flood(s, cat({{0xC3}, bytes(128, 0)}));
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-43 16 MB _result", 2500);
+}
+
+// T-43: deeply nested AMF in onStatus (5,000 levels, under the size cap, so
+// the depth limit must catch it): no stack overflow.
+TEST_F(hostile_client, t43_deep_amf_in_on_status) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("onStatus"), amf_number(0), amf_null, nested_objects(5000)})));
+    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("_result"), amf_number(1), nested_ecma(5000)})));
+    until_client_leaves(s);
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-43 deep AMF in onStatus");
+}
+
+// T-43: AMF3 references (type 17 with an AVM+ switch, out-of-range string
+// and object references).
+TEST_F(hostile_client, t43_amf3_references) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    s.send(message_bytes(3, 17, 0, 0, cat({{0x00}, amf_string("_result"), amf_number(1), {0x11, 0x0A, 0xC8, 0x01}})));
+    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("_result"), amf_number(1), {0x11, 0x06, 0x0E}})));
+    until_client_leaves(s);
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-43 AMF3 references");
+}
+
+// T-43: a server that completes the handshake and never answers connect:
+// the connect deadline (--timeout 3) holds: exit 8.
+TEST_F(hostile_client, t43_server_never_answers_connect) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    until_client_leaves(s);
+  });
+  const auto r = run_client_play(fake.port(), 2);
+  expect_clean_failure(r, "T-43 never answers connect");
+  EXPECT_EQ(r.status, 8);
+  EXPECT_GE(r.elapsed_ms, 1500);
+}
+
+// T-43: a server that floods onStatus without end instead of answering.
+TEST_F(hostile_client, t43_endless_on_status_flood) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    flood(s, command_bytes(proto::on_status("status", "NetStream.Info.Spam", "spam")));
+  });
+  expect_clean_failure(run_client_play(fake.port()), "T-43 onStatus flood");
+}
+
+// T-43: a server that floods media without end and never answers connect:
+// the deadline still fires (the flood does not monopolise the event loop).
+TEST_F(hostile_client, t43_endless_data_flood_does_not_defeat_the_deadline) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s)) return;
+    await_connect(s);
+    bytes unit = message_bytes(4, 8, 0, 1, bytes(4000, 0xAF), 128);
+    append(unit, message_bytes(5, 18, 0, 0, proto::on_metadata_message(proto::amf0::ecma_array{{"k", 1.0}})));
+    flood(s, unit);
+  });
+  const auto r = run_client_play(fake.port(), 2);
+  expect_clean_failure(r, "T-43 data flood");
+  EXPECT_EQ(r.status, 8) << "the flood was mistaken for an answer";
+}
+
+// T-04 (client side): an S1 time of 0 and an S2 of garbage. Lenient (the
+// fake then refuses the play: exit 7) or a handshake error (exit 3); never
+// a hang or a crash.
+TEST_F(hostile_client, t04_garbage_s2_and_zero_s1_time) {
+  fake_server fake([](raw_socket& s) {
+    if (!fake_handshake(s, /*garbage=*/true)) return;
+    refusing_session(s, {});
+  });
+  const auto r = run_client_play(fake.port());
+  expect_clean_failure(r, "T-04 garbage S2");
+  EXPECT_TRUE(r.status == 7 || r.status == 3) << r.status;
+}
+
+}  // namespace
