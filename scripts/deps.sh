@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs, when they are missing.
-# Usage: scripts/deps.sh build|test
+# Usage: scripts/deps.sh build|test|fuzz
 #   build: compiler, CMake, Ninja and the libraries the programs link.
 #   test:  build + what the tests run (ffmpeg, rtmpdump, gcovr, ...).
+#   fuzz:  build + clang (14 on Debian 12), libFuzzer (libclang-rt-14-dev), llvm-symbolizer.
 # Uses apt-get directly as root, through sudo otherwise. Never downloads
 # anything but Debian packages.
 set -euo pipefail
@@ -11,12 +12,14 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
             libcli11-dev libssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)
+fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  fuzz) want+=("${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

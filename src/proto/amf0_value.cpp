@@ -12,6 +12,12 @@ detail::property_container::property_container(std::initializer_list<property> p
 detail::property_container::property_container(property_list props) noexcept
     : props_(std::move(props)) {}
 
+detail::property_container::property_container(const property_container& other) = default;
+detail::property_container::property_container(property_container&& other) noexcept = default;
+detail::property_container& detail::property_container::operator=(const property_container& other) = default;
+detail::property_container& detail::property_container::operator=(property_container&& other) noexcept = default;
+detail::property_container::~property_container() = default;
+
 const value* detail::property_container::get(std::string_view key) const noexcept {
   for (const property& p : props_) {
     if (p.key == key) return &p.val;

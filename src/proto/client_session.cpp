@@ -228,7 +228,8 @@ std::error_code client_session::on_result(const command& cmd, bool is_error) {
   }
   if (create_stream_tx_ != 0 && cmd.transaction_id == create_stream_tx_ && phase_ == phase::creating_stream) {
     const auto id = number_argument(cmd, 0);
-    if (is_error || !id || *id < 1 || *id > 0xFFFFFFFF) {
+    // Written so that NaN fails too (a hostile server's stream id).
+    if (is_error || !id || !(*id >= 1 && *id <= 0xFFFFFFFF)) {
       if (info) last_error_ = *info;
       return mode_ == mode::publish ? errc::publish_rejected : errc::play_rejected;
     }
@@ -262,7 +263,9 @@ std::error_code client_session::on_status_command(const command& cmd) {
   }
 
   if (phase_ == phase::starting || phase_ == phase::creating_stream) {
-    if (mode_ == mode::publish && code == code_publish_start) {
+    // A start is only believed once createStream gave us a stream id to
+    // publish or play on (a hostile server may send it earlier).
+    if (phase_ == phase::starting && mode_ == mode::publish && code == code_publish_start) {
       phase_ = phase::publishing;
       client_event ev;
       ev.type = client_event::kind::publish_started;
@@ -270,7 +273,7 @@ std::error_code client_session::on_status_command(const command& cmd) {
       push_event(std::move(ev));
       return {};
     }
-    if (mode_ == mode::play && code == code_play_start) {
+    if (phase_ == phase::starting && mode_ == mode::play && code == code_play_start) {
       phase_ = phase::playing;
       client_event ev;
       ev.type = client_event::kind::play_started;

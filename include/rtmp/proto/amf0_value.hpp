@@ -88,6 +88,14 @@ class property_container {
   property_container(std::initializer_list<property> props);
   /// Takes ownership of `props`.
   explicit property_container(property_list props) noexcept;
+  // Copy, move and destruction are defined in amf0_value.cpp, where
+  // `property` is complete: defined here, clang with libstdc++ instantiates
+  // std::vector<property> members while `property` is still incomplete.
+  property_container(const property_container& other);
+  property_container(property_container&& other) noexcept;
+  property_container& operator=(const property_container& other);
+  property_container& operator=(property_container&& other) noexcept;
+  ~property_container();
 
   /// The value of the first property named `key`, or nullptr. The pointer is
   /// valid until this container is modified or destroyed.
