@@ -46,6 +46,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -1905,6 +1906,98 @@ TEST_F(hostile, t35_connection_flood) {
   flood.clear();
   EXPECT_LE(open_fds(), fds0 + 5) << "descriptors leaked";
   expect_still_serving();
+}
+
+// Counts log lines that contain a phrase (T-35 refusal lines).
+class phrase_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit phrase_sink(std::string phrase) : phrase_(std::move(phrase)) {}
+  std::atomic<std::size_t> lines{0};
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (std::string_view(msg.payload.data(), msg.payload.size()).find(phrase_) != std::string_view::npos) ++lines;
+  }
+  void flush_() override {}
+
+ private:
+  std::string phrase_;
+};
+
+// T-35 caps: --max-connections-per-ip and --max-connections refuse the
+// excess at accept (closed at once, one log line per address per interval),
+// leave the admitted connections working, and give a slot back when a
+// connection closes.
+TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
+  auto sink = std::make_shared<phrase_sink>("refused connection from");
+  old_logger_ = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("hostile", spdlog::sinks_init_list{sink});
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  auto cfg = base_config();
+  cfg.max_connections = 14;
+  cfg.max_connections_per_ip = 4;
+  cfg.handshake_timeout = 20s;  // the held sockets must not time out during the test
+  start(cfg);                   // the healthy publisher and player: 2 connections from 127.0.0.1
+  const auto t0 = clock_type::now();
+
+  // Per address: of 10 connections from 127.0.0.3, 4 are kept and 6 refused at once.
+  std::vector<raw_socket> held;
+  std::size_t refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    raw_socket s(port_, "127.0.0.3");
+    ASSERT_TRUE(s.ok());
+    if (s.closed_by_peer(300ms)) {
+      ++refused;
+    } else {
+      held.push_back(std::move(s));
+    }
+  }
+  EXPECT_EQ(held.size(), 4u);
+  EXPECT_EQ(refused, 6u);
+
+  // In total: 2 + 4 + 8 from two more addresses reaches 14; the next is refused.
+  for (const char* src : {"127.0.0.4", "127.0.0.5"}) {
+    for (int i = 0; i < 4; ++i) {
+      held.emplace_back(port_, src);
+      EXPECT_FALSE(held.back().closed_by_peer(100ms)) << src << " #" << i << " refused under the caps";
+    }
+  }
+  const auto deadline = clock_type::now() + 2s;
+  while (connections() != 14 && clock_type::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(connections(), 14u);
+  std::size_t refused_total = 0;
+  for (int i = 0; i < 100; ++i) {
+    raw_socket over(port_, "127.0.0.6");
+    refused_total += over.closed_by_peer(1s) ? 1 : 0;
+  }
+  EXPECT_EQ(refused_total, 100u) << "connections over --max-connections were kept";
+  EXPECT_EQ(connections(), 14u);
+
+  // The admitted connections still work.
+  EXPECT_TRUE(held[0].handshake());
+
+  // Slots come back when connections close.
+  held[1].reset();
+  held[2].reset();
+  EXPECT_TRUE(wait_connections(12, 2s));
+  raw_socket again(port_, "127.0.0.3");
+  EXPECT_FALSE(again.closed_by_peer(300ms)) << "a released per-address slot was not given back";
+  EXPECT_TRUE(again.handshake());
+  raw_socket other(port_, "127.0.0.6");
+  EXPECT_FALSE(other.closed_by_peer(300ms)) << "a released slot was not given back";
+
+  // One line per address and cap per second, not one per refusal (T-40).
+  const auto lines = sink->lines.load();
+  std::printf("[ info ] T-35 caps: %zu refusal log lines for %zu refusals in %lld ms\n", lines, refused + refused_total,
+              ms_since(t0));
+  EXPECT_GE(lines, 2u);
+  EXPECT_LE(lines, 2u + static_cast<std::size_t>(ms_since(t0) / 1000) * 2) << "refusals are not rate-limited";
+
+  held.clear();
+  EXPECT_TRUE(wait_connections(4, 3s)) << connections() << " connections still registered";
+  expect_unaffected(t0);
 }
 
 // T-36 (scaled): a player that stops reading (16 KiB-ish receive window) on

@@ -54,6 +54,7 @@ server_impl::server_impl(server_config cfg)
     : config(std::move(cfg)),
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), config.stream),
+      limits(config.max_connections, config.max_connections_per_ip),
       registry_(pool.size()),
       limiters_(pool.size()) {}
 
@@ -115,10 +116,39 @@ asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     if (stopping) co_return;
+    admission_ticket ticket;
+    if (!admit(socket, ticket)) continue;
     const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket));
+    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket), std::move(ticket));
     asio::post(pool.context(w), [conn] { conn->start(); });
   }
+}
+
+template <class Socket>
+bool server_impl::admit(Socket& socket, admission_ticket& ticket) {
+  std::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) {  // reset before we got to it
+    socket.close(ec);
+    return false;
+  }
+  const std::string ip = peer.address().to_string();
+  const auto verdict = limits.admit(ip, ticket);
+  if (verdict == connection_limits::verdict::admitted) return true;
+  // The accept loop runs on worker 0's thread: its limiter is ours to use.
+  // One line per address per interval, however fast it reconnects (T-40).
+  const bool total = verdict == connection_limits::verdict::too_many_total;
+  std::uint64_t suppressed = 0;
+  if (limiters_[0].allow(ip + (total ? "|cap-total" : "|cap-ip"), std::chrono::steady_clock::now(), suppressed)) {
+    spdlog::warn("refused connection from {}: {} {} reached{}", ip,
+                 total ? "--max-connections" : "--max-connections-per-ip",
+                 total ? config.max_connections : config.max_connections_per_ip,
+                 suppressed > 0 ? fmt::format(" ({} similar refusals suppressed)", suppressed) : std::string());
+  }
+  // Reset rather than FIN: nothing of ours to flush, and no TIME_WAIT here.
+  socket.set_option(asio::socket_base::linger(true, 0), ec);
+  socket.close(ec);
+  return false;
 }
 
 void server_impl::register_connection(server_connection* c) {

@@ -51,7 +51,7 @@ void log_coroutine_exception(std::exception_ptr e) {
 }  // namespace
 
 server_connection::server_connection(server_impl& owner, std::size_t worker, std::uint64_t id,
-                                     asio::ip::tcp::socket socket)
+                                     asio::ip::tcp::socket socket, admission_ticket ticket)
     : owner_(owner),
       config_(owner.config),
       worker_(worker),
@@ -59,6 +59,7 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       socket_(std::move(socket)),
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
+      ticket_(std::move(ticket)),
       session_(owner.config.session),
       wake_(socket_.get_executor()),
       watchdog_(socket_.get_executor()) {
@@ -122,6 +123,7 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   queue_.clear();
   queued_media_bytes_ = 0;
   queued_control_bytes_ = 0;
+  ticket_.reset();
   owner_.unregister_connection(this);
 }
 

@@ -20,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "connection_limits.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
@@ -35,7 +36,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
  public:
   using clock = std::chrono::steady_clock;
 
-  server_connection(server_impl& owner, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket);
+  /// `ticket` is the connection's slot under the connection caps; it is
+  /// given back when the connection closes.
+  server_connection(server_impl& owner, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
+                    admission_ticket ticket = {});
   ~server_connection() override;
 
   /// Starts the read, write and watchdog coroutines (on the connection's worker).
@@ -93,6 +97,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   asio::ip::tcp::socket socket_;
   std::string remote_;
   std::string remote_ip_;  // limiter key
+  admission_ticket ticket_;  // slot under --max-connections(-per-ip)
   proto::server_session session_;
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;

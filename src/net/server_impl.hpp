@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "connection_limits.hpp"
 #include "log_limiter.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
@@ -38,9 +39,14 @@ class server_impl {
   hub::hub streams;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
+  connection_limits limits;  ///< --max-connections, --max-connections-per-ip
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  // Applies the connection caps; closes `socket` and returns false when refused.
+  // (Any socket type: the accept loop's carries the worker's executor type.)
+  template <class Socket>
+  bool admit(Socket& socket, admission_ticket& ticket);
 
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only

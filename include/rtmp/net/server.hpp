@@ -44,6 +44,8 @@ struct server_config {
   std::size_t max_write_batch_bytes = 1024 * 1024;     ///< Bytes gathered into one write.
   std::size_t max_control_queue_bytes = 1024 * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
+  std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
+  std::size_t max_connections_per_ip = 0;  ///< Open connections per peer address; 0: unlimited (T-35).
 };
 
 /// Counters of a running server (approximate while it runs).
