@@ -45,7 +45,7 @@ lock=()
 if [ -n "${RTMP_FUZZ_LOCK:-}" ]; then lock=(flock "$RTMP_FUZZ_LOCK"); fi
 
 bash scripts/deps.sh fuzz
-"${lock[@]}" cmake --preset fuzz >/dev/null
+"${lock[@]}" cmake --preset fuzz -DRTMP_WARNINGS_AS_ERRORS=ON >/dev/null
 "${lock[@]}" cmake --build --preset fuzz
 
 # Readable stack traces; UBSan findings are fatal (also compiled in).

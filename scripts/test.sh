@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Builds with warnings as errors and runs every test, in each build flavour
 # given (CMake presets): default, asan (AddressSanitizer + UBSan), tsan
-# (ThreadSanitizer). With no argument: all three, which is what CI runs.
+# (ThreadSanitizer), and `fuzz`: every libFuzzer target for
+# RTMP_CI_FUZZ_SECONDS (default 30) under ASan + UBSan (scripts/fuzz.sh).
+# With no argument: all four, which is what CI runs.
 # Installs missing Debian packages first (scripts/deps.sh test).
 # Usage: scripts/test.sh [PRESET...]    e.g. scripts/test.sh default  (quick loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(default asan tsan)
+[ ${#presets[@]} -eq 0 ] && presets=(default asan tsan fuzz)
 bash scripts/deps.sh test
 for preset in "${presets[@]}"; do
   echo "=== ${preset}: build and test ==="
   start=$(date +%s)
+  if [ "$preset" = fuzz ]; then
+    bash scripts/fuzz.sh "${RTMP_CI_FUZZ_SECONDS:-30}"
+    echo "=== ${preset}: passed in $(( $(date +%s) - start )) s ==="
+    continue
+  fi
   cmake --preset "$preset" -DRTMP_WARNINGS_AS_ERRORS=ON
   cmake --build --preset "$preset"
   ctest --preset "$preset"

@@ -8,7 +8,6 @@
 namespace rtmp::proto {
 namespace {
 
-constexpr std::string_view code_connect_success = "NetConnection.Connect.Success";
 constexpr std::string_view code_publish_start = "NetStream.Publish.Start";
 constexpr std::string_view code_play_start = "NetStream.Play.Start";
 
