@@ -13,13 +13,15 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
+tidy_pkgs=(clang-tidy)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
   fuzz) want+=("${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
+  tidy) want+=("${tidy_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|fuzz|tidy" >&2; exit 2 ;;
 esac
 
 missing=()

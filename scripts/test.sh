@@ -3,7 +3,8 @@
 # given (CMake presets): default, asan (AddressSanitizer + UBSan), tsan
 # (ThreadSanitizer), and `fuzz`: every libFuzzer target for
 # RTMP_CI_FUZZ_SECONDS (default 30) under ASan + UBSan (scripts/fuzz.sh).
-# With no argument: all four, which is what CI runs.
+# With no argument: all four, which is what CI runs. `tidy` runs clang-tidy
+# over the core (scripts/tidy.sh; not part of the default list).
 # Installs missing Debian packages first (scripts/deps.sh test).
 # Usage: scripts/test.sh [PRESET...]    e.g. scripts/test.sh default  (quick loop)
 set -euo pipefail
@@ -15,6 +16,10 @@ bash scripts/deps.sh test
 for preset in "${presets[@]}"; do
   echo "=== ${preset}: build and test ==="
   start=$(date +%s)
+  if [ "$preset" = tidy ]; then
+    bash scripts/tidy.sh
+    continue
+  fi
   if [ "$preset" = fuzz ]; then
     bash scripts/fuzz.sh "${RTMP_CI_FUZZ_SECONDS:-30}"
     echo "=== ${preset}: passed in $(( $(date +%s) - start )) s ==="

@@ -187,7 +187,7 @@ bool stream::publishing() const {
 }
 
 void stream::post_to_workers(notice what, std::uint64_t generation,
-                             std::shared_ptr<const std::vector<packet_ptr>> batch) {
+                             const std::shared_ptr<const std::vector<packet_ptr>>& batch) {
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     if (count_per_worker_[w] == 0) continue;
     asio::post(*workers_[w], [self = shared_from_this(), w, what, generation, batch] {

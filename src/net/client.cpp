@@ -29,11 +29,11 @@ namespace {
 
 // Asio caps one gather write at 64 buffers.
 constexpr std::size_t max_write_buffers = 64;
-constexpr std::size_t max_write_batch_bytes = 1024 * 1024;
+constexpr std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;
 // Bookkeeping charged per queued event on top of its payload.
 constexpr std::size_t event_overhead = 64;
 
-void log_exception(const char* what, std::exception_ptr e) {
+void log_exception(const char* what, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -176,7 +176,7 @@ std::error_code client_impl::connect(std::string_view url, std::chrono::millisec
   session_ = std::make_unique<proto::client_session>(std::move(cfg));
 
   connecting_ = true;
-  asio::co_spawn(io_, connect_op(url_.host, url_.port), [this](std::exception_ptr e) {
+  asio::co_spawn(io_, connect_op(url_.host, url_.port), [this](const std::exception_ptr& e) {
     connecting_ = false;
     log_exception("connect", e);
   });
@@ -226,7 +226,7 @@ asio::awaitable<void> client_impl::connect_op(std::string host, std::uint16_t po
 
 void client_impl::start_reading() {
   reading_ = true;
-  asio::co_spawn(io_, read_loop(), [this](std::exception_ptr e) {
+  asio::co_spawn(io_, read_loop(), [this](const std::exception_ptr& e) {
     reading_ = false;
     log_exception("read", e);
   });
@@ -277,7 +277,7 @@ void client_impl::flush_output() {
   write_queue_.push_back(std::move(bytes));
   if (writing_) return;
   writing_ = true;
-  asio::co_spawn(io_, write_loop(), [this](std::exception_ptr e) {
+  asio::co_spawn(io_, write_loop(), [this](const std::exception_ptr& e) {
     writing_ = false;
     log_exception("write", e);
   });

@@ -84,7 +84,7 @@ std::error_code server_impl::start() {
   }
   for (auto& a : acceptors_) {
     tcp::acceptor& ref = *a;
-    asio::co_spawn(pool.context(0), accept_loop(ref), [](std::exception_ptr e) {
+    asio::co_spawn(pool.context(0), accept_loop(ref), [](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);

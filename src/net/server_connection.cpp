@@ -39,7 +39,7 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-void log_coroutine_exception(std::exception_ptr e) {
+void log_coroutine_exception(const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);

@@ -54,11 +54,11 @@ std::size_t detail::property_container::erase(std::string_view key) noexcept {
 object::object(property_list props, std::string class_name) noexcept
     : property_container(std::move(props)), class_name_(std::move(class_name)) {}
 
-bool operator==(const object& a, const object& b) noexcept {
+bool operator==(const object& a, const object& b) {
   return a.class_name_ == b.class_name_ && a.props_ == b.props_;
 }
 
-bool operator==(const ecma_array& a, const ecma_array& b) noexcept { return a.props_ == b.props_; }
+bool operator==(const ecma_array& a, const ecma_array& b) { return a.props_ == b.props_; }
 
 strict_array::strict_array(std::initializer_list<value> items) : items_(items) {}
 
@@ -73,7 +73,7 @@ value& strict_array::push_back(value v) {
   return items_.back();
 }
 
-bool operator==(const strict_array& a, const strict_array& b) noexcept { return a.items_ == b.items_; }
+bool operator==(const strict_array& a, const strict_array& b) { return a.items_ == b.items_; }
 
 // --- value --------------------------------------------------------------------
 
@@ -89,6 +89,6 @@ const value* value::get(std::string_view key) const noexcept {
   return nullptr;
 }
 
-bool operator==(const value& a, const value& b) noexcept { return a.v_ == b.v_; }
+bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
 
 }  // namespace rtmp::proto::amf0

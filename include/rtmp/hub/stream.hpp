@@ -28,7 +28,7 @@ namespace rtmp::hub {
 /// Stream behaviour settings.
 struct stream_config {
   bool gop_cache = true;                                ///< Cache media since the last keyframe.
-  std::size_t gop_cache_max_bytes = 16 * 1024 * 1024;   ///< Bound of that cache; past it, caching pauses until the next keyframe.
+  std::size_t gop_cache_max_bytes = std::size_t{16} * 1024 * 1024;   ///< Bound of that cache; past it, caching pauses until the next keyframe.
   bool publisher_takeover = false;                      ///< A new publisher replaces the current one instead of being refused.
 };
 
@@ -135,7 +135,7 @@ class stream : public std::enable_shared_from_this<stream> {
   // publisher may use other codecs.
   void clear_caches();
   // Posts one handler to each worker that has players (caller holds mu_).
-  void post_to_workers(notice what, std::uint64_t generation, std::shared_ptr<const std::vector<packet_ptr>> batch);
+  void post_to_workers(notice what, std::uint64_t generation, const std::shared_ptr<const std::vector<packet_ptr>>& batch);
   void run_on_worker(std::size_t w, notice what, std::uint64_t generation, const std::vector<packet_ptr>* batch);
 
   const std::string key_;

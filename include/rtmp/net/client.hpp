@@ -45,13 +45,13 @@ struct client_options {
   proto::client_session_config session;
   /// Bytes per socket read: the most inbound data processed (and turned into
   /// events) per step.
-  std::size_t read_buffer_size = 64 * 1024;
+  std::size_t read_buffer_size = std::size_t{64} * 1024;
   /// Reading pauses while undelivered events hold more than this many
   /// payload bytes (a caller that does not `receive()` cannot make us buffer
   /// a fast server without bound).
-  std::size_t max_pending_event_bytes = 8 * 1024 * 1024;
+  std::size_t max_pending_event_bytes = std::size_t{8} * 1024 * 1024;
   /// `send()` blocks while more than this many bytes wait to be written.
-  std::size_t max_queued_write_bytes = 2 * 1024 * 1024;
+  std::size_t max_queued_write_bytes = std::size_t{2} * 1024 * 1024;
   /// How long `send()` may block on a server that does not read.
   std::chrono::milliseconds write_timeout{10'000};
 };

@@ -36,13 +36,13 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{10'000};       ///< A publisher with no inbound bytes this long is closed.
   std::chrono::milliseconds ping_interval{15'000};      ///< Ping a player whose peer has been silent this long.
   std::chrono::milliseconds pong_timeout{15'000};       ///< Close when nothing arrives this long after a ping (T-03).
-  std::size_t queue_bytes = 4 * 1024 * 1024;            ///< Per-player queued media bound.
+  std::size_t queue_bytes = std::size_t{4} * 1024 * 1024;            ///< Per-player queued media bound.
   slow_subscriber_policy slow_policy = slow_subscriber_policy::drop;  ///< See the enum.
   std::chrono::milliseconds slow_disconnect_after{10'000};  ///< Drop policy: close after this long over the cap.
   bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
-  std::size_t read_buffer_size = 64 * 1024;            ///< Bytes per socket read.
-  std::size_t max_write_batch_bytes = 1024 * 1024;     ///< Bytes gathered into one write.
-  std::size_t max_control_queue_bytes = 1024 * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
+  std::size_t read_buffer_size = std::size_t{64} * 1024;            ///< Bytes per socket read.
+  std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;     ///< Bytes gathered into one write.
+  std::size_t max_control_queue_bytes = std::size_t{1024} * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
   std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
   std::size_t max_connections_per_ip = 0;  ///< Open connections per peer address; 0: unlimited (T-35).

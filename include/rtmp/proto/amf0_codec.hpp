@@ -66,15 +66,15 @@ inline constexpr std::size_t default_max_depth = 64;
 /// Default value budget per decode for command messages.
 inline constexpr std::size_t default_max_nodes = 4096;
 /// Default per-string limit for command messages (64 KiB).
-inline constexpr std::size_t default_max_string = 64 * 1024;
+inline constexpr std::size_t default_max_string = std::size_t{64} * 1024;
 /// Default limit on the sum of all decoded string/key bytes (1 MiB).
-inline constexpr std::size_t default_max_total_string = 1024 * 1024;
+inline constexpr std::size_t default_max_total_string = std::size_t{1024} * 1024;
 /// Value budget for metadata (onMetaData may carry keyframe index arrays).
-inline constexpr std::size_t metadata_max_nodes = 64 * 1024;
+inline constexpr std::size_t metadata_max_nodes = std::size_t{64} * 1024;
 /// Per-string limit for metadata (1 MiB).
-inline constexpr std::size_t metadata_max_string = 1024 * 1024;
+inline constexpr std::size_t metadata_max_string = std::size_t{1024} * 1024;
 /// Total string bytes for metadata (4 MiB).
-inline constexpr std::size_t metadata_max_total_string = 4 * 1024 * 1024;
+inline constexpr std::size_t metadata_max_total_string = std::size_t{4} * 1024 * 1024;
 
 /// Resource limits of one decode (one `decoder` object, or one call of the
 /// free functions). The defaults suit command messages (`command_limits()`);

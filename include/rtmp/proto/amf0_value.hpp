@@ -145,7 +145,7 @@ class object : public detail::property_container {
   void set_class_name(std::string name) noexcept { class_name_ = std::move(name); }
 
   /// Same class name and same properties in the same order.
-  friend bool operator==(const object& a, const object& b) noexcept;
+  friend bool operator==(const object& a, const object& b);
 
  private:
   std::string class_name_;
@@ -159,7 +159,7 @@ class ecma_array : public detail::property_container {
   using detail::property_container::property_container;
 
   /// Same properties in the same order.
-  friend bool operator==(const ecma_array& a, const ecma_array& b) noexcept;
+  friend bool operator==(const ecma_array& a, const ecma_array& b);
 };
 
 /// An AMF0 Strict Array (0x0A, AMF0 spec section 2.12): a dense list.
@@ -186,7 +186,7 @@ class strict_array {
   value& push_back(value v);
 
   /// Same items in the same order.
-  friend bool operator==(const strict_array& a, const strict_array& b) noexcept;
+  friend bool operator==(const strict_array& a, const strict_array& b);
 
  private:
   std::vector<value> items_;
@@ -313,7 +313,7 @@ class value {
 
   /// Deep equality: same type and equal contents (Numbers compare as doubles,
   /// so NaN != NaN).
-  friend bool operator==(const value& a, const value& b) noexcept;
+  friend bool operator==(const value& a, const value& b);
 
  private:
   storage v_;
@@ -325,7 +325,7 @@ struct property {
   value val;        ///< The property value.
 
   /// Same key and equal value.
-  friend bool operator==(const property& a, const property& b) noexcept {
+  friend bool operator==(const property& a, const property& b) {
     return a.key == b.key && a.val == b.val;
   }
 };

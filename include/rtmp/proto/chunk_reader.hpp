@@ -30,7 +30,7 @@ struct chunk_reader_limits {
   std::uint32_t min_chunk_size = 128;
   /// Bytes of buffer capacity that partially received messages may hold,
   /// across all chunk streams (HOSTILE-CASES T-13, T-18).
-  std::size_t max_partial_bytes = 16 * 1024 * 1024;
+  std::size_t max_partial_bytes = std::size_t{16} * 1024 * 1024;
   /// Chunk streams that may hold a partial message at the same time.
   std::size_t max_open_chunk_streams = 32;
   /// Chunk streams whose previous header is remembered (any csid value is legal;
@@ -38,7 +38,7 @@ struct chunk_reader_limits {
   std::size_t max_chunk_streams = 256;
   /// A message's buffer starts at min(declared length, this) and grows by
   /// doubling as bytes arrive, so a declared length alone allocates little.
-  std::size_t initial_payload_allocation = 1024 * 1024;
+  std::size_t initial_payload_allocation = std::size_t{1024} * 1024;
   /// Split aggregate messages (type 22) into their sub-messages.
   bool split_aggregates = true;
 };

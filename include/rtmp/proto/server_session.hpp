@@ -50,7 +50,7 @@ struct server_session_config {
   /// pipeline metadata and media right after publish). It is held, never
   /// relayed, until accept_publish (T-34); past this bound the connection
   /// is closed.
-  std::size_t max_pending_publish_bytes = 4 * 1024 * 1024;
+  std::size_t max_pending_publish_bytes = std::size_t{4} * 1024 * 1024;
   server_handshake_config handshake;          ///< Handshake options.
 };
 
