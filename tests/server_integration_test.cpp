@@ -312,3 +312,39 @@ TEST_F(server_fixture, stop_with_clients_connected_returns_quickly) {
 }
 
 }  // namespace
+
+// Write coalescing: media held for the window still arrives complete and in
+// order, and a full batch leaves at once even with a window far longer than
+// the test (it would otherwise hang until the deadline below).
+TEST_F(server_fixture, write_coalescing_delivers_everything_in_order) {
+  for (const auto window : {30ms, 60'000ms}) {
+    auto cfg = test_config();
+    cfg.write_coalesce = window;
+    cfg.max_write_batch_bytes = 16 * 1024;  // a GOP below is larger: it must not wait for the window
+    start(cfg);
+    test_client pub(port_);
+    ASSERT_EQ(pub.publish("coalesce"), "NetStream.Publish.Start");
+    test_client player(port_);
+    ASSERT_EQ(player.play("coalesce"), "NetStream.Play.Start");
+    publish_headers(pub);
+    std::uint32_t ts = 100;
+    for (std::uint8_t gop = 1; gop <= 8; ++gop, ts += 200) publish_gop(pub, ts, gop);
+    // With the long window only full batches leave: at least 16 KiB (the
+    // first 4 GOPs) must have; with the short one everything arrives.
+    const std::size_t expected = window < 1s ? 3 + 8 * 5 : 3 + 4 * 5;
+    auto media = read_media(player, expected, 5s);
+    ASSERT_GE(media.size(), expected) << "window " << window.count() << " ms";
+    std::uint32_t last_video_ts = 0;
+    std::uint8_t last_tag = 0;
+    for (const auto& m : media) {
+      if (m.type != 9 || m.payload.size() < 3 || m.payload[1] != 0x01) continue;
+      EXPECT_GE(m.timestamp, last_video_ts);
+      EXPECT_GE(m.payload[2], last_tag);  // GOP tags only increase: nothing reordered
+      last_video_ts = m.timestamp;
+      last_tag = m.payload[2];
+    }
+    EXPECT_GE(last_tag, window < 1s ? 8 : 4) << "window " << window.count() << " ms: GOPs missing";
+    server_->stop();
+    server_.reset();
+  }
+}

@@ -336,6 +336,7 @@ void server_connection::stop_playing() {
 
 void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
+  if (config_.write_coalesce.count() > 0 && queue_.empty()) first_queued_at_ = clock::now();
   for (const auto& p : batch) queue_packet(p);
   wake_writer();
 }
@@ -419,7 +420,20 @@ void server_connection::flush_session_output() {
   wake_writer();
 }
 
-void server_connection::wake_writer() { wake_.cancel(); }
+void server_connection::wake_writer() {
+  // A writer holding media for coalescing sleeps on until its window ends,
+  // unless what was just queued must not wait.
+  if (coalescing_ && !closing_ && queued_control_bytes_ == 0 &&
+      queued_media_bytes_ < config_.max_write_batch_bytes) {
+    return;
+  }
+  wake_.cancel();
+}
+
+bool server_connection::may_hold_media(clock::time_point now) const {
+  return config_.write_coalesce.count() > 0 && !closing_ && queued_control_bytes_ == 0 &&
+         queued_media_bytes_ < config_.max_write_batch_bytes && now < first_queued_at_ + config_.write_coalesce;
+}
 
 // --- writing ---------------------------------------------------------------------
 
@@ -438,6 +452,17 @@ asio::awaitable<void> server_connection::write_loop() {
       wake_.expires_at(clock::time_point::max());
       co_await wake_.async_wait(as_tuple(use_awaitable));
       continue;
+    }
+    if (config_.write_coalesce.count() > 0) {
+      const auto now = clock::now();
+      if (may_hold_media(now)) {
+        coalescing_ = true;
+        wake_.expires_at(first_queued_at_ + config_.write_coalesce);
+        co_await wake_.async_wait(as_tuple(use_awaitable));
+        coalescing_ = false;
+        continue;  // re-check: closed, closing, or control queued meanwhile
+      }
+      first_queued_at_ = now;  // what arrives during this write waits from here
     }
     // Gather what is queued into one write (writev). The items stay in
     // `inflight` until the write completes: that keeps their bytes alive.

@@ -73,6 +73,9 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   asio::awaitable<void> write_loop();
   asio::awaitable<void> watchdog_loop();
 
+  // True while queued media may still wait for more (config write_coalesce).
+  bool may_hold_media(clock::time_point now) const;
+
   void handle_events();
   void publish_batch();
   void on_publish_request(const proto::session_event& ev);
@@ -105,6 +108,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::deque<out_item> queue_;
   std::size_t queued_media_bytes_ = 0;
   std::size_t queued_control_bytes_ = 0;
+  bool coalescing_ = false;              // the writer holds media for write_coalesce
+  clock::time_point first_queued_at_{};  // when the oldest unsent media was queued (coalescing only)
   std::vector<std::uint8_t> scratch_;
   std::vector<std::shared_ptr<hub::media_packet>> batch_;
 

@@ -42,6 +42,11 @@ struct server_config {
   bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
   std::size_t read_buffer_size = std::size_t{64} * 1024;            ///< Bytes per socket read.
   std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;     ///< Bytes gathered into one write.
+  /// Write coalescing: hold a player's media up to this long after the first
+  /// of it was queued, so it leaves in fewer, larger writes (less CPU per
+  /// byte, more delay). 0: write as soon as anything is queued. Commands and
+  /// control replies are never held; a full batch leaves at once.
+  std::chrono::milliseconds write_coalesce{0};
   std::size_t max_control_queue_bytes = std::size_t{1024} * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
   std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
