@@ -8,7 +8,7 @@
 # anything but Debian packages.
 set -euo pipefail
 
-build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev
+build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
             libcli11-dev libssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)

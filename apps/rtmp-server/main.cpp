@@ -1,12 +1,12 @@
 // rtmp-server: the RTMP live-streaming daemon.
 //
-// Wires CLI11 flags and spdlog to rtmp::net::server, and turns SIGINT/SIGTERM
-// into a graceful stop (a second signal exits at once).
+// Reads the settings (flags, and optionally a TOML configuration file that
+// the flags override), checks them, wires spdlog and rtmp::net::server, and
+// turns SIGINT/SIGTERM into a graceful stop (a second signal exits at once).
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -14,36 +14,47 @@
 #include <iostream>
 #include <thread>
 
+#include "config.hpp"
+#include "logging.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/net/systemd.hpp"
 #include "rtmp/version.hpp"
 
 namespace {
 
-bool parse_on_off(const std::string& v) { return v == "on"; }
+using rtmp::server_app::settings;
 
-// "%*": the syslog priority prefix ("<3>" error ... "<7>" debug) that
-// journald reads from a service's stderr (sd-daemon(3)).
-class syslog_priority_flag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    static constexpr const char* prefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
-    const auto level = static_cast<std::size_t>(msg.level);
-    const char* p = prefix[level < 7 ? level : 6];
-    dest.append(p, p + 3);
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<syslog_priority_flag>(); }
-};
+/// Exit code of an invalid command line or configuration (the systemd unit
+/// does not restart on it).
+constexpr int exit_bad_config = 2;
 
-// Logs go to stderr. Under systemd the journal adds timestamps itself, so
-// lines carry only a priority prefix there.
-void configure_logging(const std::string& level) {
-  spdlog::set_level(spdlog::level::from_str(level));
-  if (rtmp::net::stderr_is_journal()) {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<syslog_priority_flag>('*').set_pattern("%*%v");
-    spdlog::set_formatter(std::move(formatter));
+constexpr const char* config_prefix = "rtmp-server: invalid configuration: ";
+
+// The --config path given, or "".
+std::string config_path(const CLI::App& app) {
+  const CLI::Option* opt = app.get_config_ptr();
+  return opt != nullptr && opt->count() > 0 ? opt->as<std::string>() : std::string();
+}
+
+// A CLI11 parse error as a message naming the key. CLI11 says "INI was not
+// able to parse KEY" for an unknown key in the file ("NAME.++" for a
+// [NAME] section) and "Could not convert: --KEY = VALUE" for a non-number.
+std::string describe(const CLI::ParseError& e, const CLI::App& app) {
+  const std::string what = e.what();
+  const std::string unknown = "INI was not able to parse ";
+  if (what.rfind(unknown, 0) == 0) {
+    std::string key = what.substr(unknown.size());
+    if (key.size() > 3 && key.ends_with(".++")) {
+      return "unknown section [" + key.substr(0, key.size() - 3) + "] in " + config_path(app) +
+             " (keys go at the top level)";
+    }
+    return "unknown key \"" + key + "\" in " + config_path(app) + " (see --help)";
   }
+  const std::string convert = "Could not convert: --";
+  if (const auto eq = what.find(" = "); what.rfind(convert, 0) == 0 && eq != std::string::npos) {
+    return what.substr(convert.size(), eq - convert.size()) + ": \"" + what.substr(eq + 3) + "\" is not an integer";
+  }
+  return what;
 }
 
 // Sends WATCHDOG=1 at half the interval systemd asked for, until stopped.
@@ -62,64 +73,41 @@ int main(int argc, char** argv) {
   CLI::App app{"rtmp-server: RTMP live-streaming server.\n"
                "Publish with: ffmpeg -re -i in.flv -c copy -f flv rtmp://HOST:1935/live/KEY\n"
                "Play with:    ffplay rtmp://HOST:1935/live/KEY"};
-  rtmp::net::server_config cfg;
   bool show_version = false;
-  std::string log_level = "info";
-  unsigned idle_s = 10, handshake_s = 10;
-  std::string slow = "drop", gop = "on", wait = "on", takeover = "off";
-  std::uint32_t max_message = cfg.session.chunk_limits.max_message_size;
-
-  app.add_flag("-V,--version", show_version, "Print the version and exit");
-  app.add_option("-l,--listen", cfg.listen, "Address to listen on, ADDR:PORT or [V6ADDR]:PORT (repeatable)")
-      ->default_str("0.0.0.0:1935");
-  app.add_option("-w,--workers", cfg.workers, "Worker threads, each with its own io_context (0: one per core)")
-      ->default_val(0);
-  app.add_option("--chunk-size", cfg.session.chunk_size, "Outbound chunk size in bytes")
-      ->default_val(4096)
-      ->check(CLI::Range(128, 65536));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->default_val("info")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  app.add_option("--idle-timeout", idle_s, "Seconds without data before a publisher is dropped")
-      ->default_val(10)
-      ->check(CLI::Range(1, 3600));
-  app.add_option("--handshake-timeout", handshake_s, "Seconds allowed for the whole handshake, and again for connect + publish/play")
-      ->default_val(10)
-      ->check(CLI::Range(1, 300));
-  app.add_option("--max-message-size", max_message, "Largest inbound audio/video message in bytes")
-      ->default_val(max_message)
-      ->check(CLI::Range(64 * 1024, 16 * 1024 * 1024 - 1));
-  app.add_option("--queue-bytes", cfg.queue_bytes, "Per-player bound on queued media bytes")
-      ->default_val(cfg.queue_bytes)
-      ->check(CLI::Range(64 * 1024, 1024 * 1024 * 1024));
-  app.add_option("--slow-subscriber", slow, "What to do with a player that cannot keep up: drop or disconnect")
-      ->default_val("drop")
-      ->check(CLI::IsMember({"drop", "disconnect"}));
-  app.add_option("--gop-cache", gop, "Cache the current GOP so late joiners start at a keyframe: on or off")
-      ->default_val("on")
-      ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--wait-for-publisher", wait, "A player of an idle stream waits (on) or is refused (off)")
-      ->default_val("on")
-      ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--publisher-takeover", takeover, "A new publisher on a busy key replaces the old one: on or off")
-      ->default_val("off")
-      ->check(CLI::IsMember({"on", "off"}));
-  CLI11_PARSE(app, argc, argv);
+  bool print_config = false;
+  settings s;
+  app.add_flag("-V,--version", show_version, "Print the version and exit")->configurable(false);
+  app.set_config("--config", "",
+                 "Read settings from this TOML file (conventionally /etc/rtmp-server/rtmp-server.toml); "
+                 "every flag below is a key, and flags given here override the file")
+      ->type_name("FILE");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_flag("--print-config", print_config, "Print the effective configuration (a valid --config file) and exit")
+      ->configurable(false);
+  rtmp::server_app::add_setting_options(app, s);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << config_prefix << describe(e, app) << "\n";
+    return exit_bad_config;
+  }
 
   if (show_version) {
     std::cout << "rtmp-server " << rtmp::version_line() << "\n";
     return 0;
   }
-  configure_logging(log_level);
-  cfg.idle_timeout = std::chrono::seconds(idle_s);
-  cfg.handshake_timeout = std::chrono::seconds(handshake_s);
-  cfg.negotiate_timeout = std::chrono::seconds(handshake_s);
-  cfg.session.chunk_limits.max_message_size = max_message;
-  cfg.slow_policy = slow == "drop" ? rtmp::net::slow_subscriber_policy::drop : rtmp::net::slow_subscriber_policy::disconnect;
-  cfg.stream.gop_cache = parse_on_off(gop);
-  cfg.wait_for_publisher = parse_on_off(wait);
-  cfg.stream.publisher_takeover = parse_on_off(takeover);
-
+  if (auto problem = rtmp::server_app::validate(s)) {
+    std::cerr << config_prefix << problem->key << ": " << problem->problem << "\n";
+    return exit_bad_config;
+  }
+  if (print_config) {
+    std::cout << app.config_to_str(true, true);
+    return 0;
+  }
+  rtmp::server_app::configure_logging(s.log_level, s.log_format);
+  if (const auto path = config_path(app); !path.empty()) spdlog::info("configuration read from {}", path);
+  const rtmp::net::server_config cfg = rtmp::server_app::to_server_config(s);
   try {
     rtmp::net::server server(cfg);
     asio::io_context main_ctx(1);

@@ -1,0 +1,144 @@
+// rtmp-server settings: flags, validation and conversion (see config.hpp).
+#include "config.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+
+namespace rtmp::server_app {
+
+namespace {
+
+constexpr std::int64_t kib = 1024;
+constexpr std::int64_t mib = 1024 * kib;
+
+// "a, b or c" for problem messages.
+std::string one_of_text(const std::vector<std::string_view>& allowed) {
+  std::string out;
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) out += i + 1 == allowed.size() ? " or " : ", ";
+    out += allowed[i];
+  }
+  return out;
+}
+
+std::optional<config_problem> check_range(const char* key, std::int64_t value, std::int64_t low, std::int64_t high,
+                                          const char* unit = "") {
+  if (value >= low && value <= high) return std::nullopt;
+  return config_problem{key, "must be between " + std::to_string(low) + " and " + std::to_string(high) + unit +
+                                 " (got " + std::to_string(value) + ")"};
+}
+
+std::optional<config_problem> check_one_of(const char* key, const std::string& value,
+                                           const std::vector<std::string_view>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return std::nullopt;
+  return config_problem{key, "must be " + one_of_text(allowed) + " (got \"" + value + "\")"};
+}
+
+std::optional<config_problem> check_not_negative(const char* key, std::int64_t value) {
+  if (value >= 0) return std::nullopt;
+  return config_problem{key, "must be 0 (unlimited) or more (got " + std::to_string(value) + ")"};
+}
+
+// on|off, also accepting TOML's true|false.
+bool is_on(const std::string& v) { return v == "on" || v == "true"; }
+
+const std::vector<std::string_view> on_off = {"on", "off", "true", "false"};
+
+}  // namespace
+
+void add_setting_options(CLI::App& app, settings& s) {
+  const settings d;
+  app.add_option("-l,--listen", s.listen, "Address to listen on, ADDR:PORT or [V6ADDR]:PORT (repeatable; port 0: any)")
+      ->default_str(d.listen.front());
+  app.add_option("-w,--workers", s.workers, "Worker threads, each with its own io_context (0: one per core)")
+      ->default_val(d.workers);
+  app.add_option("--chunk-size", s.chunk_size, "Outbound chunk size in bytes, 128 to 65536")->default_val(d.chunk_size);
+  app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error, critical or off")
+      ->default_val(d.log_level);
+  app.add_option("--log-format", s.log_format, "text, or json: one JSON object per line (time, level, logger, msg)")
+      ->default_val(d.log_format);
+  app.add_option("--idle-timeout", s.idle_timeout, "Seconds without data before a publisher is dropped, 1 to 3600")
+      ->default_val(d.idle_timeout);
+  app.add_option("--handshake-timeout", s.handshake_timeout,
+                 "Seconds allowed for the whole handshake, and again for connect + publish/play, 1 to 300")
+      ->default_val(d.handshake_timeout);
+  app.add_option("--max-message-size", s.max_message_size,
+                 "Largest inbound audio/video message in bytes, 65536 to 16777215")
+      ->default_val(d.max_message_size);
+  app.add_option("--queue-bytes", s.queue_bytes, "Per-player bound on queued media bytes, 65536 to 1073741824")
+      ->default_val(d.queue_bytes);
+  app.add_option("--write-coalesce-ms", s.write_coalesce_ms,
+                 "Hold a player's media up to this many ms to send it in fewer writes (0: off), 0 to 1000")
+      ->default_val(d.write_coalesce_ms);
+  app.add_option("--slow-subscriber", s.slow_subscriber,
+                 "What to do with a player that cannot keep up: drop or disconnect")
+      ->default_val(d.slow_subscriber);
+  app.add_option("--gop-cache", s.gop_cache, "Cache the current GOP so late joiners start at a keyframe: on or off")
+      ->default_val(d.gop_cache);
+  app.add_option("--wait-for-publisher", s.wait_for_publisher,
+                 "A player of an idle stream waits (on) or is refused (off)")
+      ->default_val(d.wait_for_publisher);
+  app.add_option("--publisher-takeover", s.publisher_takeover,
+                 "A new publisher on a busy key replaces the old one: on or off")
+      ->default_val(d.publisher_takeover);
+  app.add_option("--max-connections", s.max_connections, "Open connections at once; more are closed (0: unlimited)")
+      ->default_val(d.max_connections);
+  app.add_option("--max-connections-per-ip", s.max_connections_per_ip,
+                 "Open connections per client address; more are closed (0: unlimited)")
+      ->default_val(d.max_connections_per_ip);
+}
+
+std::optional<config_problem> validate(const settings& s) {
+  if (s.listen.empty()) return config_problem{"listen", "needs at least one address"};
+  for (const auto& text : s.listen) {
+    asio::ip::tcp::endpoint ep;
+    if (net::parse_endpoint(text, ep)) {
+      return config_problem{"listen", "\"" + text +
+                                          "\" is not ADDR:PORT or [V6ADDR]:PORT with a port up to 65535 "
+                                          "(in the file, quote it: listen = \"[::]:1935\")"};
+    }
+  }
+  std::optional<config_problem> p;
+  if ((p = check_range("workers", s.workers, 0, 1024))) return p;
+  if ((p = check_range("chunk-size", s.chunk_size, 128, 65536, " bytes"))) return p;
+  if ((p = check_one_of("log-level", s.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}))) {
+    return p;
+  }
+  if ((p = check_one_of("log-format", s.log_format, {"text", "json"}))) return p;
+  if ((p = check_range("idle-timeout", s.idle_timeout, 1, 3600, " seconds"))) return p;
+  if ((p = check_range("handshake-timeout", s.handshake_timeout, 1, 300, " seconds"))) return p;
+  if ((p = check_range("max-message-size", s.max_message_size, 64 * kib, 16 * mib - 1, " bytes"))) return p;
+  if ((p = check_range("queue-bytes", s.queue_bytes, 64 * kib, 1024 * mib, " bytes"))) return p;
+  if ((p = check_range("write-coalesce-ms", s.write_coalesce_ms, 0, 1000, " ms"))) return p;
+  if ((p = check_one_of("slow-subscriber", s.slow_subscriber, {"drop", "disconnect"}))) return p;
+  if ((p = check_one_of("gop-cache", s.gop_cache, on_off))) return p;
+  if ((p = check_one_of("wait-for-publisher", s.wait_for_publisher, on_off))) return p;
+  if ((p = check_one_of("publisher-takeover", s.publisher_takeover, on_off))) return p;
+  if ((p = check_not_negative("max-connections", s.max_connections))) return p;
+  if ((p = check_not_negative("max-connections-per-ip", s.max_connections_per_ip))) return p;
+  return std::nullopt;
+}
+
+net::server_config to_server_config(const settings& s) {
+  net::server_config cfg;
+  cfg.listen = s.listen;
+  cfg.workers = static_cast<std::size_t>(s.workers);
+  cfg.session.chunk_size = static_cast<std::uint32_t>(s.chunk_size);
+  cfg.idle_timeout = std::chrono::seconds(s.idle_timeout);
+  cfg.handshake_timeout = std::chrono::seconds(s.handshake_timeout);
+  cfg.negotiate_timeout = std::chrono::seconds(s.handshake_timeout);
+  cfg.session.chunk_limits.max_message_size = static_cast<std::uint32_t>(s.max_message_size);
+  cfg.queue_bytes = static_cast<std::size_t>(s.queue_bytes);
+  cfg.write_coalesce = std::chrono::milliseconds(s.write_coalesce_ms);
+  cfg.slow_policy =
+      s.slow_subscriber == "drop" ? net::slow_subscriber_policy::drop : net::slow_subscriber_policy::disconnect;
+  cfg.stream.gop_cache = is_on(s.gop_cache);
+  cfg.wait_for_publisher = is_on(s.wait_for_publisher);
+  cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
+  cfg.max_connections = static_cast<std::size_t>(s.max_connections);
+  cfg.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
+  return cfg;
+}
+
+}  // namespace rtmp::server_app

@@ -1,0 +1,58 @@
+#pragma once
+/// @file config.hpp
+/// rtmp-server's settings: one field per command-line flag, each of which
+/// can also be a key of the configuration file (`--config FILE`, TOML; the
+/// command line wins). Values are checked in one place, `validate()`, and
+/// only then turned into an `rtmp::net::server_config`.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtmp/net/server.hpp"
+
+namespace rtmp::server_app {
+
+/// Every configurable setting, as given (before conversion). The key of a
+/// field is its name with '_' written '-', e.g. `chunk-size`.
+struct settings {
+  std::vector<std::string> listen{"0.0.0.0:1935"};  ///< ADDR:PORT or [V6ADDR]:PORT, one or more.
+  std::int64_t workers = 0;                         ///< Worker threads; 0: one per core.
+  std::int64_t chunk_size = 4096;                   ///< Outbound chunk size in bytes.
+  std::string log_level = "info";                   ///< trace, debug, info, warn, error, critical, off.
+  std::string log_format = "text";                  ///< text or json.
+  std::int64_t idle_timeout = 10;                   ///< Seconds a publisher may stay silent.
+  std::int64_t handshake_timeout = 10;              ///< Seconds for the handshake, and for connect + publish/play.
+  std::int64_t max_message_size = 16 * 1024 * 1024 - 1;  ///< Largest inbound audio/video message.
+  std::int64_t queue_bytes = 4 * 1024 * 1024;            ///< Per-player bound on queued media.
+  std::int64_t write_coalesce_ms = 0;                    ///< Hold a player's media up to this long (0: off).
+  std::string slow_subscriber = "drop";                  ///< drop or disconnect.
+  std::string gop_cache = "on";                          ///< on or off.
+  std::string wait_for_publisher = "on";                 ///< on or off.
+  std::string publisher_takeover = "off";                ///< on or off.
+  std::int64_t max_connections = 0;                      ///< Open connections at once; 0: unlimited.
+  std::int64_t max_connections_per_ip = 0;               ///< Open connections per peer address; 0: unlimited.
+};
+
+/// The first problem found in a configuration: the key and what is wrong.
+struct config_problem {
+  std::string key;      ///< Key name as in the file (flag without "--").
+  std::string problem;  ///< Human-readable description, e.g. "must be between 1 and 3600".
+};
+
+/// Registers every configurable flag on `app`, bound to the fields of `s`
+/// (which must outlive the parse), with its default shown in --help and in
+/// `app.config_to_str(true, ...)`.
+void add_setting_options(CLI::App& app, settings& s);
+
+/// Checks every value of `s`; returns the first problem, or nothing when
+/// the configuration is usable.
+std::optional<config_problem> validate(const settings& s);
+
+/// Converts settings that passed `validate()` into the server's config.
+net::server_config to_server_config(const settings& s);
+
+}  // namespace rtmp::server_app

@@ -1,0 +1,312 @@
+// rtmp-server's configuration: --config FILE (TOML, the command line wins),
+// --print-config round-trips, invalid settings fail at start naming the
+// key, --log-format json, and `cmake --install` lays out the files. Runs
+// the real program; every child is bounded in time, on loopback, port 0.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <spdlog/details/log_msg.h>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../apps/rtmp-server/logging.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::read_text;
+
+const std::string server_bin = std::string(RTMP_BIN_DIR) + "/rtmp-server";
+const std::string shipped_config = std::string(RTMP_SOURCE_DIR) + "/examples/rtmp-server.toml";
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+}
+
+// The result of one bounded rtmp-server run.
+struct run_result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs rtmp-server with `args` (shell syntax) to completion, within 10 s.
+run_result run_server(const rtmp::test::temp_dir& dir, const std::string& args) {
+  const std::string out = dir.file("out.txt");
+  const std::string err = dir.file("err.txt");
+  run_result r;
+  r.status = rtmp::test::run(server_bin + " " + args + " > " + out + " 2> " + err, 10s);
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+// The "key=value" lines of a --print-config output (no comments).
+std::vector<std::string> setting_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.front() != '#') lines.push_back(line);
+  }
+  return lines;
+}
+
+// The value line of `key` in a --print-config output ("" when absent).
+std::string setting(const std::string& text, const std::string& key) {
+  for (const auto& line : setting_lines(text)) {
+    if (line.rfind(key + "=", 0) == 0) return line;
+  }
+  return "";
+}
+
+// Waits up to 10 s for `needle` in the file at `path`.
+bool wait_for_text(const std::string& path, const std::string& needle) {
+  for (int i = 0; i < 200; ++i) {
+    if (read_text(path).find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+TEST(server_config, print_config_round_trips) {
+  rtmp::test::temp_dir dir;
+  const std::string many = "-l 127.0.0.1:0 -l '[::1]:0' --workers 3 --gop-cache off --log-format json "
+                           "--max-connections 100 --max-connections-per-ip 4 --slow-subscriber disconnect";
+  for (const std::string& flags : {std::string(), many}) {
+    const auto first = run_server(dir, flags + " --print-config");
+    ASSERT_EQ(first.status, 0) << first.err;
+    ASSERT_FALSE(setting(first.out, "listen").empty()) << first.out;
+    write_text(dir.file("printed.toml"), first.out);
+    const auto second = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
+    ASSERT_EQ(second.status, 0) << second.err;
+    EXPECT_EQ(second.out, first.out) << "flags: " << flags;
+  }
+}
+
+TEST(server_config, print_config_lists_every_key_including_connection_limits) {
+  rtmp::test::temp_dir dir;
+  const auto r = run_server(dir, "--print-config");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* key : {"listen", "workers", "chunk-size", "log-level", "log-format", "idle-timeout",
+                          "handshake-timeout", "max-message-size", "queue-bytes", "slow-subscriber", "gop-cache",
+                          "wait-for-publisher", "publisher-takeover", "max-connections", "max-connections-per-ip"}) {
+    EXPECT_FALSE(setting(r.out, key).empty()) << key << " missing from:\n" << r.out;
+  }
+  EXPECT_EQ(setting(r.out, "max-connections"), "max-connections=0");
+  EXPECT_EQ(setting(r.out, "log-format"), "log-format=\"text\"");
+  // Not settings: no version, config or print-config keys.
+  EXPECT_EQ(setting(r.out, "version"), "");
+  EXPECT_EQ(setting(r.out, "config"), "");
+  EXPECT_EQ(setting(r.out, "print-config"), "");
+}
+
+TEST(server_config, file_values_are_used_and_the_command_line_overrides_them) {
+  rtmp::test::temp_dir dir;
+  write_text(dir.file("c.toml"), "# a comment\nworkers = 3\nchunk-size = 8192\n"
+                                 "listen = [\"127.0.0.1:0\", \"[::1]:0\"]\n"
+                                 "gop-cache = \"off\"\nmax-connections = 50\n");
+  const auto from_file = run_server(dir, "--config " + dir.file("c.toml") + " --print-config");
+  ASSERT_EQ(from_file.status, 0) << from_file.err;
+  EXPECT_EQ(setting(from_file.out, "workers"), "workers=3");
+  EXPECT_EQ(setting(from_file.out, "chunk-size"), "chunk-size=8192");
+  EXPECT_EQ(setting(from_file.out, "listen"), "listen=[\"127.0.0.1:0\", \"[::1]:0\"]");
+  EXPECT_EQ(setting(from_file.out, "gop-cache"), "gop-cache=\"off\"");
+  EXPECT_EQ(setting(from_file.out, "max-connections"), "max-connections=50");
+  EXPECT_EQ(setting(from_file.out, "idle-timeout"), "idle-timeout=10");  // default kept
+
+  const auto overridden = run_server(
+      dir, "--config " + dir.file("c.toml") + " --workers 5 -l 127.0.0.1:0 --max-connections 7 --print-config");
+  ASSERT_EQ(overridden.status, 0) << overridden.err;
+  EXPECT_EQ(setting(overridden.out, "workers"), "workers=5");
+  EXPECT_EQ(setting(overridden.out, "listen"), "listen=\"127.0.0.1:0\"");
+  EXPECT_EQ(setting(overridden.out, "max-connections"), "max-connections=7");
+  EXPECT_EQ(setting(overridden.out, "chunk-size"), "chunk-size=8192");  // still from the file
+}
+
+TEST(server_config, shipped_example_is_accepted_and_documents_every_key_at_its_default) {
+  rtmp::test::temp_dir dir;
+  const auto defaults = run_server(dir, "--print-config");
+  ASSERT_EQ(defaults.status, 0) << defaults.err;
+  const auto shipped = run_server(dir, "--config " + shipped_config + " --print-config");
+  ASSERT_EQ(shipped.status, 0) << shipped.err;
+  EXPECT_EQ(shipped.out, defaults.out);
+  // Every key appears in the example, commented out at its default
+  // ("# key = value", where --print-config writes "key=value").
+  const std::string example = read_text(shipped_config);
+  for (const auto& line : setting_lines(defaults.out)) {
+    const auto eq = line.find('=');
+    const std::string documented = "# " + line.substr(0, eq) + " = " + line.substr(eq + 1) + "\n";
+    EXPECT_NE(example.find(documented), std::string::npos) << "not in " << shipped_config << ": " << documented;
+  }
+}
+
+// An invalid configuration (file content or flags) exits 2 and names the key.
+struct invalid_case {
+  std::string file;   // configuration file content ("" = none)
+  std::string flags;  // extra flags
+  std::string key;    // expected in stderr
+};
+
+TEST(server_config, invalid_settings_fail_at_start_naming_the_key) {
+  const std::vector<invalid_case> cases = {
+      {"bogus-key = 1\n", "", "bogus-key"},
+      {"workers = \"many\"\n", "", "workers"},
+      {"", "--workers abc", "workers"},
+      {"", "--workers -1", "workers"},
+      {"listen = \"nonsense\"\n", "", "listen"},
+      {"", "-l 127.0.0.1:70000", "listen"},
+      {"chunk-size = 100000\n", "", "chunk-size"},
+      {"", "--chunk-size 64", "chunk-size"},
+      {"slow-subscriber = \"maybe\"\n", "", "slow-subscriber"},
+      {"idle-timeout = 0\n", "", "idle-timeout"},
+      {"", "--handshake-timeout -3", "handshake-timeout"},
+      {"log-format = \"xml\"\n", "", "log-format"},
+      {"log-level = \"loud\"\n", "", "log-level"},
+      {"gop-cache = \"sometimes\"\n", "", "gop-cache"},
+      {"queue-bytes = 10\n", "", "queue-bytes"},
+      {"max-message-size = 99999999\n", "", "max-message-size"},
+      {"max-connections = -1\n", "", "max-connections"},
+      {"", "--max-connections-per-ip -2", "max-connections-per-ip"},
+      {"[server]\nworkers = 1\n", "", "server"},
+      {"config = \"other.toml\"\n", "", "config"},
+  };
+  rtmp::test::temp_dir dir;
+  for (const auto& c : cases) {
+    std::string args = c.flags;
+    if (!c.file.empty()) {
+      write_text(dir.file("bad.toml"), c.file);
+      args += " --config " + dir.file("bad.toml");
+    }
+    // Should the check fail and the server start, it binds loopback only
+    // (a listen case is invalid by itself).
+    const std::string safe_listen = c.key == "listen" ? "" : " -l 127.0.0.1:0";
+    for (const std::string& tail : {safe_listen, std::string(" --print-config")}) {
+      const auto r = run_server(dir, args + tail);
+      EXPECT_EQ(r.status, 2) << c.file << c.flags << "\n" << r.err;
+      EXPECT_NE(r.err.find(c.key), std::string::npos) << "stderr does not name " << c.key << ": " << r.err;
+      EXPECT_EQ(r.out, "") << c.file << c.flags;
+    }
+  }
+}
+
+TEST(server_config, missing_config_file_is_an_error_naming_the_path) {
+  rtmp::test::temp_dir dir;
+  const std::string missing = dir.file("no-such.toml");
+  const auto r = run_server(dir, "--config " + missing + " -l 127.0.0.1:0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
+}
+
+TEST(server_config, server_runs_with_a_config_file_and_stops_on_sigterm) {
+  rtmp::test::temp_dir dir;
+  write_text(dir.file("c.toml"), "listen = \"127.0.0.1:0\"\nworkers = 1\nmax-connections = 10\n");
+  const std::string log = dir.file("server.log");
+  rtmp::test::child_process server(server_bin + " --config " + dir.file("c.toml") + " > " + log + " 2>&1");
+  ASSERT_TRUE(wait_for_text(log, "listening on 127.0.0.1:")) << read_text(log);
+  EXPECT_NE(read_text(log).find("configuration read from " + dir.file("c.toml")), std::string::npos) << read_text(log);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << read_text(log);
+}
+
+TEST(server_config, json_log_lines_parse_as_json) {
+  rtmp::test::temp_dir dir;
+  write_text(dir.file("c.toml"), "listen = \"127.0.0.1:0\"\nworkers = 1\nlog-format = \"json\"\n");
+  const std::string out = dir.file("stdout.log");
+  const std::string err = dir.file("stderr.log");
+  rtmp::test::child_process server("env -u JOURNAL_STREAM " + server_bin + " --config " + dir.file("c.toml") + " > " +
+                                   out + " 2> " + err);
+  ASSERT_TRUE(wait_for_text(err, "listening on 127.0.0.1:")) << read_text(err);
+  server.signal(SIGTERM);
+  ASSERT_EQ(server.wait(8s), 0) << read_text(err);
+  EXPECT_EQ(read_text(out), "");  // logs go to stderr
+  std::istringstream lines(read_text(err));
+  int count = 0;
+  bool saw_listening = false;
+  for (std::string line; std::getline(lines, line); ++count) {
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(line)) << line;
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j.size(), 4u) << line;
+    EXPECT_TRUE(j["level"].is_string()) << line;
+    EXPECT_TRUE(j["msg"].is_string()) << line;
+    EXPECT_EQ(j["logger"], "rtmp-server") << line;
+    const std::string time = j["time"].get<std::string>();
+    // 2024-01-02T03:04:05.678Z
+    EXPECT_EQ(time.size(), 24u) << time;
+    EXPECT_EQ(time[10], 'T') << time;
+    EXPECT_EQ(time.back(), 'Z') << time;
+    if (j["msg"].get<std::string>().rfind("listening on 127.0.0.1:", 0) == 0) {
+      saw_listening = true;
+      EXPECT_EQ(j["level"], "info");
+    }
+  }
+  EXPECT_GE(count, 2);
+  EXPECT_TRUE(saw_listening);
+}
+
+TEST(server_config, json_strings_are_escaped_and_valid_utf8) {
+  const std::string nasty = std::string("quote\" backslash\\ nl\n tab\t nul") + '\0' + "\x01 \x7f é €" +
+                            "\xF0\x9F\x8E\xA5 bad:\xff\xC0\xAF\xED\xA0\x80 cut:\xE2\x82";
+  std::string out;
+  rtmp::server_app::append_json_string(nasty, out);
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(out)) << out;
+  const std::string back = j.get<std::string>();
+  EXPECT_EQ(back.substr(0, 36), nasty.substr(0, 36));
+  EXPECT_NE(back.find("é €\xF0\x9F\x8E\xA5"), std::string::npos);
+  EXPECT_NE(back.find("bad:\xEF\xBF\xBD"), std::string::npos);  // U+FFFD
+  EXPECT_EQ(back.find('\xff'), std::string::npos);
+
+  // The whole formatter: one line of JSON.
+  spdlog::details::log_msg msg("unit", spdlog::level::warn, "say \"hi\"\n");
+  spdlog::memory_buf_t buf;
+  rtmp::server_app::json_formatter(false).format(msg, buf);
+  const std::string line(buf.data(), buf.size());
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  const auto parsed = nlohmann::json::parse(line);
+  EXPECT_EQ(parsed["msg"], "say \"hi\"\n");
+  EXPECT_EQ(parsed["logger"], "unit");
+  EXPECT_EQ(parsed["level"], "warning");
+
+  spdlog::memory_buf_t journal;
+  rtmp::server_app::json_formatter(true).format(msg, journal);
+  EXPECT_EQ(std::string(journal.data(), 4), "<4>{");
+}
+
+TEST(server_config, cmake_install_lays_out_programs_unit_and_config) {
+  rtmp::test::temp_dir dir;
+  const std::string prefix = dir.file("prefix");
+  const std::string log = dir.file("install.log");
+  const std::string install = std::string("'") + RTMP_CMAKE_COMMAND + "' --install '" + RTMP_BUILD_DIR + "' --prefix " +
+                              prefix + " > " + log + " 2>&1";
+  ASSERT_EQ(rtmp::test::run(install, 60s), 0) << read_text(log);
+  namespace fs = std::filesystem;
+  for (const char* f : {"bin/rtmp-server", "bin/rtmp-client", "lib/systemd/system/rtmp-server.service",
+                        "etc/rtmp-server/rtmp-server.toml"}) {
+    EXPECT_TRUE(fs::is_regular_file(fs::path(prefix) / f)) << f << "\n" << read_text(log);
+  }
+  const std::string config = prefix + "/etc/rtmp-server/rtmp-server.toml";
+  EXPECT_EQ(read_text(config), read_text(shipped_config));
+  const std::string unit = read_text(prefix + "/lib/systemd/system/rtmp-server.service");
+  EXPECT_NE(unit.find("--config /"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("/rtmp-server/rtmp-server.toml"), std::string::npos) << unit;
+  // The installed program accepts the installed configuration.
+  const std::string check = prefix + "/bin/rtmp-server --config " + config + " --print-config > /dev/null 2>&1";
+  EXPECT_EQ(rtmp::test::run(check, 10s), 0);
+
+  // Installing again keeps an edited configuration file.
+  write_text(config, "workers = 2\n");
+  ASSERT_EQ(rtmp::test::run(install, 60s), 0) << read_text(log);
+  EXPECT_EQ(read_text(config), "workers = 2\n");
+}
+
+}  // namespace
