@@ -98,7 +98,11 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
     mp->seq = ++seq_;
     packet_ptr pkt = std::move(mp);
     if (pkt->is_video() || pkt->is_audio()) {
-      last_ts_ = pkt->msg.timestamp;
+      // Keep the newest timestamp (modulo 2^32), not the last one: a message
+      // older than one sent before it (e.g. an end-of-sequence video tag
+      // after later audio) must not pull the next publisher's timeline back.
+      const std::uint32_t ts = pkt->msg.timestamp;
+      if (!has_last_ts_ || static_cast<std::uint32_t>(ts - last_ts_) < 0x80000000u) last_ts_ = ts;
       has_last_ts_ = true;
     }
     if (pkt->header) {
