@@ -5,7 +5,8 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  run time per target (default 30)
 #   TARGET   amf0 chunk_reader handshake flv_reader server_session
-#            client_session (with or without the fuzz_ prefix); default: all
+#            client_session http_request (with or without the fuzz_ prefix);
+#            default: all
 #
 # Environment:
 #   RTMP_FUZZ_LOCK=FILE  run every build and every fuzz run under `flock FILE`
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session)
+all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request)
 
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then

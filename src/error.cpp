@@ -52,6 +52,12 @@ class rtmp_category_impl final : public std::error_category {
       case errc::flv_truncated: return "FLV: input truncated inside a tag";
       case errc::flv_encrypted: return "FLV: encrypted or filtered tag (Filter bit set) not supported";
       case errc::flv_tag_too_large: return "FLV: tag size above the configured maximum";
+      case errc::http_malformed: return "HTTP: malformed request";
+      case errc::http_body_too_large: return "HTTP: request body above the configured maximum";
+      case errc::http_uri_too_long: return "HTTP: request line above the configured maximum";
+      case errc::http_headers_too_large: return "HTTP: request header section above the configured limits";
+      case errc::http_transfer_coding_unsupported: return "HTTP: Transfer-Encoding request bodies (chunked) are not supported";
+      case errc::http_version_unsupported: return "HTTP: version not supported (only HTTP/1.0 and HTTP/1.1)";
     }
     return "unknown rtmp error " + std::to_string(value);
   }
@@ -76,6 +82,9 @@ class rtmp_category_impl final : public std::error_category {
       case errc::too_many_commands:
       case errc::queue_overflow:
       case errc::flv_tag_too_large:
+      case errc::http_body_too_large:
+      case errc::http_uri_too_long:
+      case errc::http_headers_too_large:
         return static_cast<int>(condition::resource_limit);
       case errc::peer_closed:
       case errc::shutting_down:

@@ -67,6 +67,15 @@ enum class errc {
   flv_truncated,       ///< An FLV stream that ended inside a tag.
   flv_encrypted,       ///< An FLV tag with the Filter bit set (encrypted/pre-processed body), which is not supported.
   flv_tag_too_large,   ///< An FLV tag whose DataSize exceeds the configured (or the 24-bit) maximum.
+
+  // --- HTTP operator endpoint (6xx); rtmp::http::request_parser ---------------
+  // Each maps to the HTTP status the server answers with (in parentheses).
+  http_malformed = 600,          ///< A request that breaks HTTP/1.1 syntax or framing rules (400).
+  http_body_too_large,           ///< A Content-Length above the configured body limit (413).
+  http_uri_too_long,             ///< A request line longer than the configured limit (414).
+  http_headers_too_large,        ///< A header section over the configured byte or field count limit (431).
+  http_transfer_coding_unsupported,  ///< A Transfer-Encoding (e.g. chunked) request body, which is not supported (501).
+  http_version_unsupported,      ///< An HTTP version other than 1.0 and 1.1 (505).
 };
 
 /// Broad classes of `errc` values. Compare an `std::error_code` against one of
