@@ -174,6 +174,9 @@ TEST(server_config, invalid_settings_fail_at_start_naming_the_key) {
       {"max-message-size = 99999999\n", "", "max-message-size"},
       {"max-connections = -1\n", "", "max-connections"},
       {"", "--max-connections-per-ip -2", "max-connections-per-ip"},
+      {"", "--write-coalesce-ms 5000", "write-coalesce-ms"},
+      {"http-listen = \"localhost\"\n", "", "http-listen"},
+      {"", "--http-token 'a b'", "http-token"},
       {"[server]\nworkers = 1\n", "", "server"},
       {"config = \"other.toml\"\n", "", "config"},
   };

@@ -87,6 +87,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--max-connections-per-ip", s.max_connections_per_ip,
                  "Open connections per client address; more are closed (0: unlimited)")
       ->default_val(d.max_connections_per_ip);
+  app.add_option("--http-listen", s.http_listen,
+                 "Serve /metrics, /api/streams and /healthz on ADDR:PORT (repeatable; off when unset)");
+  app.add_option("--http-token", s.http_token,
+                 "Bearer token that allows POST /api/streams/{app}/{stream}/kick (kicks are refused without one)");
 }
 
 std::optional<config_problem> validate(const settings& s) {
@@ -98,6 +102,15 @@ std::optional<config_problem> validate(const settings& s) {
                                           "\" is not ADDR:PORT or [V6ADDR]:PORT with a port up to 65535 "
                                           "(in the file, quote it: listen = \"[::]:1935\")"};
     }
+  }
+  for (const auto& text : s.http_listen) {
+    asio::ip::tcp::endpoint ep;
+    if (net::parse_endpoint(text, ep)) {
+      return config_problem{"http-listen", "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
+    }
+  }
+  for (char c : s.http_token) {
+    if (c <= ' ' || c == 0x7f) return config_problem{"http-token", "must not contain spaces or control characters"};
   }
   std::optional<config_problem> p;
   if ((p = check_range("workers", s.workers, 0, 1024))) return p;
@@ -138,6 +151,8 @@ net::server_config to_server_config(const settings& s) {
   cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
   cfg.max_connections = static_cast<std::size_t>(s.max_connections);
   cfg.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
+  cfg.http_listen = s.http_listen;
+  cfg.http_token = s.http_token;
   return cfg;
 }
 

@@ -61,6 +61,9 @@ stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
     }
     publisher_ = p;
     ++generation_;
+    publish_started_ = std::chrono::system_clock::now();
+    bytes_in_ = 0;
+    messages_in_ = 0;
     clear_caches();
     post_to_workers(notice::start, generation_, nullptr);
   }
@@ -96,6 +99,8 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
   }
   for (auto& mp : batch) {
     mp->seq = ++seq_;
+    bytes_in_ += mp->msg.payload.size();
+    ++messages_in_;
     packet_ptr pkt = std::move(mp);
     if (pkt->is_video() || pkt->is_audio()) {
       // Keep the newest timestamp (modulo 2^32), not the last one: a message
@@ -188,6 +193,25 @@ bool stream::last_timestamp(std::uint32_t& out) const {
 bool stream::publishing() const {
   std::lock_guard lock(mu_);
   return publisher_ != nullptr;
+}
+
+stream_status stream::status() const {
+  std::lock_guard lock(mu_);
+  stream_status s;
+  s.publishing = publisher_ != nullptr;
+  s.publish_started = publish_started_;
+  s.bytes_in = bytes_in_;
+  s.messages_in = messages_in_;
+  s.subscribers = subscribers_;
+  s.metadata = metadata_;
+  s.video_header = video_header_;
+  s.audio_header = audio_header_;
+  return s;
+}
+
+std::shared_ptr<publisher> stream::current_publisher() const {
+  std::lock_guard lock(mu_);
+  return publisher_;
 }
 
 void stream::post_to_workers(notice what, std::uint64_t generation,

@@ -55,32 +55,49 @@ server_impl::server_impl(server_config cfg)
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), config.stream),
       limits(config.max_connections, config.max_connections_per_ip),
+      api(streams, metrics, config.http_token),
       registry_(pool.size()),
-      limiters_(pool.size()) {}
+      limiters_(pool.size()),
+      http_sockets_(pool.size()) {}
+
+std::error_code server_impl::open_acceptor(const std::string& text, std::unique_ptr<tcp::acceptor>& out) {
+  tcp::endpoint ep;
+  if (auto ec = parse_endpoint(text, ep)) {
+    spdlog::error("invalid listen address '{}' (expected ADDR:PORT or [V6ADDR]:PORT)", text);
+    return ec;
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(pool.context(0));
+  std::error_code ec;
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+  if (!ec) ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::error("cannot listen on {}: {}", text, ec.message());
+    return ec;
+  }
+  out = std::move(acceptor);
+  return {};
+}
 
 std::error_code server_impl::start() {
   if (started_) return {};
   for (const auto& text : config.listen) {
-    tcp::endpoint ep;
-    if (auto ec = parse_endpoint(text, ep)) {
-      spdlog::error("invalid listen address '{}' (expected ADDR:PORT or [V6ADDR]:PORT)", text);
-      return ec;
-    }
-    auto acceptor = std::make_unique<tcp::acceptor>(pool.context(0));
-    std::error_code ec;
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      spdlog::error("cannot listen on {}: {}", text, ec.message());
-      return ec;
-    }
-    spdlog::info("listening on {}", text == "" ? std::string("?") : acceptor->local_endpoint().address().to_string() + ":" +
-                                                   std::to_string(acceptor->local_endpoint().port()));
+    std::unique_ptr<tcp::acceptor> acceptor;
+    if (auto ec = open_acceptor(text, acceptor)) return ec;
+    spdlog::info("listening on {}", acceptor->local_endpoint().address().to_string() + ":" +
+                                        std::to_string(acceptor->local_endpoint().port()));
     acceptors_.push_back(std::move(acceptor));
+  }
+  for (const auto& text : config.http_listen) {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    if (auto ec = open_acceptor(text, acceptor)) return ec;
+    spdlog::info("HTTP endpoint (/metrics, /api/streams, /healthz) on {}",
+                 acceptor->local_endpoint().address().to_string() + ":" +
+                     std::to_string(acceptor->local_endpoint().port()));
+    http_acceptors_.push_back(std::move(acceptor));
   }
   for (auto& a : acceptors_) {
     tcp::acceptor& ref = *a;
@@ -90,6 +107,17 @@ std::error_code server_impl::start() {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
         spdlog::error("accept loop failed: {}", ex.what());
+      }
+    });
+  }
+  for (auto& a : http_acceptors_) {
+    tcp::acceptor& ref = *a;
+    asio::co_spawn(pool.context(0), http_accept_loop(ref), [](const std::exception_ptr& e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("HTTP accept loop failed: {}", ex.what());
       }
     });
   }
@@ -134,10 +162,14 @@ bool server_impl::admit(Socket& socket, admission_ticket& ticket) {
   }
   const std::string ip = peer.address().to_string();
   const auto verdict = limits.admit(ip, ticket);
-  if (verdict == connection_limits::verdict::admitted) return true;
+  if (verdict == connection_limits::verdict::admitted) {
+    metrics.accepted.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   // The accept loop runs on worker 0's thread: its limiter is ours to use.
   // One line per address per interval, however fast it reconnects (T-40).
   const bool total = verdict == connection_limits::verdict::too_many_total;
+  (total ? metrics.refused_total_cap : metrics.refused_per_ip_cap).fetch_add(1, std::memory_order_relaxed);
   std::uint64_t suppressed = 0;
   if (limiters_[0].allow(ip + (total ? "|cap-total" : "|cap-ip"), std::chrono::steady_clock::now(), suppressed)) {
     spdlog::warn("refused connection from {}: {} {} reached{}", ip,
@@ -170,7 +202,12 @@ void server_impl::stop() {
       std::error_code ignored;
       a->close(ignored);
     }
+    for (auto& a : http_acceptors_) {
+      std::error_code ignored;
+      a->close(ignored);
+    }
   });
+  close_http_sessions();
   for (std::size_t w = 0; w < pool.size(); ++w) {
     asio::post(pool.context(w), [this, w] {
       // shutdown() may unregister: iterate over a copy.
@@ -223,6 +260,16 @@ void server::stop() { impl_->stop(); }
 std::vector<tcp::endpoint> server::local_endpoints() const {
   std::vector<tcp::endpoint> out;
   for (const auto& a : impl_->acceptors_) {
+    std::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (!ec) out.push_back(ep);
+  }
+  return out;
+}
+
+std::vector<tcp::endpoint> server::http_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : impl_->http_acceptors_) {
     std::error_code ec;
     auto ep = a->local_endpoint(ec);
     if (!ec) out.push_back(ep);

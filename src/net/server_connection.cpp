@@ -67,7 +67,9 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
   last_read_ = started_at_;
 }
 
-server_connection::~server_connection() = default;
+server_connection::~server_connection() {
+  if (entry_ && !closed_) owner_.metrics.remove(id_, close_kind::shutdown);
+}
 
 template <class... Args>
 void server_connection::log_limited(int lvl, std::string_view kind, spdlog::format_string_t<Args...> fmt,
@@ -92,6 +94,7 @@ std::string server_connection::tag() const {
 
 void server_connection::start() {
   owner_.register_connection(this);
+  entry_ = owner_.metrics.add(id_, remote_);
   // Programs the server may start later (hooks) must not inherit sockets.
   ::fcntl(socket_.native_handle(), F_SETFD, FD_CLOEXEC);
   std::error_code ec;
@@ -124,6 +127,7 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   queued_media_bytes_ = 0;
   queued_control_bytes_ = 0;
   ticket_.reset();
+  if (entry_) owner_.metrics.remove(id_, classify_close(reason));
   owner_.unregister_connection(this);
 }
 
@@ -175,12 +179,15 @@ asio::awaitable<void> server_connection::read_loop() {
       co_return;
     }
     last_read_ = clock::now();
+    entry_->bytes_in.fetch_add(n, std::memory_order_relaxed);
+    owner_.metrics.bytes_in.fetch_add(n, std::memory_order_relaxed);
     ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
     const auto phase_before = session_.current_phase();
     const std::error_code err = session_.on_bytes(std::span<const std::uint8_t>(buffer.data(), n));
     if (phase_before == proto::server_session::phase::handshake &&
         session_.current_phase() != proto::server_session::phase::handshake) {
       handshake_done_at_ = last_read_;
+      entry_->role.store(connection_role::negotiating, std::memory_order_relaxed);
     }
     flush_session_output();
     handle_events();
@@ -275,6 +282,7 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   continue_timeline_ = publish_stream_->last_timestamp(timeline_base_);
   timeline_set_ = false;
   session_.accept_publish(ev.stream_id);
+  owner_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over ? " (took over)" : "");
 }
@@ -295,6 +303,7 @@ void server_connection::on_play_request(const proto::session_event& ev) {
     }
   }
   session_.accept_play(ev.stream_id);
+  owner_.metrics.set_role(*entry_, connection_role::playing, key);
   play_stream_id_ = ev.stream_id;
   hub::stream_snapshot snap;
   play_stream_ = owner_.streams.subscribe(key, this, snap);
@@ -320,6 +329,7 @@ void server_connection::stop_publishing() {
   if (publish_stream_ == nullptr) return;
   auto s = std::move(publish_stream_);
   publish_stream_.reset();
+  if (entry_ && !closed_) owner_.metrics.set_role(*entry_, connection_role::negotiating, {});
   s->release(this);
   owner_.streams.remove_if_unused(s);
 }
@@ -328,6 +338,7 @@ void server_connection::stop_playing() {
   if (play_stream_ == nullptr) return;
   auto s = std::move(play_stream_);
   play_stream_.reset();
+  if (entry_ && !closed_) owner_.metrics.set_role(*entry_, connection_role::negotiating, {});
   s->unsubscribe(this);
   owner_.streams.remove_if_unused(s);
 }
@@ -386,6 +397,8 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
     // Drop inter-frames until the next keyframe; audio only when there is no room.
     need_keyframe_ = true;
     ++dropped_;
+    entry_->dropped.fetch_add(1, std::memory_order_relaxed);
+    owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   if (dropping_ && video && p->keyframe && !over) {
@@ -478,6 +491,8 @@ asio::awaitable<void> server_connection::write_loop() {
     auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
     buffers.clear();
     inflight.clear();
+    entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);
+    owner_.metrics.bytes_out.fetch_add(n, std::memory_order_relaxed);
     if (closed_) co_return;
     if (ec) {
       close("write error: " + ec.message(), level::info);

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connection_limits.hpp"
+#include "server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
@@ -101,6 +102,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::string remote_;
   std::string remote_ip_;  // limiter key
   admission_ticket ticket_;  // slot under --max-connections(-per-ip)
+  std::shared_ptr<connection_entry> entry_;  // this connection in /metrics and /api (from start())
   proto::server_session session_;
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "connection_limits.hpp"
+#include "http_api.hpp"
 #include "log_limiter.hpp"
+#include "server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
 #include "rtmp/net/server.hpp"
@@ -40,17 +42,28 @@ class server_impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
   connection_limits limits;  ///< --max-connections, --max-connections-per-ip
+  server_metrics metrics;    ///< Counters and open connections, for /metrics and /api
+  http_api api;              ///< The operator endpoint's routes
 
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  // Binds and listens on `text` ("ADDR:PORT"); logs and returns the error.
+  std::error_code open_acceptor(const std::string& text, std::unique_ptr<asio::ip::tcp::acceptor>& out);
+  // The operator HTTP endpoint (http_listener.cpp).
+  asio::awaitable<void> http_accept_loop(asio::ip::tcp::acceptor& acceptor);
+  asio::awaitable<void> http_session(asio::ip::tcp::socket socket, std::size_t worker);
+  void close_http_sessions();
   // Applies the connection caps; closes `socket` and returns false when refused.
   // (Any socket type: the accept loop's carries the worker's executor type.)
   template <class Socket>
   bool admit(Socket& socket, admission_ticket& ticket);
 
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> http_acceptors_;
+  std::atomic<std::size_t> http_connections_{0};
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only
   std::vector<log_limiter> limiters_;                               // entry w: worker w only
+  std::vector<std::unordered_set<asio::ip::tcp::socket*>> http_sockets_;  // entry w: worker w only
   std::atomic<std::uint64_t> next_id_{1};
   bool started_ = false;
   bool stopped_ = false;

@@ -13,6 +13,7 @@
 
 #include <asio/io_context.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -41,6 +42,18 @@ struct stream_snapshot {
   packet_ptr video_header;          ///< Latest video sequence header, if any.
   packet_ptr audio_header;          ///< Latest audio sequence header, if any.
   std::vector<packet_ptr> gop;      ///< Media since the last video keyframe (keyframe first).
+};
+
+/// What the operator API shows of a stream: a consistent copy.
+struct stream_status {
+  bool publishing = false;                                 ///< A publisher is active.
+  std::chrono::system_clock::time_point publish_started{};  ///< When the current (or last) publisher started.
+  std::uint64_t bytes_in = 0;                              ///< Media payload bytes of the current publisher.
+  std::uint64_t messages_in = 0;                           ///< Media messages of the current publisher.
+  std::size_t subscribers = 0;                             ///< Players subscribed.
+  packet_ptr metadata;                                     ///< Latest onMetaData, if any.
+  packet_ptr video_header;                                 ///< Latest video sequence header, if any.
+  packet_ptr audio_header;                                 ///< Latest audio sequence header, if any.
 };
 
 /// A player of a stream. Lives on one worker; every callback runs there.
@@ -123,6 +136,12 @@ class stream : public std::enable_shared_from_this<stream> {
   /// True while a publisher is active.
   bool publishing() const;
 
+  /// Counters and cached headers, for the operator API (takes the stream lock once).
+  stream_status status() const;
+
+  /// The active publisher, or null (e.g. to kick it).
+  std::shared_ptr<publisher> current_publisher() const;
+
   /// The timestamp of the newest audio/video packet ever published on this
   /// stream (any publisher), if there was one. A new publisher offsets its
   /// timestamps to continue after it, so players that stay across a
@@ -151,6 +170,9 @@ class stream : public std::enable_shared_from_this<stream> {
   std::size_t gop_bytes_ = 0;
   bool gop_open_ = false;
   std::uint32_t last_ts_ = 0;
+  std::chrono::system_clock::time_point publish_started_{};
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t messages_in_ = 0;
   bool has_last_ts_ = false;
   std::vector<std::size_t> count_per_worker_;
   std::size_t subscribers_ = 0;

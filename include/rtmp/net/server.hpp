@@ -51,6 +51,13 @@ struct server_config {
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
   std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
   std::size_t max_connections_per_ip = 0;  ///< Open connections per peer address; 0: unlimited (T-35).
+
+  // Operator HTTP endpoint: /metrics, /api/streams, /healthz, kick.
+  std::vector<std::string> http_listen;                ///< "ADDR:PORT" to serve it on; empty: off.
+  std::string http_token;                              ///< Bearer token for POST .../kick; empty: kicks refused.
+  std::size_t http_max_connections = 64;               ///< Open HTTP connections at once; more are closed.
+  std::chrono::milliseconds http_request_timeout{5'000};  ///< Per request, from its first byte or the last response.
+  std::size_t http_max_requests_per_connection = 100;  ///< Keep-alive requests before the server closes.
 };
 
 /// Counters of a running server (approximate while it runs).
@@ -77,6 +84,9 @@ class server {
 
   /// The bound addresses (useful with port 0).
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
+
+  /// The bound addresses of the operator HTTP endpoint (empty when off).
+  std::vector<asio::ip::tcp::endpoint> http_endpoints() const;
 
   /// Graceful stop: stops accepting, tells publishers and players, flushes
   /// for at most `shutdown_timeout`, closes everything and joins the

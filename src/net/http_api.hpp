@@ -1,0 +1,55 @@
+#pragma once
+// The operator endpoint's routes (issue: production daemon): GET /healthz,
+// GET /metrics (Prometheus text exposition 0.0.4), GET /api/streams,
+// GET /api/streams/{app}/{stream}, POST /api/streams/{app}/{stream}/kick
+// (bearer token). Request in, response out: the socket side lives in
+// http_listener.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "rtmp/hub/hub.hpp"
+#include "rtmp/http/request_parser.hpp"
+#include "rtmp/http/response.hpp"
+#include "server_metrics.hpp"
+
+namespace rtmp::net {
+
+/// Routes requests against the live server state. Thread-safe: handlers on
+/// any worker may call `handle` at once.
+class http_api {
+ public:
+  /// `token`: the bearer token that allows kicks; empty disables them.
+  http_api(hub::hub& streams, server_metrics& metrics, std::string token)
+      : streams_(streams), metrics_(metrics), token_(std::move(token)) {}
+
+  /// The response to `req`.
+  http::response handle(const http::request& req);
+
+ private:
+  struct rate_sample {
+    std::chrono::steady_clock::time_point at;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+  };
+
+  http::response metrics_page();
+  http::response streams_page(const std::string* only_key);
+  http::response kick(const http::request& req, const std::string& key);
+
+  // Bits per second in and out of a stream since the last sample at least
+  // a second old (or since `fallback_since` on the first call).
+  std::pair<double, double> rates(const std::string& key, std::uint64_t in, std::uint64_t out,
+                                  std::chrono::steady_clock::time_point fallback_since);
+
+  hub::hub& streams_;
+  server_metrics& metrics_;
+  const std::string token_;
+  std::mutex rates_mutex_;
+  std::unordered_map<std::string, std::pair<rate_sample, rate_sample>> samples_;  // key -> (older, newer)
+};
+
+}  // namespace rtmp::net

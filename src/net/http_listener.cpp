@@ -1,0 +1,157 @@
+// The operator HTTP endpoint's sockets: accept on worker 0's thread, each
+// connection on a worker (round robin) next to the RTMP sessions, a bounded
+// number of connections, a deadline per request, keep-alive with a request
+// cap. Parsing is rtmp::http::request_parser; routing is http_api.
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+
+#include <vector>
+
+#include "server_impl.hpp"
+
+// GCC 12 false positive on coroutine frames whose promise has a sized
+// operator delete (GCC PR 109224): the frame is allocated and freed by
+// Asio's awaitable_frame_base operators.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace rtmp::net {
+
+using asio::use_awaitable;
+using asio::experimental::as_tuple;
+using tcp = asio::ip::tcp;
+
+asio::awaitable<void> server_impl::http_accept_loop(tcp::acceptor& acceptor) {
+  for (;;) {
+    const std::size_t w = pool.next_index();
+    auto [ec, socket] = co_await acceptor.async_accept(pool.context(w), as_tuple(use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping) co_return;
+      spdlog::warn("HTTP accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await t.async_wait(as_tuple(use_awaitable));
+      }
+      continue;
+    }
+    if (stopping) co_return;
+    if (http_connections_.load() >= config.http_max_connections) {
+      std::uint64_t suppressed = 0;
+      if (limiters_[0].allow("http|cap", std::chrono::steady_clock::now(), suppressed)) {
+        spdlog::warn("HTTP: refused a connection: {} open (http_max_connections)", config.http_max_connections);
+      }
+      std::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+      continue;
+    }
+    http_connections_.fetch_add(1);
+    tcp::socket s(std::move(socket));
+    asio::co_spawn(pool.context(w), http_session(std::move(s), w), [this](const std::exception_ptr& e) {
+      http_connections_.fetch_sub(1);
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("HTTP session failed: {}", ex.what());
+      }
+    });
+  }
+}
+
+asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::size_t worker) {
+  // Shared with the deadline's handler, which may run after this frame ends.
+  const auto sock = std::make_shared<tcp::socket>(std::move(plain_socket));
+  const auto timed_out = std::make_shared<bool>(false);
+  tcp::socket& socket = *sock;
+  ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+  http_sockets_[worker].insert(&socket);
+  std::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  const std::string who = ec ? std::string("?") : peer.address().to_string() + ":" + std::to_string(peer.port());
+
+  // The deadline closes the socket: a pending read or write then fails.
+  asio::steady_timer deadline(socket.get_executor());
+  auto arm = [&] {
+    deadline.expires_after(config.http_request_timeout);
+    deadline.async_wait([sock, timed_out](std::error_code e) {
+      if (e) return;  // cancelled
+      *timed_out = true;
+      std::error_code ignored;
+      sock->close(ignored);
+    });
+  };
+  arm();
+
+  http::request_parser parser;
+  std::vector<std::uint8_t> buffer(4096);
+  std::size_t pending_from = 0, pending_to = 0;  // unparsed bytes of the last read (pipelining)
+  std::size_t served = 0;
+  for (;;) {
+    if (pending_from == pending_to) {
+      auto [rec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+      if (rec) break;
+      pending_from = 0;
+      pending_to = n;
+    }
+    const auto result =
+        parser.consume(std::span<const std::uint8_t>(buffer.data() + pending_from, pending_to - pending_from));
+    pending_from += result.used;
+    if (result.state == http::parse_status::need_more) continue;
+
+    http::response response;
+    bool head = false;
+    if (result.state == http::parse_status::error) {
+      response = http::make_error(result.status, result.detail);
+      response.keep_alive = false;
+      std::uint64_t suppressed = 0;
+      if (limiters_[worker].allow(peer.address().to_string() + "|http-bad", std::chrono::steady_clock::now(),
+                                  suppressed)) {
+        spdlog::info("HTTP {}: bad request ({} {})", who, result.status, result.detail);
+      }
+    } else {
+      const auto& req = parser.request();
+      head = req.method == "HEAD";
+      response = api.handle(req);
+      ++served;
+      response.keep_alive = req.keep_alive && served < config.http_max_requests_per_connection && !stopping;
+      spdlog::debug("HTTP {} {} {} -> {}", who, req.method, req.target, response.status);
+    }
+    std::string bytes = http::serialize(response);
+    if (head) bytes.resize(bytes.size() - response.body.size());  // same headers, no body
+    auto [wec, written] = co_await asio::async_write(socket, asio::buffer(bytes), as_tuple(use_awaitable));
+    (void)written;
+    if (wec || !response.keep_alive) break;
+    parser.reset();
+    deadline.cancel();
+    arm();
+  }
+  if (*timed_out) spdlog::debug("HTTP {}: request timeout", who);
+  deadline.cancel();
+  http_sockets_[worker].erase(&socket);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+void server_impl::close_http_sessions() {
+  for (std::size_t w = 0; w < pool.size(); ++w) {
+    asio::post(pool.context(w), [this, w] {
+      for (auto* s : http_sockets_[w]) {
+        std::error_code ignored;
+        s->close(ignored);
+      }
+    });
+  }
+}
+
+}  // namespace rtmp::net

@@ -1,0 +1,140 @@
+#pragma once
+// Counters and the connection directory behind the operator endpoint
+// (/metrics, /api/streams). Connections update their own entry with relaxed
+// atomics once per socket read or write (never per player per message); the
+// directory's mutex is taken once per connection start, role change and
+// close, and by the HTTP handlers when they take a snapshot.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace rtmp::net {
+
+/// Why connections closed, as counted by /metrics (label `reason`).
+enum class close_kind : std::uint8_t {
+  peer_closed,        ///< EOF or a reset from the peer, or a normal goodbye.
+  handshake_timeout,  ///< No complete handshake in time.
+  negotiate_timeout,  ///< No publish or play in time.
+  protocol_error,     ///< Malformed or forbidden input.
+  idle_timeout,       ///< A silent publisher.
+  ping_timeout,       ///< A player that stopped answering pings.
+  slow_player,        ///< Over the queue limit (policy).
+  control_flood,      ///< Control replies not read.
+  refused,            ///< A publish or play request refused.
+  kicked,             ///< Taken over, or kicked by an operator.
+  shutdown,           ///< Server shutdown.
+  io_error,           ///< Other socket errors.
+  count_
+};
+
+/// The label value of each close_kind.
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(close_kind::count_)> close_kind_names = {
+    "peer_closed", "handshake_timeout", "negotiate_timeout", "protocol_error", "idle_timeout", "ping_timeout",
+    "slow_player", "control_flood",     "refused",           "kicked",         "shutdown",     "io_error"};
+
+/// Maps a close reason (as logged) to its kind.
+inline close_kind classify_close(std::string_view reason) {
+  auto starts = [&](std::string_view p) { return reason.substr(0, p.size()) == p; };
+  if (starts("peer closed")) return close_kind::peer_closed;
+  if (starts("handshake timeout")) return close_kind::handshake_timeout;
+  if (starts("no publish or play")) return close_kind::negotiate_timeout;
+  if (starts("protocol error")) return close_kind::protocol_error;
+  if (starts("publisher idle")) return close_kind::idle_timeout;
+  if (starts("ping timeout")) return close_kind::ping_timeout;
+  if (starts("slow player")) return close_kind::slow_player;
+  if (starts("peer does not read")) return close_kind::control_flood;
+  if (starts("request refused")) return close_kind::refused;
+  if (starts("server shutdown")) return close_kind::shutdown;
+  if (starts("read error") || starts("write error")) return close_kind::io_error;
+  return close_kind::kicked;  // takeover and operator kicks carry free text
+}
+
+/// What a connection is doing.
+enum class connection_role : std::uint8_t { handshake, negotiating, publishing, playing };
+
+/// One connection as the operator API sees it.
+struct connection_entry {
+  std::uint64_t id = 0;
+  std::string remote;                                 ///< ADDR:PORT.
+  std::chrono::system_clock::time_point connected_at;  ///< Accept time.
+  std::atomic<connection_role> role{connection_role::handshake};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> dropped{0};  ///< Media messages dropped for this player (queue full).
+  std::string stream_key;                 ///< "app/stream" once publishing or playing (directory mutex).
+};
+
+/// A copy of one entry, taken under the directory lock.
+struct connection_view {
+  std::uint64_t id = 0;
+  std::string remote;
+  std::chrono::system_clock::time_point connected_at;
+  connection_role role = connection_role::handshake;
+  std::uint64_t bytes_in = 0, bytes_out = 0, dropped = 0;
+  std::string stream_key;
+};
+
+/// Server-wide counters plus every open connection.
+class server_metrics {
+ public:
+  std::atomic<std::uint64_t> accepted{0};            ///< Connections admitted.
+  std::atomic<std::uint64_t> refused_total_cap{0};   ///< Refused by --max-connections.
+  std::atomic<std::uint64_t> refused_per_ip_cap{0};  ///< Refused by --max-connections-per-ip.
+  std::atomic<std::uint64_t> bytes_in{0};            ///< RTMP bytes read, all connections.
+  std::atomic<std::uint64_t> bytes_out{0};           ///< RTMP bytes written, all connections.
+  std::atomic<std::uint64_t> dropped_queue_full{0};  ///< Media messages dropped for slow players.
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(close_kind::count_)> closes{};  ///< By kind.
+
+  /// Adds a connection; the entry stays valid while the caller holds it.
+  std::shared_ptr<connection_entry> add(std::uint64_t id, std::string remote) {
+    auto e = std::make_shared<connection_entry>();
+    e->id = id;
+    e->remote = std::move(remote);
+    e->connected_at = std::chrono::system_clock::now();
+    std::lock_guard lock(mutex_);
+    entries_[id] = e;
+    return e;
+  }
+
+  /// Sets what a connection publishes or plays.
+  void set_role(connection_entry& e, connection_role role, std::string stream_key) {
+    std::lock_guard lock(mutex_);
+    e.stream_key = std::move(stream_key);
+    e.role.store(role, std::memory_order_relaxed);
+  }
+
+  /// Removes a closed connection and counts why it closed.
+  void remove(std::uint64_t id, close_kind why) {
+    closes[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    entries_.erase(id);
+  }
+
+  /// Copies every open connection.
+  std::vector<connection_view> snapshot() const {
+    std::lock_guard lock(mutex_);
+    std::vector<connection_view> out;
+    out.reserve(entries_.size());
+    for (const auto& [id, e] : entries_) {
+      out.push_back(connection_view{id, e->remote, e->connected_at, e->role.load(std::memory_order_relaxed),
+                                    e->bytes_in.load(std::memory_order_relaxed),
+                                    e->bytes_out.load(std::memory_order_relaxed),
+                                    e->dropped.load(std::memory_order_relaxed), e->stream_key});
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<connection_entry>> entries_;
+};
+
+}  // namespace rtmp::net

@@ -1,0 +1,264 @@
+// The operator HTTP endpoint of the in-process server: /healthz, /metrics,
+// /api/streams (codecs and resolution from the publisher's metadata and
+// sequence headers, publisher and player counts, byte counters), kicks with
+// and without the bearer token, and malformed requests.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "rtmp/net/server.hpp"
+#include "rtmp/proto/command.hpp"
+#include "support/test_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::test_client;
+using bytes = std::vector<std::uint8_t>;
+
+struct http_reply {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+
+// Sends `request` as is and reads until the server closes (or 5 s).
+http_reply raw_http(std::uint16_t port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  http_reply r;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return r;
+  }
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[8192];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto end = in.find("\r\n\r\n");
+  if (in.size() < 12 || end == std::string::npos) return r;
+  r.status = std::stoi(in.substr(9, 3));
+  r.headers = in.substr(0, end);
+  r.body = in.substr(end + 4);
+  return r;
+}
+
+http_reply get(std::uint16_t port, const std::string& path, const std::string& extra = "") {
+  return raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" + extra + "\r\n");
+}
+
+// The value of the sample `name` (with labels as written) in a Prometheus page.
+std::optional<double> sample(const std::string& page, const std::string& name) {
+  std::size_t pos = 0;
+  while ((pos = page.find(name + " ", pos)) != std::string::npos) {
+    if (pos == 0 || page[pos - 1] == '\n') return std::stod(page.substr(pos + name.size() + 1));
+    pos += name.size();
+  }
+  return std::nullopt;
+}
+
+bytes avc_sequence_header() {
+  // AVCDecoderConfigurationRecord, High profile, one SPS/PPS (content only has to be well-formed enough).
+  return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
+          0x01, 0x00, 0x02, 0x68, 0xee};
+}
+bytes aac_sequence_header() { return {0xAF, 0x00, 0x12, 0x10}; }  // AAC LC, 44.1 kHz, stereo
+bytes keyframe(std::size_t n) {
+  bytes b(n, 0x11);
+  b[0] = 0x17;
+  b[1] = 0x01;
+  return b;
+}
+
+class http_api_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rtmp::net::server_config cfg;
+    cfg.listen = {"127.0.0.1:0"};
+    cfg.http_listen = {"127.0.0.1:0"};
+    cfg.http_token = "s3cret";
+    cfg.workers = 2;
+    server_ = std::make_unique<rtmp::net::server>(cfg);
+    ASSERT_FALSE(server_->start());
+    port_ = server_->local_endpoints().at(0).port();
+    ASSERT_EQ(server_->http_endpoints().size(), 1u);
+    http_port_ = server_->http_endpoints().at(0).port();
+  }
+  void TearDown() override { server_->stop(); }
+
+  // A publisher on live/cam with metadata, H.264 and AAC headers and a keyframe.
+  std::unique_ptr<test_client> publish() {
+    auto pub = std::make_unique<test_client>(port_);
+    EXPECT_EQ(pub->publish("cam?token=hidden"), "NetStream.Publish.Start");
+    rtmp::proto::amf0::ecma_array meta;
+    meta.push_back("width", 1280.0);
+    meta.push_back("height", 720.0);
+    meta.push_back("framerate", 25.0);
+    meta.push_back("videocodecid", 7.0);
+    pub->send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
+    pub->send_media(9, 0, avc_sequence_header());
+    pub->send_media(8, 0, aac_sequence_header());
+    pub->send_media(9, 0, keyframe(5000));
+    return pub;
+  }
+
+  std::unique_ptr<rtmp::net::server> server_;
+  std::uint16_t port_ = 0, http_port_ = 0;
+};
+
+TEST_F(http_api_test, healthz_answers_ok) {
+  const auto r = get(http_port_, "/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok\n");
+  EXPECT_NE(r.headers.find("Cache-Control: no-store"), std::string::npos);
+}
+
+TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_rising_bytes) {
+  auto pub = publish();
+  test_client p1(port_), p2(port_);
+  ASSERT_EQ(p1.play("cam"), "NetStream.Play.Start");
+  ASSERT_EQ(p2.play("cam"), "NetStream.Play.Start");
+  // Let the players receive the cached start.
+  for (auto* p : {&p1, &p2}) {
+    for (int i = 0; i < 20; ++i) {
+      auto m = p->next(200ms);
+      if (m && m->type == 9 && m->payload.size() > 1000) break;
+    }
+  }
+  const auto m1 = get(http_port_, "/metrics");
+  ASSERT_EQ(m1.status, 200);
+  EXPECT_NE(m1.headers.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_EQ(sample(m1.body, "rtmp_publishers"), 1.0) << m1.body;
+  EXPECT_EQ(sample(m1.body, "rtmp_players"), 2.0);
+  EXPECT_EQ(sample(m1.body, "rtmp_stream_players{app=\"live\",stream=\"cam\"}"), 2.0);
+  const auto in1 = sample(m1.body, "rtmp_received_bytes_total").value_or(0);
+  const auto out1 = sample(m1.body, "rtmp_sent_bytes_total").value_or(0);
+  EXPECT_GT(in1, 5000);
+  EXPECT_GT(out1, 10000);  // two players got the keyframe
+  EXPECT_EQ(m1.body.find("hidden"), std::string::npos) << "the token leaked into /metrics";
+
+  pub->send_media(9, 40, keyframe(20000));
+  for (auto* p : {&p1, &p2}) {
+    for (int i = 0; i < 20; ++i) {
+      auto m = p->next(200ms);
+      if (m && m->type == 9 && m->payload.size() == 20000) break;
+    }
+  }
+  const auto m2 = get(http_port_, "/metrics");
+  EXPECT_GE(sample(m2.body, "rtmp_received_bytes_total").value_or(0), in1 + 20000);
+  EXPECT_GE(sample(m2.body, "rtmp_sent_bytes_total").value_or(0), out1 + 40000);
+  EXPECT_GE(sample(m2.body, "rtmp_connections_accepted_total").value_or(0), 3.0);
+
+  const auto s = get(http_port_, "/api/streams");
+  ASSERT_EQ(s.status, 200);
+  EXPECT_NE(s.headers.find("application/json"), std::string::npos);
+  const auto doc = nlohmann::json::parse(s.body);
+  ASSERT_EQ(doc["streams"].size(), 1u) << s.body;
+  const auto& st = doc["streams"][0];
+  EXPECT_EQ(st["app"], "live");
+  EXPECT_EQ(st["stream"], "cam");
+  EXPECT_EQ(st["publishing"], true);
+  EXPECT_EQ(st["video"]["codec"], "H264") << st.dump();
+  EXPECT_EQ(st["video"]["width"], 1280);
+  EXPECT_EQ(st["video"]["height"], 720);
+  EXPECT_EQ(st["video"]["frame_rate"], 25);
+  EXPECT_EQ(st["audio"]["codec"], "AAC") << st.dump();
+  EXPECT_EQ(st["audio"]["sample_rate"], 44100);
+  EXPECT_EQ(st["audio"]["channels"], 2);
+  EXPECT_EQ(st["player_count"], 2);
+  EXPECT_EQ(st["players"].size(), 2u);
+  EXPECT_TRUE(st["publisher"].is_object());
+  EXPECT_EQ(st["publisher"]["address"].get<std::string>().rfind("127.0.0.1:", 0), 0u);
+  EXPECT_GE(st["bytes_in"].get<double>(), 25000);
+  EXPECT_GE(st["bytes_out"].get<double>(), 40000);
+  for (const auto& p : st["players"]) EXPECT_GT(p["bytes_sent"].get<double>(), 20000);
+  EXPECT_EQ(s.body.find("hidden"), std::string::npos) << "the token leaked into /api/streams";
+
+  const auto one = get(http_port_, "/api/streams/live/cam");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(one.body)["stream"], "cam");
+  EXPECT_EQ(get(http_port_, "/api/streams/live/nothing").status, 404);
+}
+
+TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
+  auto pub = publish();
+  auto post = [&](const std::string& auth) {
+    return raw_http(http_port_, "POST /api/streams/live/cam/kick HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + auth +
+                                    "Content-Length: 0\r\n\r\n");
+  };
+  const auto none = post("");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.headers.find("WWW-Authenticate: Bearer"), std::string::npos);
+  EXPECT_EQ(post("Authorization: Bearer wrong\r\n").status, 401);
+  EXPECT_EQ(post("Authorization: Bearer s3cre\r\n").status, 401);
+  EXPECT_EQ(get(http_port_, "/api/streams/live/cam/kick").status, 405);
+  const auto ok = post("Authorization: Bearer s3cret\r\n");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(pub->wait_status(3s), "NetStream.Unpublish.Success");  // told, then closed
+  EXPECT_TRUE(pub->closed_by_peer(3s));
+  EXPECT_EQ(post("Authorization: Bearer s3cret\r\n").status, 404);  // nothing left to kick
+}
+
+TEST_F(http_api_test, malformed_and_unknown_requests_get_clear_4xx_and_the_server_goes_on) {
+  EXPECT_EQ(get(http_port_, "/nowhere").status, 404);
+  EXPECT_EQ(raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").status, 405);
+  EXPECT_EQ(raw_http(http_port_, "GARBAGE\r\n\r\n").status, 400);
+  EXPECT_EQ(raw_http(http_port_, "GET /metrics HTTP/2.0\r\n\r\n").status, 505);
+  EXPECT_EQ(raw_http(http_port_, "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\n\r\n").status, 414);
+  std::string many = "GET /metrics HTTP/1.1\r\n";
+  for (int i = 0; i < 100; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(raw_http(http_port_, many + "\r\n").status, 431);
+  EXPECT_EQ(raw_http(http_port_, "POST /api/streams/a/b/kick HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000000000\r\n\r\n").status,
+            413);
+  // Keep-alive: two pipelined requests on one connection, both answered.
+  const auto two = raw_http(http_port_,
+                            "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\nConnection: "
+                            "close\r\n\r\n");
+  EXPECT_EQ(two.status, 200);
+  EXPECT_NE(two.body.find("HTTP/1.1 200"), std::string::npos) << "the second pipelined request was not answered";
+  // RTMP still works.
+  auto pub = publish();
+  EXPECT_EQ(get(http_port_, "/healthz").status, 200);
+}
+
+TEST_F(http_api_test, a_silent_http_client_is_closed_at_the_request_deadline) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(http_port_);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  (void)::send(fd, "GET /metr", 9, MSG_NOSIGNAL);
+  pollfd p{fd, POLLIN, 0};
+  const int ready = ::poll(&p, 1, 8000);  // the deadline is 5 s
+  char c;
+  const bool closed = ready == 1 && ::recv(fd, &c, 1, 0) <= 0;
+  ::close(fd);
+  EXPECT_TRUE(closed) << "a half-sent request held its connection past the deadline";
+}
+
+}  // namespace
