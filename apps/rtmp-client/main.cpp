@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"
 #include "rtmp/error.hpp"
 #include "rtmp/net/client.hpp"
 #include "rtmp/proto/flv_reader.hpp"
@@ -543,6 +544,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e9));
   play->add_flag("--wait", play_opt.wait, "Keep waiting when the publisher stops (until SIGINT/SIGTERM or --duration)");
 
+  rtmp::bench::bench_options bench_opt;
+  auto* bench = rtmp::bench::add_bench_command(app, bench_opt);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -553,7 +557,7 @@ int main(int argc, char** argv) {
     std::cout << "rtmp-client " << rtmp::version_line() << "\n";
     return exit_ok;
   }
-  if (!publish->parsed() && !play->parsed()) {
+  if (!publish->parsed() && !play->parsed() && !bench->parsed()) {
     std::cerr << "rtmp-client: no command given (see --help)\n";
     return exit_usage;
   }
@@ -566,6 +570,10 @@ int main(int argc, char** argv) {
     if (common.quiet && !common.log_level_given) level = "warn";
     spdlog::set_level(spdlog::level::from_str(level));
     install_signals();
+    if (bench->parsed()) {
+      bench_opt.timeout = timeout_of(common);
+      return rtmp::bench::run_bench(bench_opt);
+    }
     return publish->parsed() ? run_publish(common, pub_opt) : run_play(common, play_opt);
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());

@@ -1,0 +1,193 @@
+// `rtmp-client bench` end to end: the real rtmp-server binary (and nginx-rtmp
+// when installed) on an ephemeral loopback port, the bench tool with its
+// synthetic publisher and five players, and its JSON report parsed and
+// checked. Every child is bounded in time; nothing reads stdin.
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "support/process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using rtmp::test::child_process;
+using rtmp::test::read_text;
+using rtmp::test::temp_dir;
+
+const std::string bin_dir = RTMP_BIN_DIR;
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+bool port_open(std::uint16_t port) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  std::error_code ec;
+  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  return !ec;
+}
+
+// The result of one bench run.
+struct bench_run {
+  int exit_code = -1;
+  nlohmann::json report;  // null when stdout was not JSON
+  std::string out;
+  std::string err;
+};
+
+// Runs `rtmp-client bench URL ARGS --json` to completion (at most `limit`).
+bench_run run_bench(const temp_dir& dir, const std::string& url, const std::string& args,
+                    std::chrono::milliseconds limit = 60s) {
+  const std::string out = dir.file("bench-out.json");
+  const std::string err = dir.file("bench-err.txt");
+  bench_run r;
+  r.exit_code = rtmp::test::run(bin_dir + "/rtmp-client bench " + url + " " + args + " --json > " + out + " 2> " + err,
+                                limit);
+  r.out = read_text(out);
+  r.err = read_text(err);
+  r.report = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  return r;
+}
+
+// What every healthy run of 5 players with the synthetic publisher shows.
+void expect_healthy(const bench_run& r, std::size_t players) {
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << "not JSON: " << r.out << r.err;
+  const auto& j = r.report;
+  SCOPED_TRACE(j.dump(2));
+  EXPECT_EQ(j["players"]["requested"].get<std::size_t>(), players);
+  EXPECT_EQ(j["players"]["connected"].get<std::size_t>(), players);
+  EXPECT_EQ(j["players"]["failed"].get<std::size_t>(), 0u);
+  EXPECT_EQ(j["players"]["disconnected"].get<std::size_t>(), 0u);
+  EXPECT_EQ(j["players"]["with_media"].get<std::size_t>(), players);
+  EXPECT_EQ(j["players"]["with_keyframe"].get<std::size_t>(), players);
+
+  EXPECT_TRUE(j["publisher"]["started"].get<bool>());
+  EXPECT_EQ(j["publisher"]["error"].get<std::string>(), "");
+  EXPECT_GT(j["publisher"]["video_frames"].get<std::uint64_t>(), 50u);  // 25 fps for 4+ s
+  EXPECT_EQ(j["publisher"]["skipped_frames"].get<std::uint64_t>(), 0u);
+
+  // Every player got bytes and keyframes (a keyframe every 2 s).
+  EXPECT_GT(j["delivered"]["min_player_bytes"].get<std::uint64_t>(), 50'000u);
+  EXPECT_GE(j["delivered"]["min_player_keyframes"].get<std::uint64_t>(), 1u);
+  EXPECT_GT(j["delivered"]["bitrate_bps"]["min"].get<double>(), 0);
+  EXPECT_EQ(j["first_keyframe_ms"]["count"].get<std::size_t>(), players);
+
+  // Loopback, light load: nothing lost, delay measured and small.
+  EXPECT_EQ(j["gaps"]["gaps"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j["gaps"]["dropped_messages"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(j["gaps"]["stamped_messages"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(j["delay_ms"]["samples"].get<std::uint64_t>(), 0u);
+  EXPECT_LT(j["delay_ms"]["p50"].get<double>(), 1000.0);
+  EXPECT_GE(j["cpu"]["total_s"].get<double>(), 0.0);
+}
+
+TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
+  temp_dir dir;
+  const std::string log = dir.file("server.txt");
+  child_process server(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0 --log-level info > " + log + " 2>&1");
+  std::uint16_t port = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string text = read_text(log);
+        const std::string marker = "listening on 127.0.0.1:";
+        const auto at = text.find(marker);
+        if (at == std::string::npos) return false;
+        port = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
+        return true;
+      },
+      10s))
+      << read_text(log);
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(port) + "/live/bench",
+                           "--players 5 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
+  expect_healthy(r, 5);
+}
+
+TEST(bench_tool, unreachable_server_reports_failed_players) {
+  temp_dir dir;
+  const std::uint16_t port = free_port();  // bound and released: nothing listens there
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(port) + "/live/x",
+                           "--players 3 --duration 0 --timeout 3", 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out << r.err;
+  EXPECT_EQ(r.report["players"]["connected"].get<int>(), 0);
+  EXPECT_EQ(r.report["players"]["failed"].get<int>(), 3);
+  EXPECT_EQ(r.report["publisher"]["mode"].get<std::string>(), "none");
+}
+
+// --- nginx-rtmp ------------------------------------------------------------------------
+
+std::optional<std::string> nginx_rtmp_module() {
+  for (const char* p : {"/usr/lib/nginx/modules/ngx_rtmp_module.so", "/usr/share/nginx/modules/ngx_rtmp_module.so"}) {
+    if (fs::exists(p)) return std::string(p);
+  }
+  // Debian's modules-available snippet names the module relative to the prefix.
+  const std::string snippet = read_text("/usr/share/nginx/modules-available/mod-rtmp.conf");
+  const auto at = snippet.find("modules/");
+  if (at != std::string::npos) {
+    const auto end = snippet.find(';', at);
+    const std::string p = "/usr/lib/nginx/" + snippet.substr(at, end - at);
+    if (fs::exists(p)) return p;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> nginx_binary() {
+  for (const char* p : {"/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"}) {
+    if (fs::exists(p)) return std::string(p);
+  }
+  return std::nullopt;
+}
+
+TEST(bench_tool, nginx_rtmp_five_players_synthetic_publisher) {
+  const auto nginx = nginx_binary();
+  const auto module = nginx_rtmp_module();
+  if (!nginx || !module) GTEST_SKIP() << "nginx or libnginx-mod-rtmp not installed (scripts/deps.sh test)";
+  temp_dir dir;
+  const std::uint16_t port = free_port();
+  {
+    std::ofstream f(dir.file("nginx.conf"));
+    f << "load_module " << *module << ";\n"
+      << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+      << "error_log stderr info;\npid " << dir.file("nginx.pid") << ";\n"
+      << "events { worker_connections 256; }\n"
+      << "rtmp { server { listen 127.0.0.1:" << port << "; chunk_size 4096;\n"
+      << "  application live { live on; } } }\n";
+  }
+  const std::string log = dir.file("nginx-err.txt");
+  child_process ngx(*nginx + " -e stderr -c " + dir.file("nginx.conf") + " -p " + dir.path().string() + " > " + log +
+                    " 2>&1");
+  ASSERT_TRUE(wait_until([&] { return port_open(port); }, 10s)) << "nginx did not start: " << read_text(log);
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(port) + "/live/bench",
+                           "--players 5 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
+  expect_healthy(r, 5);
+  ngx.signal(SIGTERM);
+  ngx.wait(5s);
+}
+
+}  // namespace
