@@ -104,6 +104,7 @@ std::optional<config_problem> validate(const settings& s) {
     }
   }
   for (const auto& text : s.http_listen) {
+    if (text.empty()) continue;  // "" (what --print-config writes for none): off
     asio::ip::tcp::endpoint ep;
     if (net::parse_endpoint(text, ep)) {
       return config_problem{"http-listen", "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
@@ -151,7 +152,9 @@ net::server_config to_server_config(const settings& s) {
   cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
   cfg.max_connections = static_cast<std::size_t>(s.max_connections);
   cfg.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
-  cfg.http_listen = s.http_listen;
+  for (const auto& text : s.http_listen) {
+    if (!text.empty()) cfg.http_listen.push_back(text);
+  }
   cfg.http_token = s.http_token;
   return cfg;
 }
