@@ -31,7 +31,8 @@
 #                      the stream (connection memory alone)
 #   --servers "LIST"   which servers (default "ours nginx"; env SERVERS)
 #   --build-dir DIR    where bin/rtmp-server and bin/rtmp-client are (default build; env BUILD_DIR)
-# Env SERVER_CPU (default 0) and LOAD_CPU (default 1) pick the CPUs.
+# Env SERVER_CPU (default 0) and LOAD_CPU (default 1) pick the CPUs; OURS_ARGS adds
+# rtmp-server flags (e.g. OURS_ARGS="--write-coalesce-ms 20").
 #
 # Needs: nginx + libnginx-mod-rtmp, taskset (util-linux), python3, and
 # ffmpeg for --publisher ffmpeg. Raises `ulimit -n` as far as allowed. Only
@@ -126,7 +127,9 @@ clk_tck=$(getconf CLK_TCK)
 start_server() {
   port=$(free_port)
   if [ "$1" = ours ]; then
-    taskset -c "$server_cpu" "$server_bin" --workers 1 --listen "127.0.0.1:$port" --log-level warn \
+    # OURS_ARGS: extra rtmp-server flags, e.g. "--write-coalesce-ms 20".
+    # shellcheck disable=SC2086
+    taskset -c "$server_cpu" "$server_bin" --workers 1 --listen "127.0.0.1:$port" --log-level warn ${OURS_ARGS:-} \
       >"$work/ours.log" 2>&1 </dev/null &
   else
     local dir=$work/nginx

@@ -166,7 +166,10 @@ void server_connection::kick(std::string reason) {
 
 asio::awaitable<void> server_connection::read_loop() {
   auto self = shared_from_this();
-  std::vector<std::uint8_t> buffer(config_.read_buffer_size);
+  // Start small: a player only ever reads acks and pings, and 10,000 idle
+  // players must not hold 64 KiB each. A read that fills the buffer doubles
+  // it, up to read_buffer_size (a publisher gets there in a few reads).
+  std::vector<std::uint8_t> buffer(std::min(initial_read_buffer_size, config_.read_buffer_size));
   while (!closed_) {
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
     if (closed_) co_return;
@@ -179,6 +182,7 @@ asio::awaitable<void> server_connection::read_loop() {
       co_return;
     }
     last_read_ = clock::now();
+    const bool filled = n == buffer.size();
     entry_->bytes_in.fetch_add(n, std::memory_order_relaxed);
     owner_.metrics.bytes_in.fetch_add(n, std::memory_order_relaxed);
     ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
@@ -199,6 +203,9 @@ asio::awaitable<void> server_connection::read_loop() {
       co_return;
     }
     if (session_.close_requested()) close_after_flush("request refused");
+    if (filled && buffer.size() < config_.read_buffer_size) {
+      buffer.resize(std::min(buffer.size() * 2, config_.read_buffer_size));
+    }
   }
 }
 
@@ -430,6 +437,9 @@ void server_connection::flush_session_output() {
   if (!session_.has_output() || closed_) return;
   session_.take_output(scratch_);
   queue_bytes(proto::shared_bytes::copy_of(scratch_), false);
+  // The handshake's 3 KB reply must not stay allocated for the connection's
+  // lifetime (the session and this buffer swap, so both would keep it).
+  if (scratch_.capacity() > 2048) scratch_ = {};
   wake_writer();
 }
 
@@ -441,6 +451,24 @@ void server_connection::wake_writer() {
     return;
   }
   wake_.cancel();
+}
+
+std::chrono::milliseconds server_connection::watchdog_tick() const {
+  using std::chrono::milliseconds;
+  // A quarter of the shortest deadline that can apply now, within
+  // [50 ms, 1 s]: established connections with the default 10-15 s
+  // deadlines wake once a second, not four times (10,000 idle players).
+  milliseconds shortest = config_.shutdown_timeout;
+  if (closing_) {
+    shortest = std::min(shortest, config_.shutdown_timeout);
+  } else if (publish_stream_ != nullptr) {
+    shortest = std::min(shortest, config_.idle_timeout);
+  } else if (play_stream_ != nullptr) {
+    shortest = std::min({shortest, config_.ping_interval, config_.pong_timeout, config_.slow_disconnect_after});
+  } else {
+    shortest = std::min({shortest, config_.handshake_timeout, config_.negotiate_timeout});
+  }
+  return std::clamp(shortest / 4, milliseconds(50), milliseconds(1000));
 }
 
 bool server_connection::may_hold_media(clock::time_point now) const {
@@ -507,7 +535,7 @@ asio::awaitable<void> server_connection::watchdog_loop() {
   auto self = shared_from_this();
   using namespace std::chrono_literals;
   while (!closed_) {
-    watchdog_.expires_after(250ms);
+    watchdog_.expires_after(watchdog_tick());
     co_await watchdog_.async_wait(as_tuple(use_awaitable));
     if (closed_) co_return;
     const auto now = clock::now();

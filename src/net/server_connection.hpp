@@ -76,6 +76,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
 
   // True while queued media may still wait for more (config write_coalesce).
   bool may_hold_media(clock::time_point now) const;
+  // How often the watchdog looks at the deadlines that apply now.
+  std::chrono::milliseconds watchdog_tick() const;
+  // First read buffer; it grows on full reads up to config read_buffer_size.
+  static constexpr std::size_t initial_read_buffer_size = 1024;
 
   void handle_events();
   void publish_batch();

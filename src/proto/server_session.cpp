@@ -32,7 +32,7 @@ bool is_metadata_name(const amf0::value& v) noexcept { return v.as_string() == "
 }  // namespace
 
 server_session::server_session(server_session_config config)
-    : config_(std::move(config)), handshake_(config_.handshake), reader_(config_.chunk_limits) {}
+    : config_(std::move(config)), handshake_(std::make_unique<server_handshake>(config_.handshake)), reader_(config_.chunk_limits) {}
 
 bool server_session::next_event(session_event& out) {
   if (event_pos_ == events_.size()) return false;
@@ -54,15 +54,16 @@ std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
   bytes_in_ += bytes.size();
   ping_replies_ = 0;
   if (phase_ == phase::handshake) {
-    const std::size_t used = handshake_.consume(bytes);
-    const auto pending = handshake_.pending_output();
+    const std::size_t used = handshake_->consume(bytes);
+    const auto pending = handshake_->pending_output();
     out_.insert(out_.end(), pending.begin(), pending.end());
-    handshake_.output_sent(pending.size());
-    if (auto ec = handshake_.error()) {
+    handshake_->output_sent(pending.size());
+    if (auto ec = handshake_->error()) {
       phase_ = phase::closed;
       return ec;
     }
-    if (!handshake_.done()) return {};
+    if (!handshake_->done()) return {};
+    handshake_.reset();
     phase_ = phase::await_connect;
     bytes = bytes.subspan(used);
   }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
@@ -163,7 +164,9 @@ class server_session {
   /// Number of messages ignored (media before publish, unknown types, ...).
   std::uint64_t ignored_messages() const noexcept { return ignored_; }
   /// The handshake machine (peer info for logs).
-  const server_handshake& handshake() const noexcept { return handshake_; }
+  /// The handshake machine while the handshake runs; null afterwards (its
+  /// 4.6 KB of buffers are freed: a server holds thousands of sessions).
+  const server_handshake* handshake() const noexcept { return handshake_.get(); }
   /// The settings.
   const server_session_config& config() const noexcept { return config_; }
 
@@ -197,7 +200,7 @@ class server_session {
 
   server_session_config config_;
   phase phase_ = phase::handshake;
-  server_handshake handshake_;
+  std::unique_ptr<server_handshake> handshake_;
   chunk_reader reader_;
   chunk_writer writer_;
   connect_request connect_;
