@@ -544,3 +544,25 @@ TEST(server_session, unknown_message_types_are_skipped) {
 }
 
 }  // namespace
+
+TEST(server_session, connect_to_an_app_not_configured_is_rejected) {
+  server_session_config cfg;
+  cfg.allowed_apps = {"live", "studio"};
+  for (const char* app : {"live", "studio", "other"}) {
+    fake_client c(cfg);
+    connect_params p;
+    p.app = app;
+    p.tc_url = std::string("rtmp://127.0.0.1/") + app;
+    ASSERT_FALSE(c.send_command(connect_command(1, p)));
+    const bool known = std::string(app) != "other";
+    ASSERT_FALSE(c.commands().empty());
+    EXPECT_EQ(c.commands().back().name, known ? "onBWDone" : "_error") << app;
+    EXPECT_EQ(c.session.close_requested(), !known) << app;
+    if (!known) {
+      auto info = read_status(c.commands().back());
+      ASSERT_TRUE(info);
+      EXPECT_EQ(info->code, "NetConnection.Connect.Rejected");
+      for (const auto& ev : c.events) EXPECT_NE(ev.type, session_event::kind::connected);
+    }
+  }
+}

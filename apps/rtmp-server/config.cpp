@@ -91,6 +91,20 @@ void add_setting_options(CLI::App& app, settings& s) {
                  "Serve /metrics, /api/streams and /healthz on ADDR:PORT (repeatable; off when unset)");
   app.add_option("--http-token", s.http_token,
                  "Bearer token that allows POST /api/streams/{app}/{stream}/kick (kicks are refused without one)");
+  app.add_option("--app", s.apps,
+                 "An application clients may connect to (repeatable); others get Connect.Rejected (default: any)");
+  app.add_option("--publish-token", s.publish_tokens,
+                 "APP=TOKEN: publishing to APP needs ?token=TOKEN in the stream name or tcUrl (repeatable)");
+  app.add_option("--play-token", s.play_tokens, "APP=TOKEN: playing from APP needs ?token=TOKEN (repeatable)");
+  app.add_option("--on-publish", s.on_publish,
+                 "http://HOST:PORT/PATH to POST {action, app, stream, query, tc_url, client} before each publish; "
+                 "2xx allows");
+  app.add_option("--on-play", s.on_play, "The same callback before each play");
+  app.add_option("--auth-timeout-ms", s.auth_timeout_ms, "Callback deadline in ms, 100 to 60000")
+      ->default_val(d.auth_timeout_ms);
+  app.add_option("--auth-fail-open", s.auth_fail_open,
+                 "on: allow when the callback cannot be reached in time; off: refuse")
+      ->default_val(d.auth_fail_open);
 }
 
 std::optional<config_problem> validate(const settings& s) {
@@ -113,7 +127,24 @@ std::optional<config_problem> validate(const settings& s) {
   for (char c : s.http_token) {
     if (c <= ' ' || c == 0x7f) return config_problem{"http-token", "must not contain spaces or control characters"};
   }
+  for (const auto* list : {&s.publish_tokens, &s.play_tokens}) {
+    for (const auto& rule : *list) {
+      if (rule.empty()) continue;
+      const auto eq = rule.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size()) {
+        return config_problem{list == &s.publish_tokens ? "publish-token" : "play-token",
+                              "must be APP=TOKEN (got a value without '=' or with an empty side)"};
+      }
+    }
+  }
+  for (const auto* url : {&s.on_publish, &s.on_play}) {
+    if (!url->empty() && url->rfind("http://", 0) != 0) {
+      return config_problem{url == &s.on_publish ? "on-publish" : "on-play", "must be an http:// URL"};
+    }
+  }
   std::optional<config_problem> p;
+  if ((p = check_range("auth-timeout-ms", s.auth_timeout_ms, 100, 60000, " ms"))) return p;
+  if ((p = check_one_of("auth-fail-open", s.auth_fail_open, on_off))) return p;
   if ((p = check_range("workers", s.workers, 0, 1024))) return p;
   if ((p = check_range("chunk-size", s.chunk_size, 128, 65536, " bytes"))) return p;
   if ((p = check_one_of("log-level", s.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}))) {
@@ -156,6 +187,21 @@ net::server_config to_server_config(const settings& s) {
     if (!text.empty()) cfg.http_listen.push_back(text);
   }
   cfg.http_token = s.http_token;
+  for (const auto& a : s.apps) {
+    if (!a.empty()) cfg.session.allowed_apps.push_back(a);
+  }
+  auto add_rules = [](const std::vector<std::string>& rules, std::map<std::string, std::vector<std::string>>& out) {
+    for (const auto& rule : rules) {
+      const auto eq = rule.find('=');
+      if (eq != std::string::npos) out[rule.substr(0, eq)].push_back(rule.substr(eq + 1));
+    }
+  };
+  add_rules(s.publish_tokens, cfg.auth.publish_tokens);
+  add_rules(s.play_tokens, cfg.auth.play_tokens);
+  cfg.auth.on_publish_url = s.on_publish;
+  cfg.auth.on_play_url = s.on_play;
+  cfg.auth.callback_timeout = std::chrono::milliseconds(s.auth_timeout_ms);
+  cfg.auth.callback_fail_open = is_on(s.auth_fail_open);
   return cfg;
 }
 

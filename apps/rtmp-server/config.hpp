@@ -37,6 +37,13 @@ struct settings {
   std::int64_t max_connections_per_ip = 0;               ///< Open connections per peer address; 0: unlimited.
   std::vector<std::string> http_listen;                  ///< Operator HTTP endpoint addresses; empty: off.
   std::string http_token;                                ///< Bearer token for POST /api/streams/{app}/{stream}/kick.
+  std::vector<std::string> apps;                         ///< Applications clients may connect to; empty: any.
+  std::vector<std::string> publish_tokens;               ///< "APP=TOKEN": publishing to APP needs a token.
+  std::vector<std::string> play_tokens;                  ///< "APP=TOKEN": playing from APP needs a token.
+  std::string on_publish;                                ///< HTTP callback URL asked before each publish.
+  std::string on_play;                                   ///< HTTP callback URL asked before each play.
+  std::int64_t auth_timeout_ms = 3000;                   ///< Callback deadline.
+  std::string auth_fail_open = "off";                    ///< on: allow when the callback is unreachable.
 };
 
 /// The first problem found in a configuration: the key and what is wrong.

@@ -11,6 +11,9 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
+#include "auth.hpp"
 #include "server_impl.hpp"
 
 namespace rtmp::net {
@@ -215,8 +218,9 @@ void server_connection::handle_events() {
     using kind = proto::session_event::kind;
     switch (ev.type) {
       case kind::connected:
-        log_limited(level::info, "connect", "{} connect tcUrl={} flashVer={}", tag(), session_.tc_url(),
-                    session_.flash_ver());
+        // The tcUrl without its query: it may carry a token.
+        log_limited(level::info, "connect", "{} connect tcUrl={} flashVer={}", tag(),
+                    session_.tc_url().substr(0, session_.tc_url().find('?')), session_.flash_ver());
         break;
       case kind::publish: on_publish_request(ev); break;
       case kind::play: on_play_request(ev); break;
@@ -268,11 +272,82 @@ void server_connection::publish_batch() {
   batch_.clear();
 }
 
+// --- authentication ----------------------------------------------------------
+
+bool server_connection::request_allowed(const proto::session_event& ev, bool publish) {
+  const auto& tokens = publish ? config_.auth.publish_tokens : config_.auth.play_tokens;
+  const auto it = tokens.find(session_.app());
+  if (it == tokens.end()) return true;  // the app needs no token
+  return token_allowed(it->second, ev.name, session_.tc_url());
+}
+
+void server_connection::refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why) {
+  // One line, never the token: the stream key has no query.
+  log_limited(level::warn, publish ? "publish unauthorized" : "play unauthorized", "{} {} refused: {}", tag(),
+              publish ? "publish" : "play", why);
+  if (publish) {
+    session_.reject_publish(ev.stream_id, "NetStream.Publish.Unauthorized",
+                            "Publishing to " + stream_name_ + " needs authorization.");
+  } else {
+    session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Playing " + stream_name_ + " needs authorization.");
+  }
+  flush_session_output();
+  close_after_flush("request refused: unauthorized");
+}
+
+asio::awaitable<void> server_connection::authorize_by_callback(std::shared_ptr<server_connection> self,
+                                                               proto::session_event ev, bool publish) {
+  const auto q = ev.name.find('?');
+  nlohmann::json body{{"action", publish ? "publish" : "play"},
+                      {"app", session_.app()},
+                      {"stream", ev.name.substr(0, q)},
+                      {"query", q == std::string::npos ? std::string() : ev.name.substr(q + 1)},
+                      {"tc_url", session_.tc_url()},
+                      {"client", remote_ip_},
+                      {"client_endpoint", remote_}};
+  const std::string& url = publish ? config_.auth.on_publish_url : config_.auth.on_play_url;
+  const int status = co_await post_json(socket_.get_executor(), url, body.dump(), config_.auth.callback_timeout);
+  auth_pending_ = false;
+  if (closed_ || closing_) co_return;
+  const bool reached = status > 0;
+  const bool allowed = reached ? status >= 200 && status < 300 : config_.auth.callback_fail_open;
+  if (!allowed) {
+    refuse_unauthorized(ev, publish,
+                        reached ? "the " + std::string(publish ? "on_publish" : "on_play") + " callback answered " +
+                                      std::to_string(status)
+                                : "the callback could not be reached in time (fail-closed)");
+    co_return;
+  }
+  if (!reached) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", tag());
+  if (publish) {
+    start_publish(ev);
+  } else {
+    start_play(ev);
+  }
+  flush_session_output();
+  (void)self;
+}
+
 void server_connection::on_publish_request(const proto::session_event& ev) {
-  if (publish_stream_ != nullptr || play_stream_ != nullptr) {
+  if (publish_stream_ != nullptr || play_stream_ != nullptr || auth_pending_) {
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", "Connection is already busy.");
     return;
   }
+  stream_name_ = hub::stream_key(session_.app(), ev.name);
+  if (!request_allowed(ev, true)) {
+    refuse_unauthorized(ev, true, "no valid token");
+    return;
+  }
+  if (!config_.auth.on_publish_url.empty()) {
+    auth_pending_ = true;
+    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, true),
+                   log_coroutine_exception);
+    return;
+  }
+  start_publish(ev);
+}
+
+void server_connection::start_publish(const proto::session_event& ev) {
   const std::string key = hub::stream_key(session_.app(), ev.name);
   stream_name_ = key;
   hub::stream::claim_result result{};
@@ -295,10 +370,25 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
 }
 
 void server_connection::on_play_request(const proto::session_event& ev) {
-  if (publish_stream_ != nullptr || play_stream_ != nullptr) {
+  if (publish_stream_ != nullptr || play_stream_ != nullptr || auth_pending_) {
     session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Connection is already busy.");
     return;
   }
+  stream_name_ = hub::stream_key(session_.app(), ev.name);
+  if (!request_allowed(ev, false)) {
+    refuse_unauthorized(ev, false, "no valid token");
+    return;
+  }
+  if (!config_.auth.on_play_url.empty()) {
+    auth_pending_ = true;
+    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, false),
+                   log_coroutine_exception);
+    return;
+  }
+  start_play(ev);
+}
+
+void server_connection::start_play(const proto::session_event& ev) {
   const std::string key = hub::stream_key(session_.app(), ev.name);
   stream_name_ = key;
   if (!config_.wait_for_publisher) {

@@ -85,6 +85,16 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void publish_batch();
   void on_publish_request(const proto::session_event& ev);
   void on_play_request(const proto::session_event& ev);
+  // The decision made: claim the stream / subscribe (after any auth).
+  void start_publish(const proto::session_event& ev);
+  void start_play(const proto::session_event& ev);
+  // Static token rules of the app (config auth); true when none apply.
+  bool request_allowed(const proto::session_event& ev, bool publish);
+  // Unauthorized / Play.Failed, one log line, close after the goodbye.
+  void refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why);
+  // Asks the on_publish / on_play URL, then starts or refuses.
+  asio::awaitable<void> authorize_by_callback(std::shared_ptr<server_connection> self, proto::session_event ev,
+                                              bool publish);
   void stop_publishing();
   void stop_playing();
   void flush_session_output();
@@ -151,6 +161,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   clock::time_point closing_since_{};
   bool closed_ = false;
   std::string close_reason_;
+  bool auth_pending_ = false;  // an auth callback is deciding a publish or play
 };
 
 }  // namespace rtmp::net

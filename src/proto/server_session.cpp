@@ -250,6 +250,12 @@ void server_session::on_connect(const command& cmd) {
     close_requested_ = true;
     return;
   }
+  if (!config_.allowed_apps.empty() &&
+      std::find(config_.allowed_apps.begin(), config_.allowed_apps.end(), req.app) == config_.allowed_apps.end()) {
+    send_command(0, error_result(cmd.transaction_id, "NetConnection.Connect.Rejected", "Unknown application."));
+    close_requested_ = true;
+    return;
+  }
   connect_ = std::move(req);
   phase_ = phase::connected;
   // The answer real clients expect (RTMP 1.0 section 7.2.1.1): window,

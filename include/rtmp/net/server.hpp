@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -25,12 +26,26 @@ enum class slow_subscriber_policy : std::uint8_t {
   disconnect,  ///< Close the player at once.
 };
 
+/// Who may publish and play (issue: production daemon, authentication).
+/// Rules are per application. A static token is given as `?token=T` after
+/// the stream name or in the tcUrl's query; an HTTP callback gets a JSON
+/// POST {action, app, stream, query, tc_url, client} and allows on 2xx.
+struct auth_config {
+  std::map<std::string, std::vector<std::string>> publish_tokens;  ///< app -> tokens; an app listed needs one.
+  std::map<std::string, std::vector<std::string>> play_tokens;     ///< app -> tokens; an app listed needs one.
+  std::string on_publish_url;  ///< "http://HOST:PORT/PATH" asked before each publish; empty: none.
+  std::string on_play_url;     ///< Same for play.
+  std::chrono::milliseconds callback_timeout{3'000};  ///< Whole callback (connect, send, status line).
+  bool callback_fail_open = false;  ///< Allow when the callback cannot be reached in time (else refuse).
+};
+
 /// Server settings. Every limit and deadline is named here.
 struct server_config {
   std::vector<std::string> listen = {"0.0.0.0:1935"};  ///< "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one.
   std::size_t workers = 0;                              ///< Worker threads; 0: one per core.
   proto::server_session_config session;                 ///< Protocol settings and limits.
   hub::stream_config stream;                            ///< GOP cache and takeover.
+  auth_config auth;                                     ///< Publish/play authentication.
   std::chrono::milliseconds handshake_timeout{10'000};  ///< Total time for C0..C2 (not re-armed per read, T-01).
   std::chrono::milliseconds negotiate_timeout{10'000};  ///< Handshake done -> publish/play accepted.
   std::chrono::milliseconds idle_timeout{10'000};       ///< A publisher with no inbound bytes this long is closed.

@@ -53,6 +53,9 @@ struct server_session_config {
   /// is closed.
   std::size_t max_pending_publish_bytes = std::size_t{4} * 1024 * 1024;
   server_handshake_config handshake;          ///< Handshake options.
+  /// Applications a client may connect to; empty: any. Others get
+  /// NetConnection.Connect.Rejected ("Unknown application.").
+  std::vector<std::string> allowed_apps;
 };
 
 /// What the session tells its owner.

@@ -1,0 +1,128 @@
+#include "auth.hpp"
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <charconv>
+#include <memory>
+
+// GCC 12 false positive on coroutine frames (see http_listener.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace rtmp::net {
+
+using asio::use_awaitable;
+using asio::experimental::as_tuple;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t max_status_line = 8192;
+
+struct http_url {
+  std::string host;
+  std::string port = "80";
+  std::string path = "/";
+};
+
+bool parse_http_url(std::string_view url, http_url& out) {
+  constexpr std::string_view scheme = "http://";
+  if (url.substr(0, scheme.size()) != scheme) return false;
+  url.remove_prefix(scheme.size());
+  const auto slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  if (slash != std::string_view::npos) out.path = std::string(url.substr(slash));
+  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    out.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (!authority.empty()) {
+      if (authority.front() != ':') return false;
+      out.port = std::string(authority.substr(1));
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+  }
+  return !out.host.empty() && !out.port.empty();
+}
+
+}  // namespace
+
+std::string_view query_param(std::string_view query, std::string_view name) noexcept {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name && eq != std::string_view::npos) return pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bool token_allowed(const std::vector<std::string>& tokens, std::string_view stream_name, std::string_view tc_url) {
+  auto query_of = [](std::string_view s) {
+    const auto q = s.find('?');
+    return q == std::string_view::npos ? std::string_view() : s.substr(q + 1);
+  };
+  for (const std::string_view where : {query_of(stream_name), query_of(tc_url)}) {
+    const std::string_view given = query_param(where, "token");
+    if (given.empty()) continue;
+    for (const auto& t : tokens) {
+      if (!t.empty() && t == given) return true;
+    }
+  }
+  return false;
+}
+
+asio::awaitable<int> post_json(asio::any_io_executor ex, std::string url, std::string json_body,
+                               std::chrono::milliseconds timeout) {
+  http_url u;
+  if (!parse_http_url(url, u)) co_return -1;
+  // The deadline closes the socket (shared: the handler may outlive us).
+  auto socket = std::make_shared<tcp::socket>(ex);
+  asio::steady_timer deadline(ex);
+  deadline.expires_after(timeout);
+  deadline.async_wait([socket](std::error_code e) {
+    if (e) return;
+    std::error_code ignored;
+    socket->close(ignored);
+  });
+  tcp::resolver resolver(ex);
+  auto [rec, results] = co_await resolver.async_resolve(u.host, u.port, as_tuple(use_awaitable));
+  if (rec || deadline.expiry() <= std::chrono::steady_clock::now()) co_return -1;
+  auto [cec, ep] = co_await asio::async_connect(*socket, results, as_tuple(use_awaitable));
+  if (cec) co_return -1;
+  std::string request = "POST " + u.path + " HTTP/1.1\r\nHost: " + u.host +
+                        "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                        std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
+  auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(request), as_tuple(use_awaitable));
+  if (wec) co_return -1;
+  asio::streambuf reply(max_status_line);
+  auto [ec, n] = co_await asio::async_read_until(*socket, reply, "\r\n", as_tuple(use_awaitable));
+  deadline.cancel();
+  if (ec) co_return -1;
+  // "HTTP/1.x SSS reason"
+  const std::string_view line(static_cast<const char*>(reply.data().data()), n);
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1.") co_return -1;
+  int status = 0;
+  const auto [p, perr] = std::from_chars(line.data() + 9, line.data() + 12, status);
+  (void)p;
+  if (perr != std::errc()) co_return -1;
+  std::error_code ignored;
+  socket->close(ignored);
+  co_return status;
+}
+
+}  // namespace rtmp::net

@@ -1,0 +1,275 @@
+// Publish/play authentication of the in-process server: allowed apps,
+// static tokens in the stream name or tcUrl, and the HTTP callback (a small
+// HTTP server in this test answers 200 or 403, or never answers), with the
+// refusal codes, the close, and no token in the logs.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rtmp/net/server.hpp"
+#include "rtmp/proto/command.hpp"
+#include "support/test_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::test_client;
+
+// Keeps every log line, to check that no token leaks.
+class keep_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string all() {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    text_.append(msg.payload.data(), msg.payload.size());
+    text_ += '\n';
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
+};
+
+// A one-thread HTTP server on loopback: answers every request with
+// `status` (0: reads the request and never answers) and records the bodies.
+class fake_callback {
+ public:
+  explicit fake_callback(int status) : status_(status) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~fake_callback() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/auth"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+  }
+
+ private:
+  void run() {
+    std::vector<int> held;
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string in;
+      char buf[4096];
+      const auto deadline = std::chrono::steady_clock::now() + 2s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        pollfd q{c, POLLIN, 0};
+        if (::poll(&q, 1, 50) <= 0) continue;
+        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        const auto end = in.find("\r\n\r\n");
+        if (end != std::string::npos) {
+          const auto cl = in.find("Content-Length: ");
+          const std::size_t len = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
+          if (in.size() >= end + 4 + len) {
+            std::lock_guard lock(mutex_);
+            bodies_.push_back(in.substr(end + 4, len));
+            break;
+          }
+        }
+      }
+      if (status_ == 0) {
+        held.push_back(c);  // never answer
+        continue;
+      }
+      const std::string reply = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Length: 0\r\n\r\n";
+      (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+    for (int c : held) ::close(c);
+  }
+
+  int status_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::string> bodies_;
+};
+
+class auth_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sink_ = std::make_shared<keep_sink>();
+    old_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("auth", spdlog::sinks_init_list{sink_}));
+    spdlog::set_level(spdlog::level::debug);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    spdlog::set_default_logger(old_);
+    spdlog::set_level(spdlog::level::info);
+  }
+  void start(rtmp::net::server_config cfg) {
+    cfg.listen = {"127.0.0.1:0"};
+    cfg.workers = 2;
+    server_ = std::make_unique<rtmp::net::server>(cfg);
+    ASSERT_FALSE(server_->start());
+    port_ = server_->local_endpoints().at(0).port();
+  }
+  // connect with `tc_url_query` appended to the tcUrl, createStream, publish.
+  std::string publish_with(test_client& c, const std::string& name, const std::string& tc_query = "") {
+    rtmp::proto::connect_params p;
+    p.app = "secure";
+    p.tc_url = "rtmp://127.0.0.1/secure" + tc_query;
+    c.send_command(rtmp::proto::connect_command(1, p));
+    if (!c.wait_command("_result")) return "no connect result";
+    const auto id = c.create_stream();
+    c.send_command(rtmp::proto::publish_command(3, name), id);
+    return c.wait_status();
+  }
+
+  std::shared_ptr<keep_sink> sink_;
+  std::shared_ptr<spdlog::logger> old_;
+  std::unique_ptr<rtmp::net::server> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(auth_test, unknown_app_is_rejected_at_connect) {
+  rtmp::net::server_config cfg;
+  cfg.session.allowed_apps = {"live", "secure"};
+  start(cfg);
+  test_client ok(port_);
+  EXPECT_EQ(ok.publish("cam"), "NetStream.Publish.Start");
+  test_client bad(port_);
+  rtmp::proto::connect_params p;
+  p.app = "other";
+  p.tc_url = "rtmp://127.0.0.1/other";
+  bad.send_command(rtmp::proto::connect_command(1, p));
+  const auto err = bad.wait_command("_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(rtmp::proto::read_status(*err)->code, "NetConnection.Connect.Rejected");
+  EXPECT_TRUE(bad.closed_by_peer(3s));
+}
+
+TEST_F(auth_test, static_tokens_protect_publish_and_play_and_never_reach_the_logs) {
+  rtmp::net::server_config cfg;
+  cfg.auth.publish_tokens["secure"] = {"pub-s3cret"};
+  cfg.auth.play_tokens["secure"] = {"view-s3cret"};
+  start(cfg);
+  {
+    test_client c(port_);
+    EXPECT_EQ(publish_with(c, "cam"), "NetStream.Publish.Unauthorized");
+    EXPECT_TRUE(c.closed_by_peer(3s));
+  }
+  {
+    test_client c(port_);
+    EXPECT_EQ(publish_with(c, "cam?token=wrong"), "NetStream.Publish.Unauthorized");
+    EXPECT_TRUE(c.closed_by_peer(3s));
+  }
+  test_client pub(port_);
+  EXPECT_EQ(publish_with(pub, "cam?token=pub-s3cret"), "NetStream.Publish.Start");
+  {
+    test_client c(port_);  // the token in the tcUrl works too
+    EXPECT_EQ(publish_with(c, "cam2", "?token=pub-s3cret"), "NetStream.Publish.Start");
+  }
+  {
+    test_client v(port_);
+    EXPECT_EQ(v.play("cam", "secure"), "NetStream.Play.Failed");
+    EXPECT_TRUE(v.closed_by_peer(3s));
+  }
+  test_client viewer(port_);
+  EXPECT_EQ(viewer.play("cam?token=view-s3cret", "secure"), "NetStream.Play.Start");
+  {
+    test_client other(port_);  // an app without rules is open
+    EXPECT_EQ(other.publish("free"), "NetStream.Publish.Start");
+  }
+  const std::string logs = sink_->all();
+  EXPECT_NE(logs.find("publish refused: no valid token"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("s3cret"), std::string::npos) << "a token reached the log:\n" << logs;
+  EXPECT_EQ(logs.find("wrong"), std::string::npos) << "a token reached the log:\n" << logs;
+}
+
+TEST_F(auth_test, http_callback_allows_on_2xx_and_refuses_otherwise) {
+  fake_callback allow(200), deny(403);
+  {
+    rtmp::net::server_config cfg;
+    cfg.auth.on_publish_url = allow.url();
+    cfg.auth.on_play_url = allow.url();
+    start(cfg);
+    test_client pub(port_);
+    EXPECT_EQ(pub.publish("cam?token=abc"), "NetStream.Publish.Start");
+    test_client v(port_);
+    EXPECT_EQ(v.play("cam"), "NetStream.Play.Start");
+    const auto bodies = allow.bodies();
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_NE(bodies[0].find("\"action\":\"publish\""), std::string::npos) << bodies[0];
+    EXPECT_NE(bodies[0].find("\"app\":\"live\""), std::string::npos);
+    EXPECT_NE(bodies[0].find("\"stream\":\"cam\""), std::string::npos);
+    EXPECT_NE(bodies[0].find("\"query\":\"token=abc\""), std::string::npos);
+    EXPECT_NE(bodies[0].find("\"client\":\"127.0.0.1\""), std::string::npos);
+    EXPECT_NE(bodies[1].find("\"action\":\"play\""), std::string::npos);
+    server_->stop();
+    server_.reset();
+  }
+  rtmp::net::server_config cfg;
+  cfg.auth.on_publish_url = deny.url();
+  cfg.auth.on_play_url = deny.url();
+  start(cfg);
+  test_client pub(port_);
+  EXPECT_EQ(pub.publish("cam"), "NetStream.Publish.Unauthorized");
+  EXPECT_TRUE(pub.closed_by_peer(3s));
+  test_client v(port_);
+  EXPECT_EQ(v.play("cam"), "NetStream.Play.Failed");
+  EXPECT_TRUE(v.closed_by_peer(3s));
+  EXPECT_NE(sink_->all().find("callback answered 403"), std::string::npos);
+}
+
+TEST_F(auth_test, unreachable_callback_fails_closed_or_open_as_configured) {
+  fake_callback silent(0);
+  for (const bool open : {false, true}) {
+    rtmp::net::server_config cfg;
+    cfg.auth.on_publish_url = silent.url();
+    cfg.auth.callback_timeout = 300ms;
+    cfg.auth.callback_fail_open = open;
+    start(cfg);
+    test_client pub(port_);
+    EXPECT_EQ(pub.publish("cam"), open ? "NetStream.Publish.Start" : "NetStream.Publish.Unauthorized") << open;
+    server_->stop();
+    server_.reset();
+  }
+  // A URL nobody listens on behaves the same (fail-closed by default).
+  rtmp::net::server_config cfg;
+  cfg.auth.on_publish_url = "http://127.0.0.1:1/none";
+  start(cfg);
+  test_client pub(port_);
+  EXPECT_EQ(pub.publish("cam"), "NetStream.Publish.Unauthorized");
+}
+
+}  // namespace
