@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "rtmp/http/response.hpp"
 #include "rtmp/net/systemd.hpp"
 
 namespace rtmp::server_app {
@@ -33,29 +34,6 @@ class syslog_priority_flag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<syslog_priority_flag>(); }
 };
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 when invalid
-// (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
-    if (c == 0xF4 && b(1) > 0x8F) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 // "2024-01-02T03:04:05.678Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -71,35 +49,9 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 void append_json_string(std::string_view text, std::string& out) {
+  // Same escaping as the HTTP API: invalid UTF-8 becomes U+FFFD.
   out += '"';
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof(esc), "\\u%04x", static_cast<unsigned>(c));
-          out += esc;
-        } else if (c < 0x80) {
-          out += static_cast<char>(c);
-        } else if (const std::size_t n = utf8_sequence_length(text.substr(i)); n > 0) {
-          out.append(text.substr(i, n));
-          i += n;
-          continue;
-        } else {
-          out += "\\ufffd";
-        }
-    }
-    ++i;
-  }
+  out += http::json_escape(text);
   out += '"';
 }
 

@@ -99,27 +99,20 @@ std::error_code server_impl::start() {
                      std::to_string(acceptor->local_endpoint().port()));
     http_acceptors_.push_back(std::move(acceptor));
   }
-  for (auto& a : acceptors_) {
-    tcp::acceptor& ref = *a;
-    asio::co_spawn(pool.context(0), accept_loop(ref), [](const std::exception_ptr& e) {
+  // A completion handler that logs a loop's exception (never bare detached).
+  auto log_failure = [](const char* what) {
+    return [what](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        spdlog::error("accept loop failed: {}", ex.what());
+        spdlog::error("{} failed: {}", what, ex.what());
       }
-    });
-  }
+    };
+  };
+  for (auto& a : acceptors_) asio::co_spawn(pool.context(0), accept_loop(*a), log_failure("accept loop"));
   for (auto& a : http_acceptors_) {
-    tcp::acceptor& ref = *a;
-    asio::co_spawn(pool.context(0), http_accept_loop(ref), [](const std::exception_ptr& e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("HTTP accept loop failed: {}", ex.what());
-      }
-    });
+    asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
   }
   pool.run();
   started_ = true;
