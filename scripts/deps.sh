@@ -10,7 +10,7 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
             libcli11-dev libssl-dev)
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr gstreamer1.0-tools gstreamer1.0-plugins-base
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)

@@ -12,6 +12,7 @@
 #   RTMP_FUZZ_LOCK=FILE  run every build and every fuzz run under `flock FILE`
 #                        (machines where several people build at once)
 #   RTMP_FUZZ_ARGS=...   extra libFuzzer flags, e.g. "-jobs=2 -workers=2"
+#   RTMP_FUZZ_PARALLEL=N run N targets at a time (default 1; CI uses the core count)
 #
 # Working files live in build-fuzz/: corpus/<target>/ (fuzz/corpus/<target>
 # copied in, grown by each run and kept between runs), artifacts/<target>/
@@ -55,21 +56,41 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && [ -x "$symbolizer" ]; then export ASAN_
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 read -r -a extra <<<"${RTMP_FUZZ_ARGS:-}"
+parallel="${RTMP_FUZZ_PARALLEL:-1}"
+[[ "$parallel" =~ ^[1-9][0-9]*$ ]] || parallel=1
+
+# Runs one target; its exit status goes to build-fuzz/logs/NAME.status.
+run_target() {
+  local name="$1" work="build-fuzz/corpus/$1" artifacts="build-fuzz/artifacts/$1" log="build-fuzz/logs/$1.log"
+  local status=0
+  "${lock[@]}" "build-fuzz/bin/$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "${extra[@]}" "$work" >"$log" 2>&1 || status=$?
+  echo "$status" >"build-fuzz/logs/$name.status"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  name="fuzz_$t"
+  work="build-fuzz/corpus/$name"
+  mkdir -p "$work" "build-fuzz/artifacts/$name" build-fuzz/logs
+  cp -n fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
+  echo "fuzz: $name for ${seconds}s (corpus $work, log build-fuzz/logs/$name.log)"
+  # RTMP_FUZZ_PARALLEL=N runs N targets at a time (each still gets SECONDS).
+  run_target "$name" &
+  running=$((running + 1))
+  if [ "$running" -ge "$parallel" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait || true
+
 failed=()
 summary=()
 for t in "${targets[@]}"; do
   name="fuzz_$t"
-  work="build-fuzz/corpus/$name"
-  artifacts="build-fuzz/artifacts/$name"
   log="build-fuzz/logs/$name.log"
-  mkdir -p "$work" "$artifacts" "$(dirname "$log")"
-  cp -n fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
-
-  echo "fuzz: $name for ${seconds}s (corpus $work, log $log)"
-  status=0
-  "${lock[@]}" "build-fuzz/bin/$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" "${extra[@]}" "$work" >"$log" 2>&1 || status=$?
-
+  status="$(cat "build-fuzz/logs/$name.status" 2>/dev/null || echo 1)"
   stats="$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -E 's/^(#[0-9]+)[[:space:]]+[A-Z]+[[:space:]]+/\1 /')"
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"

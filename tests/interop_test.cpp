@@ -215,6 +215,75 @@ TEST_F(interop, sigterm_stops_the_server_program_with_exit_0_within_5_s) {
   EXPECT_TRUE(player.closed_by_peer(2s));
 }
 
+// The operator endpoint of the real program while ffmpeg publishes and two
+// ffmpeg players play: curl sees one publisher, two players, rising byte
+// counters, and the stream's codecs and resolution. Then a token-protected
+// app: ffmpeg without the token is refused, with it it publishes.
+TEST_F(interop, curl_metrics_and_api_while_ffmpeg_publishes_and_tokens_protect_an_app) {
+  if (!rtmp::test::have_program("curl")) GTEST_SKIP() << "curl not installed";
+  const std::uint16_t port = free_port();
+  const std::uint16_t http = free_port();
+  const std::string log = dir_.file("server.log");
+  child_process server(std::string(RTMP_BIN_DIR) + "/rtmp-server --workers 2 --listen 127.0.0.1:" +
+                       std::to_string(port) + " --http-listen 127.0.0.1:" + std::to_string(http) +
+                       " --publish-token secure=tok3n-xyz > " + log + " 2>&1");
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    std::this_thread::sleep_for(50ms);
+    up = rtmp::test::read_text(log).find("running with") != std::string::npos;
+  }
+  ASSERT_TRUE(up) << rtmp::test::read_text(log);
+  const std::string base = "rtmp://127.0.0.1:" + std::to_string(port);
+  const std::string api = "http://127.0.0.1:" + std::to_string(http);
+  auto curl = [&](const std::string& path) {
+    const std::string out = dir_.file("curl.txt");
+    if (run("curl -sS --max-time 5 " + api + path + " > " + out, 10s) != 0) return std::string("curl failed");
+    return rtmp::test::read_text(out);
+  };
+  auto sample = [](const std::string& page, const std::string& name) {
+    const auto pos = page.find("\n" + name + " ");
+    return pos == std::string::npos ? -1.0 : std::stod(page.substr(pos + name.size() + 2));
+  };
+  child_process pub("ffmpeg -nostdin -loglevel error -re -i " + media->dir.file("source.flv") + " -c copy -f flv " +
+                    base + "/live/cam");
+  std::this_thread::sleep_for(700ms);
+  child_process p1("ffmpeg -nostdin -loglevel error -i " + base + "/live/cam -t 4 -f null -");
+  child_process p2("ffmpeg -nostdin -loglevel error -i " + base + "/live/cam -t 4 -f null -");
+  std::this_thread::sleep_for(1500ms);
+  const std::string m1 = curl("/metrics");
+  EXPECT_EQ(sample(m1, "rtmp_publishers"), 1.0) << m1;
+  EXPECT_EQ(sample(m1, "rtmp_players"), 2.0) << m1;
+  std::this_thread::sleep_for(1000ms);
+  const std::string m2 = curl("/metrics");
+  EXPECT_GT(sample(m2, "rtmp_received_bytes_total"), sample(m1, "rtmp_received_bytes_total")) << m2;
+  EXPECT_GT(sample(m2, "rtmp_sent_bytes_total"), sample(m1, "rtmp_sent_bytes_total")) << m2;
+  const std::string streams = curl("/api/streams/live/cam");
+  EXPECT_NE(streams.find("\"codec\": \"H264\""), std::string::npos) << streams;
+  EXPECT_NE(streams.find("\"width\": 640"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("\"height\": 360"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("\"codec\": \"AAC\""), std::string::npos) << streams;
+  EXPECT_NE(streams.find("\"sample_rate\": 48000"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("\"player_count\": 2"), std::string::npos) << streams;
+  EXPECT_EQ(p1.wait(20s), 0);
+  EXPECT_EQ(p2.wait(20s), 0);
+  EXPECT_EQ(pub.wait(20s), 0);
+
+  // The protected app: refused without the token, accepted with it.
+  EXPECT_NE(run("ffmpeg -nostdin -loglevel error -re -i " + media->dir.file("source.flv") + " -t 2 -c copy -f flv " +
+                    base + "/secure/cam",
+                20s),
+            0);
+  EXPECT_NE(rtmp::test::read_text(log).find("publish refused: no valid token"), std::string::npos);
+  child_process ok("ffmpeg -nostdin -loglevel error -re -i " + media->dir.file("source.flv") + " -t 3 -c copy -f flv " +
+                   base + "/secure/cam?token=tok3n-xyz");
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_NE(curl("/api/streams/secure/cam").find("\"publishing\": true"), std::string::npos);
+  EXPECT_EQ(ok.wait(20s), 0);
+  EXPECT_EQ(rtmp::test::read_text(log).find("tok3n-xyz"), std::string::npos) << "the token reached the log";
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(5s), 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

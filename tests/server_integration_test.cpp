@@ -250,11 +250,13 @@ TEST_F(server_fixture, slow_player_is_disconnected_at_once_with_policy_disconnec
   start(cfg);
   test_client pub(port_);
   ASSERT_EQ(pub.publish("fan2"), "NetStream.Publish.Start");
-  test_client slow(port_);
-  slow.set_receive_buffer(4096);
+  // A small window from the start (set before connect), and no reading
+  // until everything was published: the queue must pass its cap however
+  // fast the kernel drains (closed_by_peer reads).
+  test_client slow(port_, 4096);
   ASSERT_EQ(slow.play("fan2"), "NetStream.Play.Start");
   publish_headers(pub);
-  for (int g = 0; g < 40; ++g) pub.send_media(9, g * 40, keyframe(1, 100'000));
+  for (int g = 0; g < 80; ++g) pub.send_media(9, g * 40, keyframe(1, 100'000));
   EXPECT_TRUE(slow.closed_by_peer(5s));
   // The publisher is unaffected.
   test_client p(port_);

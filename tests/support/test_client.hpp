@@ -32,6 +32,15 @@ class test_client {
     if (do_handshake) handshake();
   }
 
+  // A client whose receive buffer is `receive_buffer` bytes from before the
+  // connect, so the TCP window it advertises stays small (a slow player).
+  test_client(std::uint16_t port, int receive_buffer) : socket_(io_) {
+    socket_.open(asio::ip::tcp::v4());
+    set_receive_buffer(receive_buffer);
+    socket_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    handshake();
+  }
+
   asio::ip::tcp::socket& socket() { return socket_; }
 
   void set_receive_buffer(int bytes) {
