@@ -780,7 +780,7 @@ int run_bench(const bench_options& opt) {
     return 1;
   }
   if (url.tls) {
-    spdlog::error("rtmps:// is not supported yet");
+    spdlog::error("bench measures RTMP over TCP; rtmps:// URLs are not supported by bench");
     return 1;
   }
   tcp::endpoint endpoint;

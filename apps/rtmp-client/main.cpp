@@ -81,6 +81,8 @@ struct common_options {
   bool quiet = false;
   std::string log_level = "info";
   bool log_level_given = false;
+  bool insecure = false;  // rtmps://: accept any certificate
+  std::string ca_file;    // rtmps://: trust these CA certificates (PEM)
 };
 
 std::chrono::milliseconds timeout_of(const common_options& o) {
@@ -108,7 +110,7 @@ int exit_code_for(const std::error_code& ec, rtmp::proto::client_session::phase 
   if (ec == errc::publish_rejected) return exit_publish_rejected;
   if (ec == errc::unauthorized) return exit_unauthorized;
   if (ec == errc::play_rejected) return exit_play_rejected;
-  if (ec == errc::url_malformed || ec == std::errc::protocol_not_supported) return exit_usage;
+  if (ec == errc::url_malformed) return exit_usage;
   if (is_connection_failure(ec)) return exit_connect_failed;
   if (ec.category() == rtmp::rtmp_category() && ec.value() >= 200 && ec.value() < 300) return exit_handshake;
   if (phase == phase_t::handshake) return exit_handshake;  // e.g. the server closed during the handshake
@@ -123,8 +125,11 @@ int exit_code_for(const std::error_code& ec, rtmp::proto::client_session::phase 
 // Logs a client failure with the server's status text when there is one.
 int report(const rtmp::net::client& c, const char* what, const std::error_code& ec) {
   const auto status = c.last_error_status();
-  if (ec == std::errc::protocol_not_supported) {
-    spdlog::error("{}: rtmps:// is not supported yet", what);
+  if (ec.category().name() == std::string_view("asio.ssl")) {
+    spdlog::error("{}: TLS: {}{}", what, ec.message(),
+                  ec.message().find("certificate") != std::string::npos
+                      ? " (--ca-file FILE trusts a private CA; --insecure skips the check)"
+                      : "");
   } else if (!status.code.empty()) {
     spdlog::error("{}: {} ({}: {})", what, ec.message(), status.code, status.description);
   } else {
@@ -216,8 +221,10 @@ bool is_metadata_tag(const rtmp::proto::flv_tag& tag) {
   return p.size() >= sizeof(prefix) && std::memcmp(p.data(), prefix, sizeof(prefix)) == 0;
 }
 
-rtmp::net::client_options client_options_for() {
+rtmp::net::client_options client_options_for(const common_options& common) {
   rtmp::net::client_options o;
+  o.tls_verify = !common.insecure;
+  o.tls_ca_file = common.ca_file;
   o.session.connect.flash_ver = "FMLE/3.0 (compatible; rtmp-client " + rtmp::version_line().substr(0, rtmp::version_line().find(' ')) + ")";
   return o;
 }
@@ -255,7 +262,7 @@ int run_publish(const common_options& common, const publish_options& opt) {
     return exit_file;
   }
 
-  rtmp::net::client c(client_options_for());
+  rtmp::net::client c(client_options_for(common));
   if (auto ec = c.connect(common.url, timeout_of(common))) return report(c, "connect failed", ec);
   if (auto ec = c.publish(timeout_of(common))) return report(c, "publish failed", ec);
   spdlog::info("publishing {} to {}", from_stdin ? "stdin" : opt.input, common.url);
@@ -414,7 +421,7 @@ int run_play(const common_options& common, const play_options& opt) {
     spdlog::error("cannot open {}: {}", opt.output, std::strerror(errno));
     return exit_file;
   }
-  rtmp::net::client c(client_options_for());
+  rtmp::net::client c(client_options_for(common));
   const auto started = clock_type::now();
   if (auto ec = c.connect(common.url, timeout_of(common))) return report(c, "connect failed", ec);
   if (auto ec = c.play(timeout_of(common))) return report(c, "play failed", ec);
@@ -529,16 +536,20 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", common.timeout_s, "Seconds allowed for connect + handshake + publish/play negotiation")
       ->default_val(10)
       ->check(CLI::Range(0.1, 3600.0));
+  app.add_flag("--insecure", common.insecure,
+               "rtmps://: do not check the server's certificate (self-signed test servers only)");
+  app.add_option("--ca-file", common.ca_file, "rtmps://: PEM file of CA certificates to trust instead of the system's")
+      ->check(CLI::ExistingFile);
 
   auto* publish = app.add_subcommand("publish", "Publish an FLV file (or stdin) to an RTMP URL");
-  publish->add_option("url,--url", common.url, "rtmp://host[:port]/app/stream")->required();
+  publish->add_option("url,--url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
   publish->add_option("-i,--input", pub_opt.input, "FLV file to send, '-' for stdin")->required();
   publish->add_flag("--no-pace", pub_opt.no_pace, "Send as fast as possible instead of at real time (by timestamps)");
   publish->add_option("--loop", pub_opt.loop, "Send the file N times (or 'forever') on one continuous timeline")
       ->default_val("1");
 
   auto* play = app.add_subcommand("play", "Play an RTMP stream into an FLV file (or stdout)");
-  play->add_option("url,--url", common.url, "rtmp://host[:port]/app/stream")->required();
+  play->add_option("url,--url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
   play->add_option("-o,--output", play_opt.output, "FLV file to write, '-' for stdout")->required();
   play->add_option("--duration", play_opt.duration_s, "Stop after this many seconds")
       ->check(CLI::Range(0.0, 1e9));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string_view>
 
 namespace rtmp::server_app {
@@ -87,6 +88,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--max-connections-per-ip", s.max_connections_per_ip,
                  "Open connections per client address; more are closed (0: unlimited)")
       ->default_val(d.max_connections_per_ip);
+  app.add_option("--tls-listen", s.tls_listen,
+                 "Accept RTMPS (RTMP over TLS) on ADDR:PORT (repeatable; off when unset; needs --tls-cert and --tls-key)");
+  app.add_option("--tls-cert", s.tls_cert, "PEM file with the RTMPS certificate chain (server certificate first)");
+  app.add_option("--tls-key", s.tls_key, "PEM file with the private key of --tls-cert");
   app.add_option("--http-listen", s.http_listen,
                  "Serve /metrics, /api/streams and /healthz on ADDR:PORT (repeatable; off when unset)");
   app.add_option("--http-token", s.http_token,
@@ -115,6 +120,24 @@ std::optional<config_problem> validate(const settings& s) {
       return config_problem{"listen", "\"" + text +
                                           "\" is not ADDR:PORT or [V6ADDR]:PORT with a port up to 65535 "
                                           "(in the file, quote it: listen = \"[::]:1935\")"};
+    }
+  }
+  bool tls_on = false;
+  for (const auto& text : s.tls_listen) {
+    if (text.empty()) continue;  // "" (what --print-config writes for none): off
+    tls_on = true;
+    asio::ip::tcp::endpoint ep;
+    if (net::parse_endpoint(text, ep)) {
+      return config_problem{"tls-listen", "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
+    }
+  }
+  if (tls_on && s.tls_cert.empty()) return config_problem{"tls-cert", "is needed when tls-listen is set"};
+  if (tls_on && s.tls_key.empty()) return config_problem{"tls-key", "is needed when tls-listen is set"};
+  for (const auto* file : {&s.tls_cert, &s.tls_key}) {
+    if (!tls_on || file->empty()) continue;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*file, ec)) {
+      return config_problem{file == &s.tls_cert ? "tls-cert" : "tls-key", "\"" + *file + "\" is not a readable file"};
     }
   }
   for (const auto& text : s.http_listen) {
@@ -183,6 +206,11 @@ net::server_config to_server_config(const settings& s) {
   cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
   cfg.max_connections = static_cast<std::size_t>(s.max_connections);
   cfg.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
+  for (const auto& text : s.tls_listen) {
+    if (!text.empty()) cfg.tls_listen.push_back(text);
+  }
+  cfg.tls_cert_file = s.tls_cert;
+  cfg.tls_key_file = s.tls_key;
   for (const auto& text : s.http_listen) {
     if (!text.empty()) cfg.http_listen.push_back(text);
   }

@@ -35,6 +35,9 @@ struct settings {
   std::string publisher_takeover = "off";                ///< on or off.
   std::int64_t max_connections = 0;                      ///< Open connections at once; 0: unlimited.
   std::int64_t max_connections_per_ip = 0;               ///< Open connections per peer address; 0: unlimited.
+  std::vector<std::string> tls_listen;                   ///< RTMPS listen addresses; empty: off.
+  std::string tls_cert;                                  ///< PEM certificate chain for RTMPS.
+  std::string tls_key;                                   ///< PEM private key for RTMPS.
   std::vector<std::string> http_listen;                  ///< Operator HTTP endpoint addresses; empty: off.
   std::string http_token;                                ///< Bearer token for POST /api/streams/{app}/{stream}/kick.
   std::vector<std::string> apps;                         ///< Applications clients may connect to; empty: any.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rtmp/error.hpp"
+#include "tls.hpp"
 
 namespace rtmp::net {
 
@@ -79,6 +80,9 @@ class client_impl {
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // rtmps://: made on first use, kept for reconnects
+  std::unique_ptr<tls_stream> tls_;                  // rtmps://: TLS over socket_; null for rtmp://
+  std::vector<std::uint8_t> tls_scratch_;            // rtmps://: a write batch, linearized
   asio::steady_timer resume_;  // wakes a read loop paused by undelivered events
   std::unique_ptr<proto::client_session> session_;
   proto::rtmp_url url_;
@@ -139,6 +143,7 @@ void client_impl::close() noexcept {
   // Let every coroutine see the cancellation and finish, so none outlives
   // this connection (or touches the next one).
   while (connecting_ || reading_ || writing_) io_.run_one();
+  tls_.reset();  // no coroutine uses it any more; a reconnect gets a fresh one
   write_queue_.clear();
   queued_bytes_ = 0;
 }
@@ -165,9 +170,14 @@ std::error_code client_impl::connect(std::string_view url, std::chrono::millisec
     return ec;
   }
   url_ = std::move(parsed);
-  if (url_.tls) {
-    error_ = std::make_error_code(std::errc::protocol_not_supported);  // rtmps:// is not supported yet
-    return error_;
+  if (url_.tls && tls_context_ == nullptr) {
+    std::string why;
+    tls_context_ = make_client_tls_context(options_.tls_verify, options_.tls_ca_file, why);
+    if (tls_context_ == nullptr) {
+      spdlog::error("rtmp client: {}", why);
+      error_ = std::make_error_code(std::errc::invalid_argument);
+      return error_;
+    }
   }
 
   proto::client_session_config cfg = options_.session;
@@ -183,7 +193,7 @@ std::error_code client_impl::connect(std::string_view url, std::chrono::millisec
   if (auto ec = run_until([this] { return !connecting_; }, deadline)) return fail(ec);
   if (error_) return fail(error_);
   open_ = true;
-  spdlog::debug("rtmp client: TCP connected to {}:{}", url_.host, url_.port);
+  spdlog::debug("rtmp client: {} to {}:{}", tls_ ? "TLS connected" : "TCP connected", url_.host, url_.port);
   start_reading();
   flush_output();  // C0C1
   const auto connected = [this] {
@@ -220,6 +230,14 @@ asio::awaitable<void> client_impl::connect_op(std::string host, std::uint16_t po
   }
   std::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (!url_.tls) co_return;
+  tls_ = std::make_unique<tls_stream>(socket_, *tls_context_);
+  if (auto pec = prepare_client_tls(*tls_, host, options_.tls_verify)) {
+    set_error(pec);
+    co_return;
+  }
+  auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable));
+  if (hec) set_error(hec);  // e.g. "certificate verify failed"; the connect deadline bounds it
 }
 
 // --- reading ----------------------------------------------------------------------
@@ -241,7 +259,7 @@ asio::awaitable<void> client_impl::read_loop() {
       co_await resume_.async_wait(as_tuple(use_awaitable));
       continue;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+    auto [ec, n] = co_await read_some(socket_, tls_.get(), asio::buffer(buffer));
     if (!open_) co_return;
     if (ec) {
       if (ec == asio::error::eof) eof_ = true;
@@ -296,7 +314,7 @@ asio::awaitable<void> client_impl::write_loop() {
       write_queue_.pop_front();
       buffers.emplace_back(inflight.back().data(), inflight.back().size());
     }
-    auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
+    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, tls_scratch_);
     buffers.clear();
     inflight.clear();
     if (!open_) co_return;

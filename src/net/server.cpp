@@ -14,6 +14,7 @@
 
 #include "server_connection.hpp"
 #include "server_impl.hpp"
+#include "tls.hpp"
 
 namespace rtmp::net {
 
@@ -84,12 +85,28 @@ std::error_code server_impl::open_acceptor(const std::string& text, std::unique_
 
 std::error_code server_impl::start() {
   if (started_) return {};
+  // Certificate and key first: a bad file must not leave a plain listener half-started.
+  if (!config.tls_listen.empty()) {
+    std::string why;
+    tls_context_ = make_server_tls_context(config.tls_cert_file, config.tls_key_file, why);
+    if (tls_context_ == nullptr) {
+      spdlog::error("RTMPS: {}", why);
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+  }
   for (const auto& text : config.listen) {
     std::unique_ptr<tcp::acceptor> acceptor;
     if (auto ec = open_acceptor(text, acceptor)) return ec;
     spdlog::info("listening on {}", acceptor->local_endpoint().address().to_string() + ":" +
                                         std::to_string(acceptor->local_endpoint().port()));
     acceptors_.push_back(std::move(acceptor));
+  }
+  for (const auto& text : config.tls_listen) {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    if (auto ec = open_acceptor(text, acceptor)) return ec;
+    spdlog::info("listening for RTMPS on {}", acceptor->local_endpoint().address().to_string() + ":" +
+                                                  std::to_string(acceptor->local_endpoint().port()));
+    tls_acceptors_.push_back(std::move(acceptor));
   }
   for (const auto& text : config.http_listen) {
     std::unique_ptr<tcp::acceptor> acceptor;
@@ -110,7 +127,12 @@ std::error_code server_impl::start() {
       }
     };
   };
-  for (auto& a : acceptors_) asio::co_spawn(pool.context(0), accept_loop(*a), log_failure("accept loop"));
+  for (auto& a : acceptors_) {
+    asio::co_spawn(pool.context(0), accept_loop(*a, nullptr), log_failure("accept loop"));
+  }
+  for (auto& a : tls_acceptors_) {
+    asio::co_spawn(pool.context(0), accept_loop(*a, tls_context_.get()), log_failure("RTMPS accept loop"));
+  }
   for (auto& a : http_acceptors_) {
     asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
   }
@@ -120,7 +142,7 @@ std::error_code server_impl::start() {
   return {};
 }
 
-asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor) {
+asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ssl::context* tls) {
   using asio::experimental::as_tuple;
   for (;;) {
     const std::size_t w = pool.next_index();
@@ -140,7 +162,7 @@ asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor) {
     admission_ticket ticket;
     if (!admit(socket, ticket)) continue;
     const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket), std::move(ticket));
+    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket), std::move(ticket), tls);
     asio::post(pool.context(w), [conn] { conn->start(); });
   }
 }
@@ -192,6 +214,10 @@ void server_impl::stop() {
   spdlog::info("shutting down: {} connection(s) open", connections.load());
   asio::post(pool.context(0), [this] {
     for (auto& a : acceptors_) {
+      std::error_code ignored;
+      a->close(ignored);
+    }
+    for (auto& a : tls_acceptors_) {
       std::error_code ignored;
       a->close(ignored);
     }
@@ -253,6 +279,16 @@ void server::stop() { impl_->stop(); }
 std::vector<tcp::endpoint> server::local_endpoints() const {
   std::vector<tcp::endpoint> out;
   for (const auto& a : impl_->acceptors_) {
+    std::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (!ec) out.push_back(ep);
+  }
+  return out;
+}
+
+std::vector<tcp::endpoint> server::tls_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : impl_->tls_acceptors_) {
     std::error_code ec;
     auto ep = a->local_endpoint(ec);
     if (!ec) out.push_back(ep);

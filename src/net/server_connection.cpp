@@ -54,12 +54,13 @@ void log_coroutine_exception(const std::exception_ptr& e) {
 }  // namespace
 
 server_connection::server_connection(server_impl& owner, std::size_t worker, std::uint64_t id,
-                                     asio::ip::tcp::socket socket, admission_ticket ticket)
+                                     asio::ip::tcp::socket socket, admission_ticket ticket, asio::ssl::context* tls)
     : owner_(owner),
       config_(owner.config),
       worker_(worker),
       id_(id),
       socket_(std::move(socket)),
+      tls_(tls != nullptr ? std::make_unique<tls_stream>(socket_, *tls) : nullptr),
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
@@ -173,8 +174,19 @@ asio::awaitable<void> server_connection::read_loop() {
   // players must not hold 64 KiB each. A read that fills the buffer doubles
   // it, up to read_buffer_size (a publisher gets there in a few reads).
   std::vector<std::uint8_t> buffer(std::min(initial_read_buffer_size, config_.read_buffer_size));
+  if (tls_ != nullptr) {
+    // RTMPS: TLS first. Nothing is written before it completes (the session
+    // has no output until RTMP bytes arrive); the watchdog's handshake
+    // deadline covers both handshakes.
+    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+    if (closed_) co_return;
+    if (ec) {
+      close("TLS handshake failed: " + ec.message(), level::info);
+      co_return;
+    }
+  }
   while (!closed_) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+    auto [ec, n] = co_await read_some(socket_, tls_.get(), asio::buffer(buffer));
     if (closed_) co_return;
     if (ec) {
       if (ec == asio::error::eof) {
@@ -572,6 +584,7 @@ asio::awaitable<void> server_connection::write_loop() {
   auto self = shared_from_this();
   std::vector<out_item> inflight;
   std::vector<asio::const_buffer> buffers;
+  std::vector<std::uint8_t> tls_scratch;  // RTMPS only: one batch, linearized for the TLS records
   inflight.reserve(max_write_buffers);
   buffers.reserve(max_write_buffers);
   while (!closed_) {
@@ -606,7 +619,7 @@ asio::awaitable<void> server_connection::write_loop() {
       inflight.push_back(std::move(item));
       queue_.pop_front();
     }
-    auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
+    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, tls_scratch);
     buffers.clear();
     inflight.clear();
     entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);

@@ -22,6 +22,7 @@
 
 #include "connection_limits.hpp"
 #include "server_metrics.hpp"
+#include "tls.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
@@ -38,9 +39,11 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   using clock = std::chrono::steady_clock;
 
   /// `ticket` is the connection's slot under the connection caps; it is
-  /// given back when the connection closes.
+  /// given back when the connection closes. With `tls` (an RTMPS listener's
+  /// context, which outlives the connection) the connection first does the
+  /// TLS handshake and then speaks RTMP inside TLS.
   server_connection(server_impl& owner, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
-                    admission_ticket ticket = {});
+                    admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
   ~server_connection() override;
 
   /// Starts the read, write and watchdog coroutines (on the connection's worker).
@@ -113,6 +116,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   const std::size_t worker_;
   const std::uint64_t id_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls_stream> tls_;  // RTMPS: TLS over socket_; null for plain RTMP
   std::string remote_;
   std::string remote_ip_;  // limiter key
   admission_ticket ticket_;  // slot under --max-connections(-per-ip)

@@ -2,6 +2,7 @@
 // Internal state of rtmp::net::server, shared with server_connection.
 
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/awaitable.hpp>
 
 #include <atomic>
@@ -46,7 +47,8 @@ class server_impl {
   http_api api;              ///< The operator endpoint's routes
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  // Accepts RTMP connections; with `tls`, RTMPS ones.
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
   // Binds and listens on `text` ("ADDR:PORT"); logs and returns the error.
   std::error_code open_acceptor(const std::string& text, std::unique_ptr<asio::ip::tcp::acceptor>& out);
   // The operator HTTP endpoint (http_listener.cpp).
@@ -59,6 +61,8 @@ class server_impl {
   bool admit(Socket& socket, admission_ticket& ticket);
 
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tls_acceptors_;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // RTMPS listeners' (set in start when tls_listen is)
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> http_acceptors_;
   std::atomic<std::size_t> http_connections_{0};
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only

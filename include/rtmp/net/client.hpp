@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -54,6 +55,12 @@ struct client_options {
   std::size_t max_queued_write_bytes = std::size_t{2} * 1024 * 1024;
   /// How long `send()` may block on a server that does not read.
   std::chrono::milliseconds write_timeout{10'000};
+  /// rtmps://: check the server's certificate chain and host name (turn off
+  /// only for self-signed test servers: `rtmp-client --insecure`).
+  bool tls_verify = true;
+  /// rtmps://: PEM file of the CA certificates to trust instead of the
+  /// system's store (e.g. a private CA or the self-signed certificate itself).
+  std::string tls_ca_file;
 };
 
 /// Called with each event; return false to stop `receive()`.
@@ -80,10 +87,12 @@ class client {
   client& operator=(const client&) = delete;
 
   /// Parses `url`, resolves the host (IP literals skip DNS), connects over
-  /// TCP, does the handshake and the RTMP connect (app and tcUrl from the
-  /// URL), all within `timeout`. Blocks the calling thread.
-  /// Errors: errc::url_malformed; std::errc::protocol_not_supported for
-  /// rtmps:// (not supported yet); resolver errors (asio::error::
+  /// TCP (for rtmps://, then TLS: SNI, and the certificate checked unless
+  /// `tls_verify` is off), does the handshake and the RTMP connect (app and
+  /// tcUrl from the URL), all within `timeout`. Blocks the calling thread.
+  /// Errors: errc::url_malformed; std::errc::invalid_argument when the TLS
+  /// settings cannot be loaded (reason logged); TLS errors (asio::ssl
+  /// category, e.g. certificate verify failed); resolver errors (asio::error::
   /// host_not_found...); connection errors (connection_refused,
   /// network_unreachable...); handshake errors (rtmp::errc 2xx, or
   /// errc::peer_closed while `session_phase()` is still `handshake`);

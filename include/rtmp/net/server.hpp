@@ -67,6 +67,11 @@ struct server_config {
   std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
   std::size_t max_connections_per_ip = 0;  ///< Open connections per peer address; 0: unlimited (T-35).
 
+  // RTMPS: RTMP inside TLS on its own listeners (often port 443).
+  std::vector<std::string> tls_listen;  ///< "ADDR:PORT" for rtmps://; empty: off. Needs tls_cert_file and tls_key_file.
+  std::string tls_cert_file;            ///< PEM certificate chain (server certificate first).
+  std::string tls_key_file;             ///< PEM private key of that certificate.
+
   // Operator HTTP endpoint: /metrics, /api/streams, /healthz, kick.
   std::vector<std::string> http_listen;                ///< "ADDR:PORT" to serve it on; empty: off.
   std::string http_token;                              ///< Bearer token for POST .../kick; empty: kicks refused.
@@ -94,11 +99,16 @@ class server {
   server& operator=(const server&) = delete;
 
   /// Binds every listen address and starts the workers. Errors: address
-  /// parse or bind failures (std::errc / asio::error codes).
+  /// parse or bind failures (std::errc / asio::error codes); a TLS
+  /// certificate or key that cannot be loaded (std::errc::invalid_argument,
+  /// with the reason logged).
   std::error_code start();
 
   /// The bound addresses (useful with port 0).
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
+
+  /// The bound addresses of the RTMPS listeners (empty when off).
+  std::vector<asio::ip::tcp::endpoint> tls_endpoints() const;
 
   /// The bound addresses of the operator HTTP endpoint (empty when off).
   std::vector<asio::ip::tcp::endpoint> http_endpoints() const;

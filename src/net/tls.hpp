@@ -1,0 +1,61 @@
+#pragma once
+// RTMPS: RTMP inside TLS (OpenSSL through asio::ssl). Internal to the
+// networking layer. Server and client keep their plain TCP socket (for
+// options, shutdown and close) and, on a TLS connection, an ssl::stream over
+// a reference to it; `tls_read_some` / `tls_write` let one read and one
+// write loop serve both kinds.
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <vector>
+
+namespace rtmp::net {
+
+/// A TLS stream over a connection's own TCP socket (which outlives it).
+using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+/// Server context: TLS 1.2 or newer, the certificate chain and private key
+/// from PEM files. On failure returns null and sets `why` (which file, and
+/// OpenSSL's reason).
+std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& cert_file,
+                                                            const std::string& key_file, std::string& why);
+
+/// Client context: TLS 1.2 or newer. With `verify`, the server's chain is
+/// checked against `ca_file` (PEM) when given, else the system's trust store.
+/// On failure returns null and sets `why`.
+std::unique_ptr<asio::ssl::context> make_client_tls_context(bool verify, const std::string& ca_file,
+                                                            std::string& why);
+
+/// Prepares a client stream for `host`: SNI (unless `host` is an IP literal)
+/// and, when the context verifies, host name verification.
+std::error_code prepare_client_tls(tls_stream& stream, const std::string& host, bool verify);
+
+/// True for the errors a TLS peer that simply went away produces (EOF
+/// without close_notify, "stream truncated").
+bool tls_peer_gone(const std::error_code& ec) noexcept;
+
+/// Reads some bytes from `tls` when it is set, else from `socket`.
+asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::ip::tcp::socket& socket,
+                                                                   tls_stream* tls,
+                                                                   asio::mutable_buffer buffer);
+
+/// Writes every buffer: a gathered write (writev) on plain TCP; over TLS the
+/// buffers are first copied into `scratch` so they go out as few records
+/// (asio::ssl writes one buffer of a sequence per record otherwise).
+asio::awaitable<std::tuple<std::error_code, std::size_t>> write_all(asio::ip::tcp::socket& socket,
+                                                                   tls_stream* tls,
+                                                                   std::span<const asio::const_buffer> buffers,
+                                                                   std::vector<std::uint8_t>& scratch);
+
+}  // namespace rtmp::net
