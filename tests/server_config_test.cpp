@@ -180,6 +180,9 @@ TEST(server_config, invalid_settings_fail_at_start_naming_the_key) {
       {"", "--tls-listen 127.0.0.1:0 --tls-cert /etc/hostname", "tls-key"},
       {"", "--tls-listen 127.0.0.1:0 --tls-cert /no/such/cert.pem --tls-key /etc/hostname", "tls-cert"},
       {"tls-listen = \"443\"\n", "", "tls-listen"},
+      {"", "--gop-cache-app studio", "gop-cache-app"},
+      {"gop-cache-app = [\"studio=maybe\"]\n", "", "gop-cache-app"},
+      {"", "--token-file /no/such/tokens", "token-file"},
       {"", "--http-token 'a b'", "http-token"},
       {"[server]\nworkers = 1\n", "", "server"},
       {"config = \"other.toml\"\n", "", "config"},
@@ -218,6 +221,39 @@ TEST(server_config, server_runs_with_a_config_file_and_stops_on_sigterm) {
   rtmp::test::child_process server(server_bin + " --config " + dir.file("c.toml") + " > " + log + " 2>&1");
   ASSERT_TRUE(wait_for_text(log, "listening on 127.0.0.1:")) << read_text(log);
   EXPECT_NE(read_text(log).find("configuration read from " + dir.file("c.toml")), std::string::npos) << read_text(log);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << read_text(log);
+}
+
+TEST(server_config, token_file_rules_apply_and_a_bad_line_is_named_without_its_token) {
+  rtmp::test::temp_dir dir;
+  write_text(dir.file("bad-tokens"), "# comment\n\npublish live\n");
+  auto r = run_server(dir, "-l 127.0.0.1:0 --token-file " + dir.file("bad-tokens"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("token-file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 3"), std::string::npos) << r.err;
+  write_text(dir.file("bad-tokens"), "publish live sekrit extra\n");
+  r = run_server(dir, "-l 127.0.0.1:0 --token-file " + dir.file("bad-tokens"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.find("sekrit"), std::string::npos) << r.err;  // never echo a token
+
+  write_text(dir.file("tokens"), "# who may publish\npublish live  s3cret\n\tplay live\tw4tch\n");
+  const std::string log = dir.file("server.log");
+  rtmp::test::child_process server(server_bin + " -l 127.0.0.1:0 -w 1 --token-file " + dir.file("tokens") + " > " +
+                                   log + " 2>&1");
+  ASSERT_TRUE(wait_for_text(log, "listening on 127.0.0.1:")) << read_text(log);
+  const std::string text = read_text(log);
+  const auto at = text.find("listening on 127.0.0.1:") + std::string("listening on 127.0.0.1:").size();
+  const std::string base = "rtmp://127.0.0.1:" + std::to_string(std::stoi(text.substr(at))) + "/live/x";
+  const std::string client = std::string(RTMP_BIN_DIR) + "/rtmp-client";
+  const std::string flv = std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv";
+  const auto publish = [&](const std::string& url) {
+    return rtmp::test::run(client + " publish '" + url + "' -i " + flv + " --no-pace -q --timeout 5 2>/dev/null", 20s);
+  };
+  EXPECT_EQ(publish(base), 6);                  // unauthorized: no token
+  EXPECT_EQ(publish(base + "?token=w4tch"), 6);  // a play token does not allow publishing
+  EXPECT_EQ(publish(base + "?token=s3cret"), 0);
+  EXPECT_EQ(read_text(log).find("s3cret"), std::string::npos);
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(8s), 0) << read_text(log);
 }
@@ -309,6 +345,33 @@ TEST(server_config, cmake_install_lays_out_programs_unit_and_config) {
   // The installed program accepts the installed configuration.
   const std::string check = prefix + "/bin/rtmp-server --config " + config + " --print-config > /dev/null 2>&1";
   EXPECT_EQ(rtmp::test::run(check, 10s), 0);
+
+  // systemd accepts the unit (where systemd-analyze exists). The staged copy
+  // runs from the staging prefix, so its paths are pointed there first;
+  // --man=no: the man page is not installed in a staging prefix.
+  if (rtmp::test::have_program("systemd-analyze")) {
+    const std::string staged_unit = dir.file("rtmp-server.service");
+    std::string text = unit;
+    const auto replace = [&text](const std::string& from, const std::string& to) {
+      for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+      }
+    };
+    const auto exec = text.find("ExecStart=");
+    ASSERT_NE(exec, std::string::npos);
+    const auto binary = text.substr(exec + 10, text.find(' ', exec) - exec - 10);
+    replace(binary, prefix + "/bin/rtmp-server");
+    write_text(staged_unit, text);
+    const std::string verify_log = dir.file("verify.log");
+    EXPECT_EQ(rtmp::test::run("systemd-analyze verify --man=no " + staged_unit + " > " + verify_log + " 2>&1", 30s), 0)
+        << read_text(verify_log);
+    EXPECT_EQ(read_text(verify_log), "");  // not even a warning
+    // The check is real: a directive systemd cannot parse is reported.
+    replace("Type=notify", "Type=bogus");
+    write_text(staged_unit, text);
+    rtmp::test::run("systemd-analyze verify --man=no " + staged_unit + " > " + verify_log + " 2>&1", 30s);
+    EXPECT_NE(read_text(verify_log).find("bogus"), std::string::npos) << read_text(verify_log);
+  }
 
   // Installing again keeps an edited configuration file.
   write_text(config, "workers = 2\n");

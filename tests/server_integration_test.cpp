@@ -135,6 +135,35 @@ TEST_F(server_fixture, late_joiner_starts_at_the_cached_keyframe) {
   EXPECT_EQ(first_video->timestamp, 1000u);
 }
 
+TEST_F(server_fixture, gop_cache_can_be_turned_off_per_application) {
+  auto cfg = test_config();
+  cfg.app_stream["nocache"] = cfg.stream;
+  cfg.app_stream["nocache"].gop_cache = false;
+  start(cfg);
+  test_client cached_pub(port_);
+  ASSERT_EQ(cached_pub.publish("s", "live"), "NetStream.Publish.Start");
+  test_client uncached_pub(port_);
+  ASSERT_EQ(uncached_pub.publish("s", "nocache"), "NetStream.Publish.Start");
+  for (test_client* pub : {&cached_pub, &uncached_pub}) {
+    publish_headers(*pub);
+    publish_gop(*pub, 0, 1);
+  }
+  std::this_thread::sleep_for(200ms);
+  const auto coded_video = [](test_client& player) {
+    auto media = read_media(player, 12, 1500ms);
+    std::erase_if(media, [](const rtmp::proto::message& m) { return m.type != 9 || m.payload[1] != 0x01; });
+    return media.size();
+  };
+  test_client live_player(port_);
+  ASSERT_EQ(live_player.play("s", "live"), "NetStream.Play.Start");
+  EXPECT_EQ(coded_video(live_player), 4u);  // the cached GOP: keyframe + 3 inter frames
+  test_client nocache_player(port_);
+  ASSERT_EQ(nocache_player.play("s", "nocache"), "NetStream.Play.Start");
+  EXPECT_EQ(coded_video(nocache_player), 0u);  // headers only; pictures from the next keyframe
+  publish_gop(uncached_pub, 1000, 2);
+  EXPECT_EQ(coded_video(nocache_player), 4u);
+}
+
 TEST_F(server_fixture, second_publisher_is_refused_and_closed_first_keeps_flowing) {
   start();
   test_client a(port_);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 namespace rtmp::server_app {
@@ -46,6 +48,8 @@ bool is_on(const std::string& v) { return v == "on" || v == "true"; }
 
 const std::vector<std::string_view> on_off = {"on", "off", "true", "false"};
 
+bool is_on_off(std::string_view v) { return std::find(on_off.begin(), on_off.end(), v) != on_off.end(); }
+
 }  // namespace
 
 void add_setting_options(CLI::App& app, settings& s) {
@@ -77,6 +81,8 @@ void add_setting_options(CLI::App& app, settings& s) {
       ->default_val(d.slow_subscriber);
   app.add_option("--gop-cache", s.gop_cache, "Cache the current GOP so late joiners start at a keyframe: on or off")
       ->default_val(d.gop_cache);
+  app.add_option("--gop-cache-app", s.gop_cache_app,
+                 "APP=on|off: the GOP cache of one application, overriding --gop-cache (repeatable)");
   app.add_option("--wait-for-publisher", s.wait_for_publisher,
                  "A player of an idle stream waits (on) or is refused (off)")
       ->default_val(d.wait_for_publisher);
@@ -101,6 +107,9 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--publish-token", s.publish_tokens,
                  "APP=TOKEN: publishing to APP needs ?token=TOKEN in the stream name or tcUrl (repeatable)");
   app.add_option("--play-token", s.play_tokens, "APP=TOKEN: playing from APP needs ?token=TOKEN (repeatable)");
+  app.add_option("--token-file", s.token_file,
+                 "File of tokens, one 'publish APP TOKEN' or 'play APP TOKEN' per line ('#' comments), "
+                 "added to --publish-token/--play-token and kept out of the command line");
   app.add_option("--on-publish", s.on_publish,
                  "http://HOST:PORT/PATH to POST {action, app, stream, query, tc_url, client} before each publish; "
                  "2xx allows");
@@ -160,6 +169,17 @@ std::optional<config_problem> validate(const settings& s) {
       }
     }
   }
+  for (const auto& rule : s.gop_cache_app) {
+    if (rule.empty()) continue;
+    const auto eq = rule.find('=');
+    if (eq == std::string::npos || eq == 0 || !is_on_off(rule.substr(eq + 1))) {
+      return config_problem{"gop-cache-app", "must be APP=on or APP=off (got \"" + rule + "\")"};
+    }
+  }
+  if (!s.token_file.empty()) {
+    net::auth_config scratch;
+    if (auto why = read_token_file(s.token_file, scratch)) return config_problem{"token-file", *why};
+  }
   for (const auto* url : {&s.on_publish, &s.on_play}) {
     if (!url->empty() && url->rfind("http://", 0) != 0) {
       return config_problem{url == &s.on_publish ? "on-publish" : "on-play", "must be an http:// URL"};
@@ -188,6 +208,28 @@ std::optional<config_problem> validate(const settings& s) {
   return std::nullopt;
 }
 
+std::optional<std::string> read_token_file(const std::string& path, net::auth_config& auth) {
+  std::ifstream in(path);
+  if (!in) return "cannot read \"" + path + "\"";
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::istringstream fields(line);
+    std::string action;
+    std::string app;
+    std::string token;
+    std::string extra;
+    fields >> action;
+    if (action.empty() || action[0] == '#') continue;
+    fields >> app >> token >> extra;
+    if ((action != "publish" && action != "play") || app.empty() || token.empty() || !extra.empty()) {
+      return "line " + std::to_string(number) + " of \"" + path + "\" is not 'publish APP TOKEN' or 'play APP TOKEN'";
+    }
+    (action == "publish" ? auth.publish_tokens : auth.play_tokens)[app].push_back(token);
+  }
+  if (in.bad()) return "cannot read \"" + path + "\"";
+  return std::nullopt;
+}
+
 net::server_config to_server_config(const settings& s) {
   net::server_config cfg;
   cfg.listen = s.listen;
@@ -204,6 +246,12 @@ net::server_config to_server_config(const settings& s) {
   cfg.stream.gop_cache = is_on(s.gop_cache);
   cfg.wait_for_publisher = is_on(s.wait_for_publisher);
   cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
+  for (const auto& rule : s.gop_cache_app) {
+    const auto eq = rule.find('=');
+    if (eq == std::string::npos) continue;
+    auto& app_cfg = cfg.app_stream.try_emplace(rule.substr(0, eq), cfg.stream).first->second;
+    app_cfg.gop_cache = is_on(rule.substr(eq + 1));
+  }
   cfg.max_connections = static_cast<std::size_t>(s.max_connections);
   cfg.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
   for (const auto& text : s.tls_listen) {
@@ -226,6 +274,7 @@ net::server_config to_server_config(const settings& s) {
   };
   add_rules(s.publish_tokens, cfg.auth.publish_tokens);
   add_rules(s.play_tokens, cfg.auth.play_tokens);
+  if (!s.token_file.empty()) (void)read_token_file(s.token_file, cfg.auth);  // validate() read it once already
   cfg.auth.on_publish_url = s.on_publish;
   cfg.auth.on_play_url = s.on_play;
   cfg.auth.callback_timeout = std::chrono::milliseconds(s.auth_timeout_ms);

@@ -31,6 +31,7 @@ struct settings {
   std::int64_t write_coalesce_ms = 0;                    ///< Hold a player's media up to this long (0: off).
   std::string slow_subscriber = "drop";                  ///< drop or disconnect.
   std::string gop_cache = "on";                          ///< on or off.
+  std::vector<std::string> gop_cache_app;                ///< "APP=on|off": the GOP cache of one application.
   std::string wait_for_publisher = "on";                 ///< on or off.
   std::string publisher_takeover = "off";                ///< on or off.
   std::int64_t max_connections = 0;                      ///< Open connections at once; 0: unlimited.
@@ -43,6 +44,7 @@ struct settings {
   std::vector<std::string> apps;                         ///< Applications clients may connect to; empty: any.
   std::vector<std::string> publish_tokens;               ///< "APP=TOKEN": publishing to APP needs a token.
   std::vector<std::string> play_tokens;                  ///< "APP=TOKEN": playing from APP needs a token.
+  std::string token_file;                                ///< File of "publish|play APP TOKEN" lines.
   std::string on_publish;                                ///< HTTP callback URL asked before each publish.
   std::string on_play;                                   ///< HTTP callback URL asked before each play.
   std::int64_t auth_timeout_ms = 3000;                   ///< Callback deadline.
@@ -63,6 +65,12 @@ void add_setting_options(CLI::App& app, settings& s);
 /// Checks every value of `s`; returns the first problem, or nothing when
 /// the configuration is usable.
 std::optional<config_problem> validate(const settings& s);
+
+/// Reads a token file into `auth`: one rule per line, `publish APP TOKEN` or
+/// `play APP TOKEN` (fields separated by spaces or tabs); empty lines and
+/// lines starting with '#' are skipped. Returns what is wrong (with the line
+/// number; never the token), or nothing.
+std::optional<std::string> read_token_file(const std::string& path, net::auth_config& auth);
 
 /// Converts settings that passed `validate()` into the server's config.
 net::server_config to_server_config(const settings& s);

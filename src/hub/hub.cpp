@@ -10,14 +10,29 @@ std::string stream_key(std::string_view app, std::string_view name) {
   return key;
 }
 
-hub::hub(std::vector<asio::io_context*> workers, stream_config config)
-    : workers_(std::move(workers)), config_(config) {}
+hub::hub(std::vector<asio::io_context*> workers, stream_config config, std::map<std::string, stream_config> per_app)
+    : workers_(std::move(workers)), config_(config), per_app_(std::move(per_app)) {}
+
+const stream_config& hub::config_for(std::string_view key) const noexcept {
+  // The key is app + '/' + name, and an app may itself contain '/'
+  // ("app/instance"): the longest configured app that prefixes the key wins.
+  const stream_config* best = &config_;
+  std::size_t best_length = 0;
+  for (const auto& [app, cfg] : per_app_) {
+    if (app.size() >= best_length && key.size() > app.size() && key[app.size()] == '/' &&
+        key.substr(0, app.size()) == app) {
+      best = &cfg;
+      best_length = app.size();
+    }
+  }
+  return *best;
+}
 
 std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr<publisher>& p,
                                    stream::claim_result& result) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_);
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for(key));
   result = s->claim(p);
   return s;
 }
@@ -25,7 +40,7 @@ std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr
 std::shared_ptr<stream> hub::subscribe(const std::string& key, subscriber* sub, stream_snapshot& snapshot) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_);
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for(key));
   snapshot = s->subscribe(sub);
   return s;
 }

@@ -54,7 +54,7 @@ static std::size_t worker_count(std::size_t requested) {
 server_impl::server_impl(server_config cfg)
     : config(std::move(cfg)),
       pool(worker_count(config.workers)),
-      streams(contexts_of(pool), config.stream),
+      streams(contexts_of(pool), config.stream, config.app_stream),
       limits(config.max_connections, config.max_connections_per_ip),
       api(streams, metrics, config.http_token),
       registry_(pool.size()),

@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,8 +24,11 @@ std::string stream_key(std::string_view app, std::string_view name);
 /// lookup and removal only (publish, play, leave), never per message.
 class hub {
  public:
-  /// `workers` are the pool's io_contexts, by worker index.
-  hub(std::vector<asio::io_context*> workers, stream_config config);
+  /// `workers` are the pool's io_contexts, by worker index. A stream gets
+  /// `config`, or the entry of `per_app` for its application (issue #5:
+  /// per-application settings such as the GOP cache).
+  hub(std::vector<asio::io_context*> workers, stream_config config,
+      std::map<std::string, stream_config> per_app = {});
 
   /// Makes `p` the publisher of `key` (creating the stream when absent).
   /// The stream is returned whatever the result, so the caller can log it.
@@ -46,12 +50,18 @@ class hub {
   /// Every stream (for stats and shutdown).
   std::vector<std::shared_ptr<stream>> streams() const;
 
-  /// The stream settings.
+  /// The stream settings (those of applications without their own).
   const stream_config& config() const noexcept { return config_; }
+
+  /// The settings a stream of `key` ("app/name") gets: those of the longest
+  /// application in `per_app` that `key` starts with (followed by '/'),
+  /// else `config()`.
+  const stream_config& config_for(std::string_view key) const noexcept;
 
  private:
   std::vector<asio::io_context*> workers_;
   stream_config config_;
+  std::map<std::string, stream_config> per_app_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<stream>> streams_;
 };

@@ -45,6 +45,7 @@ struct server_config {
   std::size_t workers = 0;                              ///< Worker threads; 0: one per core.
   proto::server_session_config session;                 ///< Protocol settings and limits.
   hub::stream_config stream;                            ///< GOP cache and takeover.
+  std::map<std::string, hub::stream_config> app_stream;  ///< Per-application stream settings (others: `stream`).
   auth_config auth;                                     ///< Publish/play authentication.
   std::chrono::milliseconds handshake_timeout{10'000};  ///< Total time for C0..C2 (not re-armed per read, T-01).
   std::chrono::milliseconds negotiate_timeout{10'000};  ///< Handshake done -> publish/play accepted.
