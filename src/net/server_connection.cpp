@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -65,8 +67,7 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
       session_(owner.config.session),
-      wake_(socket_.get_executor()),
-      watchdog_(socket_.get_executor()) {
+      wake_(socket_.get_executor()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }
@@ -107,7 +108,6 @@ void server_connection::start() {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_coroutine_exception);
   asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, log_coroutine_exception);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->watchdog_loop(); }, log_coroutine_exception);
 }
 
 void server_connection::close(std::string_view reason, int lvl, bool abort) {
@@ -126,7 +126,6 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   }
   socket_.close(ec);
   wake_.cancel();
-  watchdog_.cancel();
   queue_.clear();
   queued_media_bytes_ = 0;
   queued_control_bytes_ = 0;
@@ -170,60 +169,105 @@ void server_connection::kick(std::string reason) {
 
 asio::awaitable<void> server_connection::read_loop() {
   auto self = shared_from_this();
-  // Start small: a player only ever reads acks and pings, and 10,000 idle
-  // players must not hold 64 KiB each. A read that fills the buffer doubles
-  // it, up to read_buffer_size (a publisher gets there in a few reads).
-  std::vector<std::uint8_t> buffer(std::min(initial_read_buffer_size, config_.read_buffer_size));
   if (tls_ != nullptr) {
-    // RTMPS: TLS first. Nothing is written before it completes (the session
-    // has no output until RTMP bytes arrive); the watchdog's handshake
-    // deadline covers both handshakes.
-    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+    co_await tls_read_loop();
+    co_return;
+  }
+  // Plain TCP: wait for readability, then read into the worker's buffer.
+  // While it waits a connection holds no read buffer of its own: 10,000 idle
+  // players would otherwise keep 10,000 buffers. Asio's epoll reactor is
+  // edge-triggered, so a wait only ends on new data: after a wake-up we read
+  // until a read comes back short (the socket is drained) or would block,
+  // yielding to the other sessions between full reads.
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  std::vector<std::uint8_t>& buffer = worker_read_buffer(config_.read_buffer_size);
+  while (!closed_) {
+    auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, as_tuple(use_awaitable));
     if (closed_) co_return;
-    if (ec) {
-      close("TLS handshake failed: " + ec.message(), level::info);
+    if (wait_ec) {
+      if (wait_ec != asio::error::operation_aborted) close("read error: " + wait_ec.message(), level::info);
       co_return;
+    }
+    for (;;) {
+      std::error_code read_ec;
+      const std::size_t n = socket_.read_some(asio::buffer(buffer), read_ec);
+      if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) break;
+      if (!on_read(read_ec, std::span<const std::uint8_t>(buffer.data(), n))) co_return;
+      if (n < buffer.size()) break;
+      co_await asio::post(socket_.get_executor(), use_awaitable);
+      if (closed_) co_return;
     }
   }
+}
+
+asio::awaitable<void> server_connection::tls_read_loop() {
+  // RTMPS: TLS first. Nothing is written before it completes (the session
+  // has no output until RTMP bytes arrive); the handshake
+  // deadline covers both handshakes.
+  auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+  if (closed_) co_return;
+  if (hs_ec) {
+    close("TLS handshake failed: " + hs_ec.message(), level::info);
+    co_return;
+  }
+  // TLS keeps decrypted bytes of its own, so readiness of the socket says
+  // little: this path reads through the stream into a buffer of its own,
+  // starting small and doubling on full reads up to read_buffer_size.
+  std::vector<std::uint8_t> buffer(std::min(initial_read_buffer_size, config_.read_buffer_size));
   while (!closed_) {
-    auto [ec, n] = co_await read_some(socket_, tls_.get(), asio::buffer(buffer));
+    auto [ec, n] = co_await tls_->async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
     if (closed_) co_return;
-    if (ec) {
-      if (ec == asio::error::eof) {
-        close("peer closed the connection", level::info);
-      } else if (ec != asio::error::operation_aborted) {
-        close("read error: " + ec.message(), level::info);
-      }
-      co_return;
-    }
-    last_read_ = clock::now();
-    const bool filled = n == buffer.size();
-    entry_->bytes_in.fetch_add(n, std::memory_order_relaxed);
-    owner_.metrics.bytes_in.fetch_add(n, std::memory_order_relaxed);
-    ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
-    const auto phase_before = session_.current_phase();
-    const std::error_code err = session_.on_bytes(std::span<const std::uint8_t>(buffer.data(), n));
-    if (phase_before == proto::server_session::phase::handshake &&
-        session_.current_phase() != proto::server_session::phase::handshake) {
-      handshake_done_at_ = last_read_;
-      entry_->role.store(connection_role::negotiating, std::memory_order_relaxed);
-    }
-    flush_session_output();
-    handle_events();
-    publish_batch();
-    flush_session_output();
-    if (err) {
-      // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
-      close("protocol error: " + err.message(), level::warn);
-      co_return;
-    }
-    if (session_.close_requested()) close_after_flush("request refused");
-    if (filled && buffer.size() < config_.read_buffer_size) {
+    // A peer that closes TCP without a TLS close_notify is the usual way a client leaves.
+    if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+    if (!on_read(ec, std::span<const std::uint8_t>(buffer.data(), n))) co_return;
+    if (n == buffer.size() && buffer.size() < config_.read_buffer_size) {
       buffer.resize(std::min(buffer.size() * 2, config_.read_buffer_size));
     }
   }
 }
 
+std::vector<std::uint8_t>& server_connection::worker_read_buffer(std::size_t size) {
+  // One per worker thread: every session on the thread reads into it and
+  // consumes it before the next read (the chunk reader copies what it keeps).
+  static thread_local std::vector<std::uint8_t> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer;
+}
+
+bool server_connection::on_read(const std::error_code& ec, std::span<const std::uint8_t> data) {
+  if (closed_) return false;
+  if (ec) {
+    if (ec == asio::error::eof) {
+      close("peer closed the connection", level::info);
+    } else if (ec != asio::error::operation_aborted) {
+      close("read error: " + ec.message(), level::info);
+    }
+    return false;
+  }
+  last_read_ = clock::now();
+  entry_->bytes_in.fetch_add(data.size(), std::memory_order_relaxed);
+  owner_.metrics.bytes_in.fetch_add(data.size(), std::memory_order_relaxed);
+  ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
+  const auto phase_before = session_.current_phase();
+  const std::error_code err = session_.on_bytes(data);
+  if (phase_before == proto::server_session::phase::handshake &&
+      session_.current_phase() != proto::server_session::phase::handshake) {
+    handshake_done_at_ = last_read_;
+    entry_->role.store(connection_role::negotiating, std::memory_order_relaxed);
+  }
+  flush_session_output();
+  handle_events();
+  publish_batch();
+  flush_session_output();
+  if (err) {
+    // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
+    close("protocol error: " + err.message(), level::warn);
+    return false;
+  }
+  if (session_.close_requested()) close_after_flush("request refused");
+  return !closed_;
+}
 void server_connection::handle_events() {
   proto::session_event ev;
   while (session_.next_event(ev)) {
@@ -539,9 +583,13 @@ void server_connection::flush_session_output() {
   if (!session_.has_output() || closed_) return;
   session_.take_output(scratch_);
   queue_bytes(proto::shared_bytes::copy_of(scratch_), false);
-  // The handshake's 3 KB reply must not stay allocated for the connection's
-  // lifetime (the session and this buffer swap, so both would keep it).
-  if (scratch_.capacity() > 2048) scratch_ = {};
+  // The session and this buffer swap on every take_output, so both would
+  // keep the largest output ever made (the handshake's S0+S1 and S2, a big
+  // _result) for the connection's lifetime: keep only a small one.
+  // (Not `scratch_ = {}`: that is the initializer_list assignment, which
+  // keeps the capacity.)
+  scratch_.clear();
+  if (scratch_.capacity() > retained_output_capacity) std::vector<std::uint8_t>().swap(scratch_);
   wake_writer();
 }
 
@@ -555,23 +603,6 @@ void server_connection::wake_writer() {
   wake_.cancel();
 }
 
-std::chrono::milliseconds server_connection::watchdog_tick() const {
-  using std::chrono::milliseconds;
-  // A quarter of the shortest deadline that can apply now, within
-  // [50 ms, 1 s]: established connections with the default 10-15 s
-  // deadlines wake once a second, not four times (10,000 idle players).
-  milliseconds shortest = config_.shutdown_timeout;
-  if (closing_) {
-    shortest = std::min(shortest, config_.shutdown_timeout);
-  } else if (publish_stream_ != nullptr) {
-    shortest = std::min(shortest, config_.idle_timeout);
-  } else if (play_stream_ != nullptr) {
-    shortest = std::min({shortest, config_.ping_interval, config_.pong_timeout, config_.slow_disconnect_after});
-  } else {
-    shortest = std::min({shortest, config_.handshake_timeout, config_.negotiate_timeout});
-  }
-  return std::clamp(shortest / 4, milliseconds(50), milliseconds(1000));
-}
 
 bool server_connection::may_hold_media(clock::time_point now) const {
   return config_.write_coalesce.count() > 0 && !closing_ && queued_control_bytes_ == 0 &&
@@ -585,8 +616,8 @@ asio::awaitable<void> server_connection::write_loop() {
   std::vector<out_item> inflight;
   std::vector<asio::const_buffer> buffers;
   std::vector<std::uint8_t> tls_scratch;  // RTMPS only: one batch, linearized for the TLS records
-  inflight.reserve(max_write_buffers);
-  buffers.reserve(max_write_buffers);
+  // No reserve(): an idle player never needs more than a few entries, and
+  // these grow once to what a busy one needs (then no allocation per batch).
   while (!closed_) {
     if (queue_.empty()) {
       if (closing_) {
@@ -619,7 +650,13 @@ asio::awaitable<void> server_connection::write_loop() {
       inflight.push_back(std::move(item));
       queue_.pop_front();
     }
-    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, tls_scratch);
+    std::error_code ec;
+    std::size_t n = 0;
+    if (tls_ != nullptr) {
+      std::tie(ec, n) = co_await write_all(socket_, tls_.get(), buffers, tls_scratch);
+    } else {
+      std::tie(ec, n) = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
+    }
     buffers.clear();
     inflight.clear();
     entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);
@@ -634,55 +671,41 @@ asio::awaitable<void> server_connection::write_loop() {
 
 // --- deadlines ----------------------------------------------------------------------
 
-asio::awaitable<void> server_connection::watchdog_loop() {
-  auto self = shared_from_this();
-  using namespace std::chrono_literals;
-  while (!closed_) {
-    watchdog_.expires_after(watchdog_tick());
-    co_await watchdog_.async_wait(as_tuple(use_awaitable));
-    if (closed_) co_return;
-    const auto now = clock::now();
-    const auto phase = session_.current_phase();
-    if (phase == proto::server_session::phase::handshake) {
-      // Total deadline, whatever the per-byte pace (T-01).
-      if (now - started_at_ > config_.handshake_timeout) {
-        close("handshake timeout", level::info);
-        co_return;
-      }
-      continue;
-    }
-    if (publish_stream_ == nullptr && play_stream_ == nullptr && !closing_) {
-      if (now - handshake_done_at_ > config_.negotiate_timeout) {
-        close("no publish or play within the negotiation deadline", level::info);
-        co_return;
-      }
-    }
-    if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
-      // A peer that does not read our goodbye cannot hold the connection.
-      close(close_reason_ + " (goodbye not read in time)", level::info, true);
-      co_return;
-    }
-    if (publish_stream_ != nullptr && now - last_read_ > config_.idle_timeout) {
-      close("publisher idle timeout", level::warn);
-      co_return;
-    }
-    if (play_stream_ != nullptr) {
-      if (ping_outstanding_ && now - ping_sent_at_ > config_.pong_timeout) {
-        close("ping timeout: peer silent", level::warn, true);
-        co_return;
-      }
-      if (!ping_outstanding_ && now - last_read_ > config_.ping_interval) {
-        session_.send_ping(static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - started_at_).count()));
-        ping_outstanding_ = true;
-        ping_sent_at_ = now;
-        flush_session_output();
-      }
-      if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
-        close("slow player: over the queue limit for too long", level::warn, true);
-        co_return;
-      }
-    }
+void server_connection::check_deadlines(clock::time_point now) {
+  if (closed_) return;
+  if (session_.current_phase() == proto::server_session::phase::handshake) {
+    // Total deadline, whatever the per-byte pace (T-01).
+    if (now - started_at_ > config_.handshake_timeout) close("handshake timeout", level::info);
+    return;
+  }
+  if (publish_stream_ == nullptr && play_stream_ == nullptr && !closing_ &&
+      now - handshake_done_at_ > config_.negotiate_timeout) {
+    close("no publish or play within the negotiation deadline", level::info);
+    return;
+  }
+  if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
+    // A peer that does not read our goodbye cannot hold the connection.
+    close(close_reason_ + " (goodbye not read in time)", level::info, true);
+    return;
+  }
+  if (publish_stream_ != nullptr && now - last_read_ > config_.idle_timeout) {
+    close("publisher idle timeout", level::warn);
+    return;
+  }
+  if (play_stream_ == nullptr) return;
+  if (ping_outstanding_ && now - ping_sent_at_ > config_.pong_timeout) {
+    close("ping timeout: peer silent", level::warn, true);
+    return;
+  }
+  if (!ping_outstanding_ && now - last_read_ > config_.ping_interval) {
+    session_.send_ping(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - started_at_).count()));
+    ping_outstanding_ = true;
+    ping_sent_at_ = now;
+    flush_session_output();
+  }
+  if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
+    close("slow player: over the queue limit for too long", level::warn, true);
   }
 }
 

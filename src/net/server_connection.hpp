@@ -46,7 +46,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
                     admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
   ~server_connection() override;
 
-  /// Starts the read, write and watchdog coroutines (on the connection's worker).
+  /// Starts the read and write coroutines (on the connection's worker).
   void start();
 
   /// Graceful goodbye for server shutdown: tells the peer, flushes, closes.
@@ -56,6 +56,12 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// resets the connection instead of a graceful FIN: the kernel then drops
   /// whatever a stuck peer has not read instead of holding it.
   void close(std::string_view reason, int level, bool abort = false);
+
+  /// Closes the connection when a deadline that applies now has passed
+  /// (handshake, negotiation, goodbye, publisher idle, pong, slow player) and
+  /// pings a silent player. Called by its worker's deadline sweep
+  /// (server_impl), so a connection needs no timer of its own.
+  void check_deadlines(clock::time_point now);
 
   // hub::subscriber
   std::size_t worker() const noexcept override { return worker_; }
@@ -74,15 +80,20 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   };
 
   asio::awaitable<void> read_loop();
+  asio::awaitable<void> tls_read_loop();
+  // Handles one read's result (bytes or error); false when reading must stop.
+  bool on_read(const std::error_code& ec, std::span<const std::uint8_t> data);
+  // The calling worker thread's read buffer, at least `size` bytes.
+  static std::vector<std::uint8_t>& worker_read_buffer(std::size_t size);
   asio::awaitable<void> write_loop();
-  asio::awaitable<void> watchdog_loop();
 
   // True while queued media may still wait for more (config write_coalesce).
   bool may_hold_media(clock::time_point now) const;
-  // How often the watchdog looks at the deadlines that apply now.
-  std::chrono::milliseconds watchdog_tick() const;
-  // First read buffer; it grows on full reads up to config read_buffer_size.
+  // RTMPS read buffer at first; it grows on full reads up to config
+  // read_buffer_size. (Plain connections read into the worker's buffer.)
   static constexpr std::size_t initial_read_buffer_size = 1024;
+  // Session output buffer capacity kept between outputs (see flush_session_output).
+  static constexpr std::size_t retained_output_capacity = 256;
 
   void handle_events();
   void publish_batch();
@@ -123,7 +134,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::shared_ptr<connection_entry> entry_;  // this connection in /metrics and /api (from start())
   proto::server_session session_;
   asio::steady_timer wake_;
-  asio::steady_timer watchdog_;
 
   std::deque<out_item> queue_;
   std::size_t queued_media_bytes_ = 0;

@@ -3,6 +3,7 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/awaitable.hpp>
 
 #include <atomic>
@@ -47,6 +48,12 @@ class server_impl {
   http_api api;              ///< The operator endpoint's routes
 
  private:
+  // Worker w's deadline sweep: every sweep_interval() it calls
+  // check_deadlines on each of its connections. One timer per worker
+  // instead of a timer and a coroutine per connection.
+  asio::awaitable<void> deadline_sweep(std::size_t w);
+  // A quarter of the shortest configured deadline, within [50 ms, 1 s].
+  std::chrono::milliseconds sweep_interval() const;
   // Accepts RTMP connections; with `tls`, RTMPS ones.
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
   // Binds and listens on `text` ("ADDR:PORT"); logs and returns the error.
@@ -67,8 +74,11 @@ class server_impl {
   std::atomic<std::size_t> http_connections_{0};
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only
   std::vector<log_limiter> limiters_;                               // entry w: worker w only
+  std::vector<std::unique_ptr<asio::steady_timer>> sweep_timers_;   // entry w: worker w only
+  std::vector<std::vector<server_connection*>> sweep_batches_;      // entry w: worker w only (reused)
   std::vector<std::unordered_set<asio::ip::tcp::socket*>> http_sockets_;  // entry w: worker w only
   std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<bool> sweeps_stopped_{false};
   bool started_ = false;
   bool stopped_ = false;
 
