@@ -31,6 +31,7 @@
 /// No exceptions are thrown or caught here.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -45,6 +46,7 @@
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/client_session.hpp"
+#include "rtmp/proto/codec_config.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/flv_reader.hpp"
@@ -155,10 +157,23 @@ inline void describe_media(std::uint8_t type, bytes_view payload) noexcept {
     (void)proto::is_video_keyframe(payload);
     (void)proto::is_video_sequence_header(payload);
     (void)proto::video_codec_name(payload);
+    (void)proto::is_sequence_end(payload, true);
+    (void)proto::describe_video_config(payload);  // hvcC / av1C: SPS and sequence header bit parsing
+    std::array<proto::media_track, 4> tracks{};
+    const std::size_t n = proto::split_video_tracks(payload, tracks);
+    RTMP_FUZZ_CHECK(n <= tracks.size());
+    for (std::size_t i = 0; i < n; ++i) {  // every track's body lies inside the payload
+      if (tracks[i].body.empty()) continue;
+      RTMP_FUZZ_CHECK(tracks[i].body.data() >= payload.data() &&
+                      tracks[i].body.data() + tracks[i].body.size() <= payload.data() + payload.size());
+    }
   } else if (type == static_cast<std::uint8_t>(proto::message_type::audio)) {
     (void)proto::describe_audio_tag(payload);
     (void)proto::is_audio_sequence_header(payload);
     (void)proto::audio_codec_name(payload);
+    (void)proto::is_sequence_end(payload, false);
+    std::array<proto::media_track, 4> tracks{};
+    RTMP_FUZZ_CHECK(proto::split_audio_tracks(payload, tracks) <= tracks.size());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -274,6 +275,103 @@ TEST(media_info, enhanced_audio) {
 TEST(media_info, make_fourcc_is_big_endian) {
   EXPECT_EQ(make_fourcc("hvc1"), 0x68766331u);
   static_assert(make_fourcc("av01") == 0x61763031u);
+}
+
+// --- track splitting (Enhanced RTMP v2 multitrack) ---------------------------------
+
+// Byte 1 of a multitrack body: AvMultitrackType << 4 | packet type.
+constexpr std::uint8_t mt(std::uint8_t multitrack_type, std::uint8_t packet_type) {
+  return static_cast<std::uint8_t>((multitrack_type << 4) | packet_type);
+}
+
+TEST(media_info, split_non_multitrack_bodies) {
+  std::array<media_track, 4> t{};
+  // Legacy AVC: body after the 5-byte header.
+  // (Named buffers: the spans point into them.)
+  const bytes avc{0x17, 0x00, 0, 0, 0, 0xAA};
+  ASSERT_EQ(split_video_tracks(avc, t), 1u);
+  EXPECT_EQ(t[0].track_id, 0);
+  EXPECT_EQ(t[0].fourcc, 0u);
+  EXPECT_EQ(bytes(t[0].body.begin(), t[0].body.end()), bytes{0xAA});
+  EXPECT_EQ(split_video_tracks(bytes{0x17, 0x00, 0}, t), 0u);  // short legacy AVC header
+  // Legacy AAC: after 2 bytes; MP3: after 1.
+  ASSERT_EQ(split_audio_tracks(bytes{0xAF, 0x00, 0x12, 0x10}, t), 1u);
+  EXPECT_EQ(t[0].body.size(), 2u);
+  ASSERT_EQ(split_audio_tracks(bytes{0x2F, 0x01}, t), 1u);
+  EXPECT_EQ(t[0].body.size(), 1u);
+  // Enhanced: after the FourCC, track 0.
+  ASSERT_EQ(split_video_tracks(with_fourcc({ex_video(1, 0)}, "hvc1", {1, 2, 3}), t), 1u);
+  EXPECT_EQ(t[0].fourcc, make_fourcc("hvc1"));
+  EXPECT_EQ(t[0].body.size(), 3u);
+  // Command frames carry no tracks.
+  EXPECT_EQ(split_video_tracks(bytes{ex_video(5, 0), 0x01}, t), 0u);
+  EXPECT_EQ(split_video_tracks(bytes{}, t), 0u);
+}
+
+TEST(media_info, split_many_tracks) {
+  // ManyTracks, shared FourCC; tracks 2 (3 bytes) and 0 (1 byte).
+  const bytes tag = with_fourcc({ex_video(1, 6), mt(1, 0)}, "av01",
+                                {2, 0, 0, 3, 0xA, 0xB, 0xC, 0, 0, 0, 1, 0xD});
+  std::array<media_track, 4> t{};
+  ASSERT_EQ(split_video_tracks(tag, t), 2u);
+  EXPECT_EQ(t[0].track_id, 2);
+  EXPECT_EQ(t[0].fourcc, make_fourcc("av01"));
+  EXPECT_EQ(bytes(t[0].body.begin(), t[0].body.end()), (bytes{0xA, 0xB, 0xC}));
+  EXPECT_EQ(t[1].track_id, 0);
+  EXPECT_EQ(bytes(t[1].body.begin(), t[1].body.end()), bytes{0xD});
+  // Room for one: the first only.
+  std::array<media_track, 1> one{};
+  EXPECT_EQ(split_video_tracks(tag, one), 1u);
+  // A second track whose size runs past the end is dropped; the first stays.
+  bytes cut = tag;
+  cut.pop_back();
+  EXPECT_EQ(split_video_tracks(cut, t), 1u);
+  // Every prefix is safe.
+  for (std::size_t n = 0; n <= tag.size(); ++n) {
+    (void)split_video_tracks(std::span<const std::uint8_t>(tag.data(), n), t);
+  }
+}
+
+TEST(media_info, split_many_codecs_and_one_track) {
+  // ManyTracksManyCodecs: a FourCC per track.
+  bytes tag{ex_video(1, 6), mt(2, 0)};
+  tag = with_fourcc(tag, "hvc1", {0, 0, 0, 1, 0x11});
+  tag = with_fourcc(tag, "vp09", {1, 0, 0, 2, 0x22, 0x23});
+  std::array<media_track, 4> t{};
+  ASSERT_EQ(split_video_tracks(tag, t), 2u);
+  EXPECT_EQ(t[0].fourcc, make_fourcc("hvc1"));
+  EXPECT_EQ(t[1].fourcc, make_fourcc("vp09"));
+  EXPECT_EQ(t[1].track_id, 1);
+  EXPECT_EQ(t[1].body.size(), 2u);
+  // OneTrack: no size, the rest is the body.
+  const bytes one = with_fourcc({ex_video(2, 6), mt(0, 1)}, "hvc1", {7, 0xAA, 0xBB});
+  ASSERT_EQ(split_video_tracks(one, t), 1u);
+  EXPECT_EQ(t[0].track_id, 7);
+  EXPECT_EQ(t[0].body.size(), 2u);
+  // Reserved multitrack type 3.
+  EXPECT_EQ(split_video_tracks(with_fourcc({ex_video(1, 6), mt(3, 0)}, "hvc1", {0, 0, 0, 0}), t), 0u);
+  // Audio multitrack (AudioPacketType 5).
+  const bytes audio = with_fourcc({ex_audio(5), mt(1, 0)}, "Opus", {0, 0, 0, 1, 0x1, 3, 0, 0, 1, 0x3});
+  ASSERT_EQ(split_audio_tracks(audio, t), 2u);
+  EXPECT_EQ(t[1].track_id, 3);
+  EXPECT_EQ(t[1].fourcc, make_fourcc("Opus"));
+}
+
+TEST(media_info, many_tracks_are_capped_by_the_output) {
+  bytes tag = with_fourcc({ex_video(1, 6), mt(1, 0)}, "hvc1");
+  for (int id = 0; id < 255; ++id) tag.insert(tag.end(), {static_cast<std::uint8_t>(id), 0, 0, 0});
+  std::array<media_track, max_tracks_per_message> t{};
+  EXPECT_EQ(split_video_tracks(tag, t), max_tracks_per_message);
+}
+
+TEST(media_info, sequence_end) {
+  EXPECT_TRUE(is_sequence_end(with_fourcc({ex_video(1, 2)}, "hvc1"), true));
+  EXPECT_TRUE(is_sequence_end(with_fourcc({ex_video(1, 6), mt(1, 2)}, "hvc1", {0, 0, 0, 0}), true));
+  EXPECT_TRUE(is_sequence_end(with_fourcc({ex_audio(2)}, "Opus"), false));
+  EXPECT_FALSE(is_sequence_end(bytes{0x17, 0x02, 0, 0, 0}, true));  // legacy AVC end of sequence
+  EXPECT_FALSE(is_sequence_end(with_fourcc({ex_video(1, 0)}, "hvc1"), true));
+  EXPECT_FALSE(is_sequence_end(bytes{ex_video(5, 2), 0}, true));  // a command frame
+  EXPECT_FALSE(is_sequence_end(bytes{}, false));
 }
 
 }  // namespace

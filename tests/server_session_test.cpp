@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
@@ -566,3 +568,139 @@ TEST(server_session, connect_to_an_app_not_configured_is_rejected) {
     }
   }
 }
+
+// --- Enhanced RTMP connect negotiation --------------------------------------------
+
+namespace {
+
+// The connect command as ffmpeg and OBS send it, plus E-RTMP properties.
+command enhanced_connect(const std::function<void(amf0::object&)>& add) {
+  connect_params p;
+  p.app = "live";
+  p.tc_url = "rtmp://127.0.0.1/live";
+  command c = connect_command(1, p);
+  add(*c.command_object.as_object());
+  return c;
+}
+
+const command* find_result(const std::vector<command>& cmds) {
+  for (const auto& c : cmds) {
+    if (c.name == "_result" && c.transaction_id == 1) return &c;
+  }
+  return nullptr;
+}
+
+TEST(server_session, legacy_connect_gets_the_legacy_result_only) {
+  fake_client c;
+  c.connect_and_create_stream();
+  EXPECT_FALSE(c.session.peer_capabilities().enhanced);
+  const auto cmds = c.commands();
+  const command* result = find_result(cmds);
+  ASSERT_NE(result, nullptr);
+  // Exactly the properties of connect_result(): nothing E-RTMP added.
+  EXPECT_EQ(result->command_object, amf0::value(connect_result(1).command_object));
+}
+
+TEST(server_session, v1_fourcc_list_is_recorded_and_answered) {
+  fake_client c;
+  ASSERT_FALSE(c.send_command(enhanced_connect([](amf0::object& o) {
+    o.set("fourCcList", amf0::strict_array{"hvc1", "av01", "vp09", "*"});
+  })));
+  const auto& caps = c.session.peer_capabilities();
+  EXPECT_TRUE(caps.enhanced);
+  EXPECT_EQ(caps.fourcc_list, (std::vector<std::string>{"hvc1", "av01", "vp09", "*"}));
+  EXPECT_FALSE(caps.has_caps_ex);
+
+  const auto cmds = c.commands();
+  const command* result = find_result(cmds);
+  ASSERT_NE(result, nullptr);
+  const amf0::value& props = result->command_object;
+  // The legacy properties stay first and unchanged.
+  EXPECT_EQ(props.get("fmsVer")->as_string(), default_fms_version);
+  EXPECT_EQ(props.get("capabilities")->as_number(), 31);
+  // Ours, in the properties object (v2 "Enhancing NetConnection connect Command").
+  const amf0::value* video = props.get("videoFourCcInfoMap");
+  ASSERT_NE(video, nullptr);
+  ASSERT_TRUE(video->is_object());
+  EXPECT_EQ(video->get("*")->as_number(), fourcc_info_mask::can_forward);
+  EXPECT_EQ(video->get("hvc1")->as_number(), fourcc_info_mask::can_forward);
+  EXPECT_EQ(video->get("av01")->as_number(), fourcc_info_mask::can_forward);
+  EXPECT_EQ(video->get("vp09")->as_number(), fourcc_info_mask::can_forward);
+  EXPECT_EQ(video->get("avc1")->as_number(), fourcc_info_mask::can_forward);
+  const amf0::value* audio = props.get("audioFourCcInfoMap");
+  ASSERT_NE(audio, nullptr);
+  EXPECT_EQ(audio->get("Opus")->as_number(), fourcc_info_mask::can_forward);
+  EXPECT_EQ(audio->get("mp4a")->as_number(), fourcc_info_mask::can_forward);
+  ASSERT_NE(props.get("capsEx"), nullptr);
+  EXPECT_EQ(props.get("capsEx")->as_number(), caps_ex_mask::multitrack | caps_ex_mask::mod_ex);
+  // The information object is the usual one.
+  auto info = read_status(*result);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->code, "NetConnection.Connect.Success");
+}
+
+TEST(server_session, v2_info_maps_and_caps_ex_are_recorded) {
+  fake_client c;
+  ASSERT_FALSE(c.send_command(enhanced_connect([](amf0::object& o) {
+    o.set("videoFourCcInfoMap", amf0::object{{"*", 4}, {"hvc1", 3}});
+    amf0::ecma_array audio;  // readers accept an ECMA Array too
+    audio.push_back("Opus", 1);
+    o.set("audioFourCcInfoMap", std::move(audio));
+    o.set("capsEx", 0x0f);
+  })));
+  const auto& caps = c.session.peer_capabilities();
+  EXPECT_TRUE(caps.enhanced);
+  EXPECT_EQ(caps.video_fourcc_info, (std::vector<fourcc_info>{{"*", 4}, {"hvc1", 3}}));
+  EXPECT_EQ(caps.audio_fourcc_info, (std::vector<fourcc_info>{{"Opus", 1}}));
+  EXPECT_TRUE(caps.has_caps_ex);
+  EXPECT_EQ(caps.caps_ex, 0x0fu);
+  EXPECT_NE(find_result(c.commands())->command_object.get("capsEx"), nullptr);
+}
+
+TEST(server_session, enhanced_properties_of_wrong_types_are_ignored) {
+  fake_client c;
+  ASSERT_FALSE(c.send_command(enhanced_connect([](amf0::object& o) {
+    o.set("fourCcList", "hvc1");                 // not a Strict Array
+    o.set("videoFourCcInfoMap", 7);              // not an Object
+    o.set("audioFourCcInfoMap", amf0::null);
+    o.set("capsEx", "all");                      // not a number
+  })));
+  EXPECT_FALSE(c.session.peer_capabilities().enhanced);
+  EXPECT_EQ(find_result(c.commands())->command_object, amf0::value(connect_result(1).command_object));
+
+  fake_client d;
+  ASSERT_FALSE(d.send_command(enhanced_connect([](amf0::object& o) {
+    // Bad entries inside good containers are skipped one by one.
+    o.set("fourCcList", amf0::strict_array{"hvc1", 12, "toolong", "", amf0::null, "av01"});
+    o.set("videoFourCcInfoMap", amf0::object{{"hvc1", "x"}, {"av01", -1}, {"vp09", 1.5}, {"avc1", 4294967296.0},
+                                             {"toolong", 1}, {"vp08", 4}});
+    o.set("capsEx", -3);
+  })));
+  const auto& caps = d.session.peer_capabilities();
+  EXPECT_TRUE(caps.enhanced);
+  EXPECT_EQ(caps.fourcc_list, (std::vector<std::string>{"hvc1", "av01"}));
+  EXPECT_EQ(caps.video_fourcc_info, (std::vector<fourcc_info>{{"vp08", 4}}));
+  EXPECT_FALSE(caps.has_caps_ex);
+}
+
+TEST(server_session, enhanced_lists_are_capped) {
+  fake_client c;
+  ASSERT_FALSE(c.send_command(enhanced_connect([](amf0::object& o) {
+    amf0::strict_array list;
+    amf0::object map;
+    for (int i = 0; i < 1000; ++i) {
+      char cc[5];
+      std::snprintf(cc, sizeof cc, "%04d", i);
+      list.push_back(std::string(cc));
+      map.push_back(cc, 4);
+    }
+    o.set("fourCcList", std::move(list));
+    o.set("videoFourCcInfoMap", std::move(map));
+  })));
+  const auto& caps = c.session.peer_capabilities();
+  EXPECT_EQ(caps.fourcc_list.size(), max_fourcc_entries);
+  EXPECT_EQ(caps.video_fourcc_info.size(), max_fourcc_entries);
+  EXPECT_EQ(caps.fourcc_list.front(), "0000");
+}
+
+}  // namespace

@@ -1,5 +1,8 @@
 #include "rtmp/hub/media_packet.hpp"
 
+#include <array>
+#include <span>
+
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/media_info.hpp"
 #include "rtmp/proto/server_session.hpp"
@@ -15,16 +18,32 @@ std::uint32_t csid_for(std::uint8_t type) noexcept {
   }
 }
 
+// The trackIds a sequence header or SequenceEnd applies to.
+std::vector<std::uint8_t> track_ids(std::span<const std::uint8_t> body, bool video) {
+  std::array<proto::media_track, proto::max_tracks_per_message> tracks{};
+  const std::size_t n = video ? proto::split_video_tracks(body, tracks) : proto::split_audio_tracks(body, tracks);
+  std::vector<std::uint8_t> ids;
+  ids.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(tracks[i].track_id);
+  return ids;
+}
+
 }  // namespace
 
 std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chunk_size, bool is_metadata) {
   auto p = std::make_shared<media_packet>();
   const auto body = msg.payload.span();
-  if (msg.type == 9) {
-    p->header = proto::is_video_sequence_header(body);
-    p->keyframe = !p->header && proto::is_video_keyframe(body);
-  } else if (msg.type == 8) {
-    p->header = proto::is_audio_sequence_header(body);
+  if (msg.type == 9 || msg.type == 8) {
+    const bool video = msg.type == 9;
+    p->header = video ? proto::is_video_sequence_header(body) : proto::is_audio_sequence_header(body);
+    p->keyframe = video && !p->header && proto::is_video_keyframe(body);
+    p->sequence_end = !p->header && proto::is_sequence_end(body, video);
+    if (p->header || p->sequence_end) {
+      p->tracks = track_ids(body, video);
+      // A header whose tracks cannot be split (legacy AVC with a short
+      // body, say) still configures the default track.
+      if (p->tracks.empty()) p->tracks.push_back(0);
+    }
   } else {
     p->metadata = is_metadata;
     p->header = is_metadata;

@@ -6,6 +6,32 @@
 
 namespace rtmp::hub {
 
+namespace {
+
+// The distinct packets of a header cache, oldest first (a multitrack message
+// may configure several tracks; it is sent once).
+template <typename Cache>
+std::vector<packet_ptr> distinct_oldest_first(const Cache& cache) {
+  std::vector<packet_ptr> out;
+  for (const auto& entry : cache) {
+    if (std::find(out.begin(), out.end(), entry.packet) == out.end()) out.push_back(entry.packet);
+  }
+  std::sort(out.begin(), out.end(), [](const packet_ptr& a, const packet_ptr& b) { return a->seq < b->seq; });
+  return out;
+}
+
+}  // namespace
+
+std::vector<packet_ptr> stream_snapshot::start_sequence() const {
+  std::vector<packet_ptr> out;
+  out.reserve(gop.size() + 3);
+  if (metadata) out.push_back(metadata);
+  if (video_header) out.push_back(video_header);
+  if (audio_header) out.push_back(audio_header);
+  out.insert(out.end(), gop.begin(), gop.end());
+  return out;
+}
+
 // --- subscriber ---------------------------------------------------------------
 
 void subscriber::adopt(const stream_snapshot& snap) noexcept {
@@ -73,11 +99,29 @@ stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
 
 void stream::clear_caches() {
   metadata_.reset();
-  video_header_.reset();
-  audio_header_.reset();
+  video_headers_.clear();
+  audio_headers_.clear();
   gop_.clear();
   gop_bytes_ = 0;
   gop_open_ = false;
+}
+
+void stream::cache_header(std::vector<track_header>& cache, const packet_ptr& pkt) {
+  for (const std::uint8_t track : pkt->tracks) {
+    auto it = std::lower_bound(cache.begin(), cache.end(), track,
+                               [](const track_header& h, std::uint8_t t) { return h.track < t; });
+    if (it != cache.end() && it->track == track) {
+      it->packet = pkt;  // a new SequenceStart replaces the track's configuration
+    } else if (cache.size() < max_cached_tracks) {
+      cache.insert(it, track_header{track, pkt});
+    }
+  }
+}
+
+void stream::forget_tracks(std::vector<track_header>& cache, const media_packet& end) {
+  std::erase_if(cache, [&](const track_header& h) {
+    return std::find(end.tracks.begin(), end.tracks.end(), h.track) != end.tracks.end();
+  });
 }
 
 void stream::release(const publisher* p) {
@@ -114,9 +158,9 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
       if (pkt->metadata) {
         metadata_ = pkt;
       } else if (pkt->is_video()) {
-        video_header_ = pkt;
+        cache_header(video_headers_, pkt);
       } else if (pkt->is_audio()) {
-        audio_header_ = pkt;
+        cache_header(audio_headers_, pkt);
       }
     } else if (config_.gop_cache && (pkt->is_video() || pkt->is_audio())) {
       if (pkt->keyframe) {
@@ -135,6 +179,9 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
         }
       }
     }
+    // A SequenceEnd stays in the GOP (as before) and also retires its
+    // tracks' cached headers: a late joiner must not get a stale one.
+    if (pkt->sequence_end) forget_tracks(pkt->is_video() ? video_headers_ : audio_headers_, *pkt);
     shared->push_back(std::move(pkt));
   }
   batch.clear();
@@ -151,9 +198,16 @@ stream_snapshot stream::subscribe(subscriber* s) {
     snap.last_seq = seq_;
     if (snap.publishing) {
       snap.metadata = metadata_;
-      snap.video_header = video_header_;
-      snap.audio_header = audio_header_;
-      if (config_.gop_cache && gop_open_) snap.gop = gop_;
+      auto video = distinct_oldest_first(video_headers_);
+      auto audio = distinct_oldest_first(audio_headers_);
+      if (!video.empty()) snap.video_header = video.front();
+      if (!audio.empty()) snap.audio_header = audio.front();
+      // Further tracks' headers (multitrack only) lead the GOP, oldest first.
+      for (std::size_t i = 1; i < video.size(); ++i) snap.gop.push_back(std::move(video[i]));
+      for (std::size_t i = 1; i < audio.size(); ++i) snap.gop.push_back(std::move(audio[i]));
+      std::sort(snap.gop.begin(), snap.gop.end(),
+                [](const packet_ptr& a, const packet_ptr& b) { return a->seq < b->seq; });
+      if (config_.gop_cache && gop_open_) snap.gop.insert(snap.gop.end(), gop_.begin(), gop_.end());
     }
     ++count_per_worker_[w];
     ++subscribers_;
@@ -204,8 +258,10 @@ stream_status stream::status() const {
   s.messages_in = messages_in_;
   s.subscribers = subscribers_;
   s.metadata = metadata_;
-  s.video_header = video_header_;
-  s.audio_header = audio_header_;
+  if (!video_headers_.empty()) s.video_header = video_headers_.front().packet;
+  if (!audio_headers_.empty()) s.audio_header = audio_headers_.front().packet;
+  s.video_tracks = video_headers_.size();
+  s.audio_tracks = audio_headers_.size();
   return s;
 }
 

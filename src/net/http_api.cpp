@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rtmp/proto/amf0_codec.hpp"
+#include "rtmp/proto/codec_config.hpp"
 #include "rtmp/proto/media_info.hpp"
 
 namespace rtmp::net {
@@ -82,13 +83,23 @@ json media_description(const hub::stream_status& s) {
     }
   }
   if (s.video_header) {
+    // The configuration record wins over onMetaData for the size too: HEVC
+    // (hvcC -> SPS) and AV1 (av1C -> sequence header OBU) carry it; VP9's
+    // vpcC and legacy AVC keep the metadata's width/height.
     const auto& p = s.video_header->msg.payload;
-    video["codec"] = std::string(proto::video_codec_name(std::span<const std::uint8_t>(p.data(), p.size())));
+    const auto config = proto::describe_video_config(std::span<const std::uint8_t>(p.data(), p.size()));
+    video["codec"] = std::string(config.codec);
+    if (config.has_size) {
+      video["width"] = config.size.width;
+      video["height"] = config.size.height;
+    }
+    if (s.video_tracks > 1) video["tracks"] = s.video_tracks;
   }
   if (s.audio_header) {
     const auto& p = s.audio_header->msg.payload;
     const std::span<const std::uint8_t> body(p.data(), p.size());
     audio["codec"] = std::string(proto::audio_codec_name(body));
+    if (s.audio_tracks > 1) audio["tracks"] = s.audio_tracks;
     // Legacy AAC: AudioSpecificConfig after the 2-byte tag header (ISO
     // 14496-3 1.6.2.1: 5 bits object type, 4 bits frequency index, 4 bits
     // channel configuration).

@@ -77,7 +77,15 @@ std::error_code client_session::on_bytes(std::span<const std::uint8_t> bytes) {
     // C2 is queued before connect, as RTMP 1.0 section 5.2.1 requires.
     phase_ = phase::connecting;
     connect_tx_ = next_transaction_++;
-    send_command(0, connect_command(connect_tx_, config_.connect));
+    command connect = connect_command(connect_tx_, config_.connect);
+    if (!config_.fourcc_list.empty()) {
+      // Enhanced RTMP "Enhancing NetConnection connect Command": a Strict
+      // Array of FourCC strings in the command object.
+      amf0::strict_array list;
+      for (const auto& fourcc : config_.fourcc_list) list.push_back(fourcc);
+      if (amf0::object* object = connect.command_object.as_object()) object->set("fourCcList", std::move(list));
+    }
+    send_command(0, connect);
     bytes = bytes.subspan(used);
   }
   if (auto ec = reader_.feed(bytes)) return fail(ec);

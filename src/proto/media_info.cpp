@@ -61,6 +61,59 @@ bool read_fourcc(std::span<const std::uint8_t> p, std::size_t pos, std::uint32_t
   return true;
 }
 
+// Enhanced RTMP v2 AvMultitrackType (high nibble of the byte after the
+// Multitrack packet type).
+constexpr std::uint8_t multitrack_one_track = 0;
+constexpr std::uint8_t multitrack_many_tracks_many_codecs = 2;
+constexpr std::uint8_t video_sequence_end = 2;
+constexpr std::uint8_t audio_sequence_end = 2;
+
+/// Reads the tracks of an enhanced body whose header (and ModEx prefixes)
+/// ended at `pos` with `packet_type` (Enhanced RTMP v2, ExVideoTagBody /
+/// ExAudioTagBody): one FourCC-prefixed track, or for Multitrack:
+/// AvMultitrackType, the shared FourCC (unless ManyTracksManyCodecs), then
+/// per track [FourCC] trackId [sizeOfTrack UI24] body. OneTrack has no size:
+/// its body is the rest of the message.
+std::size_t split_enhanced(std::span<const std::uint8_t> p, std::size_t pos, std::uint8_t packet_type,
+                           std::uint8_t multitrack, std::span<media_track> out) noexcept {
+  if (out.empty()) return 0;
+  std::uint32_t fourcc = 0;
+  if (packet_type != multitrack) {
+    if (!read_fourcc(p, pos, fourcc)) return 0;
+    out[0] = media_track{0, fourcc, p.subspan(pos + 4)};
+    return 1;
+  }
+  if (pos >= p.size()) return 0;
+  const std::uint8_t multitrack_type = p[pos] >> 4;
+  ++pos;
+  if (multitrack_type > multitrack_many_tracks_many_codecs) return 0;  // 3..15 reserved
+  if (multitrack_type != multitrack_many_tracks_many_codecs) {
+    if (!read_fourcc(p, pos, fourcc)) return 0;
+    pos += 4;
+  }
+  std::size_t count = 0;
+  while (count < out.size() && pos < p.size()) {
+    if (multitrack_type == multitrack_many_tracks_many_codecs) {
+      if (!read_fourcc(p, pos, fourcc)) break;
+      pos += 4;
+    }
+    if (pos >= p.size()) break;
+    const std::uint8_t track_id = p[pos];
+    ++pos;
+    std::size_t size = p.size() - pos;
+    if (multitrack_type != multitrack_one_track) {
+      if (p.size() - pos < 3) break;
+      size = load_be24(p.data() + pos);
+      pos += 3;
+      if (size > p.size() - pos) break;  // a track past the end of the message
+    }
+    out[count++] = media_track{track_id, fourcc, p.subspan(pos, size)};
+    pos += size;
+    if (multitrack_type == multitrack_one_track) break;
+  }
+  return count;
+}
+
 }  // namespace
 
 video_tag_info describe_video_tag(std::span<const std::uint8_t> p) noexcept {
@@ -229,6 +282,54 @@ std::string_view audio_codec_name(std::span<const std::uint8_t> payload) noexcep
     case 15: return "Device";
     default: return "unknown";
   }
+}
+
+}  // namespace rtmp::proto
+
+namespace rtmp::proto {
+
+std::size_t split_video_tracks(std::span<const std::uint8_t> p, std::span<media_track> out) noexcept {
+  if (p.empty() || out.empty()) return 0;
+  const std::uint8_t b0 = p[0];
+  if ((b0 & 0x80) == 0) {
+    // Legacy: the body follows the VideoTagHeader (annex E.4.3.1).
+    const std::uint8_t codec = b0 & 0x0f;
+    const std::size_t header = (codec == codec_avc || codec == codec_hevc) ? 5 : 1;
+    if (p.size() < header) return 0;
+    out[0] = media_track{0, 0, p.subspan(header)};
+    return 1;
+  }
+  std::uint8_t packet_type = b0 & 0x0f;
+  std::size_t pos = 1;
+  if (!skip_mod_ex(p, pos, video_mod_ex, packet_type)) return 0;
+  if (packet_type != video_metadata && ((b0 >> 4) & 0x07) == frame_command) return 0;
+  return split_enhanced(p, pos, packet_type, video_multitrack, out);
+}
+
+std::size_t split_audio_tracks(std::span<const std::uint8_t> p, std::span<media_track> out) noexcept {
+  if (p.empty() || out.empty()) return 0;
+  const std::uint8_t format = p[0] >> 4;
+  if (format != sound_ex_header) {
+    // Legacy: the body follows the AudioTagHeader (annex E.4.2.1).
+    const std::size_t header = format == sound_aac ? 2 : 1;
+    if (p.size() < header) return 0;
+    out[0] = media_track{0, 0, p.subspan(header)};
+    return 1;
+  }
+  std::uint8_t packet_type = p[0] & 0x0f;
+  std::size_t pos = 1;
+  if (!skip_mod_ex(p, pos, audio_mod_ex, packet_type)) return 0;
+  return split_enhanced(p, pos, packet_type, audio_multitrack, out);
+}
+
+bool is_sequence_end(std::span<const std::uint8_t> payload, bool video) noexcept {
+  if (video) {
+    const auto info = describe_video_tag(payload);
+    return info.valid && info.enhanced && info.frame_type != frame_command &&
+           info.packet_type == video_sequence_end;
+  }
+  const auto info = describe_audio_tag(payload);
+  return info.valid && info.enhanced && info.packet_type == audio_sequence_end;
 }
 
 }  // namespace rtmp::proto

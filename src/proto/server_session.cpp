@@ -264,7 +264,17 @@ void server_session::on_connect(const command& cmd) {
   send_control(make_set_peer_bandwidth(config_.peer_bandwidth, bandwidth_limit::dynamic));
   send_control(make_set_chunk_size(config_.chunk_size));
   writer_.set_chunk_size(config_.chunk_size);
-  send_command(0, connect_result(cmd.transaction_id, connect_.object_encoding));
+  command result = connect_result(cmd.transaction_id, connect_.object_encoding);
+  // Enhanced RTMP v2 "Enhancing NetConnection connect Command": a client that
+  // declared E-RTMP support gets ours in the _result properties object. A
+  // legacy client gets the legacy answer, byte for byte.
+  peer_caps_ = read_enhanced_capabilities(cmd.command_object);
+  if (peer_caps_.enhanced) {
+    if (amf0::object* properties = result.command_object.as_object()) {
+      add_enhanced_capabilities(*properties, server_capabilities());
+    }
+  }
+  send_command(0, result);
   send_command(0, on_bw_done());
   push_event(session_event::kind::connected, 0);
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "rtmp/proto/message.hpp"
 #include "rtmp/proto/shared_bytes.hpp"
@@ -25,6 +26,14 @@ struct media_packet {
   bool keyframe = false;      ///< A video keyframe: a player may start or resume here.
   bool header = false;        ///< Sequence header or metadata: never dropped.
   bool metadata = false;      ///< onMetaData.
+  /// An Enhanced RTMP SequenceEnd: the tracks in `tracks` have no
+  /// configuration any more (never a header, never dropped as a keyframe).
+  bool sequence_end = false;
+  /// For audio/video sequence headers and SequenceEnd: the trackIds the
+  /// packet applies to, in wire order (one 0 for a body that is not
+  /// multitrack; a multitrack body lists each of its tracks, at most
+  /// `proto::max_tracks_per_message`). Empty for every other packet.
+  std::vector<std::uint8_t> tracks;
 
   /// True for video messages.
   bool is_video() const noexcept { return msg.type == 9; }

@@ -33,15 +33,34 @@ struct stream_config {
   bool publisher_takeover = false;                      ///< A new publisher replaces the current one instead of being refused.
 };
 
-/// What a joining player needs to start decoding at once.
+/// Most tracks per media kind (audio, video) whose sequence headers a
+/// stream caches. Enhanced RTMP multitrack names tracks with a UI8; headers
+/// of further tracks are still relayed live, only not cached for late joiners.
+inline constexpr std::size_t max_cached_tracks = 16;
+
+/// What a joining player needs to start decoding at once. Send it in the
+/// order of `start_sequence()`: metadata, sequence headers, then the GOP.
 struct stream_snapshot {
   bool publishing = false;          ///< A publisher is active.
   std::uint64_t generation = 0;     ///< Publisher generation the snapshot belongs to.
   std::uint64_t last_seq = 0;       ///< Sequence number of the newest packet included (or seen).
   packet_ptr metadata;              ///< Latest onMetaData, if any.
-  packet_ptr video_header;          ///< Latest video sequence header, if any.
-  packet_ptr audio_header;          ///< Latest audio sequence header, if any.
-  std::vector<packet_ptr> gop;      ///< Media since the last video keyframe (keyframe first).
+  /// The oldest cached video sequence header: the only one unless the
+  /// publisher sends Enhanced RTMP multitrack video.
+  packet_ptr video_header;
+  /// The oldest cached audio sequence header (the only one unless multitrack).
+  packet_ptr audio_header;
+  /// The cached sequence headers of further multitrack tracks (oldest
+  /// first, `header` set), then the media since the last video keyframe
+  /// (keyframe first). Headers come first so that a player that sends this
+  /// after `video_header` and `audio_header` configures every track before
+  /// the first picture; oldest first so that a newer header of a track
+  /// overrides an older multitrack message that also carried it.
+  std::vector<packet_ptr> gop;
+
+  /// Everything above in sending order: metadata, video_header,
+  /// audio_header, gop.
+  std::vector<packet_ptr> start_sequence() const;
 };
 
 /// What the operator API shows of a stream: a consistent copy.
@@ -52,8 +71,10 @@ struct stream_status {
   std::uint64_t messages_in = 0;                           ///< Media messages of the current publisher.
   std::size_t subscribers = 0;                             ///< Players subscribed.
   packet_ptr metadata;                                     ///< Latest onMetaData, if any.
-  packet_ptr video_header;                                 ///< Latest video sequence header, if any.
-  packet_ptr audio_header;                                 ///< Latest audio sequence header, if any.
+  packet_ptr video_header;                                 ///< Video sequence header of the lowest cached track (track 0 unless multitrack), if any.
+  packet_ptr audio_header;                                 ///< Audio sequence header of the lowest cached track, if any.
+  std::size_t video_tracks = 0;                            ///< Video tracks with a cached sequence header.
+  std::size_t audio_tracks = 0;                            ///< Audio tracks with a cached sequence header.
 };
 
 /// A player of a stream. Lives on one worker; every callback runs there.
@@ -150,6 +171,16 @@ class stream : public std::enable_shared_from_this<stream> {
 
  private:
   enum class notice : std::uint8_t { media, start, stop };
+  // One track's cached sequence header.
+  struct track_header {
+    std::uint8_t track = 0;
+    packet_ptr packet;
+  };
+  // Caches `pkt` (a sequence header) for each of its tracks, replacing their
+  // entries; new tracks past max_cached_tracks are not cached.
+  static void cache_header(std::vector<track_header>& cache, const packet_ptr& pkt);
+  // Drops the entries of the tracks a SequenceEnd names.
+  static void forget_tracks(std::vector<track_header>& cache, const media_packet& end);
   // Forgets metadata, sequence headers and the GOP (caller holds mu_): a new
   // publisher may use other codecs.
   void clear_caches();
@@ -165,7 +196,8 @@ class stream : public std::enable_shared_from_this<stream> {
   std::shared_ptr<publisher> publisher_;
   std::uint64_t generation_ = 0;
   std::uint64_t seq_ = 0;
-  packet_ptr metadata_, video_header_, audio_header_;
+  packet_ptr metadata_;
+  std::vector<track_header> video_headers_, audio_headers_;  // sorted by track id
   std::vector<packet_ptr> gop_;
   std::size_t gop_bytes_ = 0;
   bool gop_open_ = false;

@@ -52,6 +52,10 @@ chunk_reader_limits default_client_chunk_limits() noexcept;
 /// Settings of a client session; every limit is named here. Copied into the session.
 struct client_session_config {
   connect_params connect;                  ///< app, tcUrl, flashVer... of the connect command.
+  /// Enhanced RTMP v1 fourCcList sent in the connect command object (e.g.
+  /// {"hvc1", "av01"}, or {"*"} for "any codec"); empty: not sent, the
+  /// legacy connect command.
+  std::vector<std::string> fourcc_list;
   chunk_reader_limits chunk_limits = default_client_chunk_limits();  ///< Inbound chunk stream limits.
   amf0::decode_limits command_limits = amf0::command_limits();  ///< AMF limits for commands.
   amf0::decode_limits data_limits = amf0::metadata_limits();    ///< AMF limits for data messages.

@@ -11,6 +11,7 @@
 /// empty payloads are safe and classify as "not a keyframe / not a sequence
 /// header / unknown"), keeps no reference to it and never fails otherwise.
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -73,11 +74,45 @@ struct audio_tag_info {
   bool multitrack = false;
 };
 
+/// One track of an audio or video tag body. Enhanced RTMP v2 multitrack
+/// bodies ("Multitrack Streaming via Enhanced RTMP") carry several; every
+/// other body is one track, id 0 (the spec's default track).
+struct media_track {
+  std::uint8_t track_id = 0;  ///< trackId (UI8); 0 for a body that is not multitrack.
+  std::uint32_t fourcc = 0;   ///< The track's FourCC; 0 for legacy headers.
+  /// The track's body after every header field: legacy AVC/HEVC after the
+  /// 5-byte header (AVCPacketType, CompositionTime), legacy AAC after 2
+  /// bytes, other legacy formats after 1; enhanced after the FourCC (and, in
+  /// multitrack bodies, after trackId and sizeOfTrack). For enhanced
+  /// CodedFrames of avc1/hvc1 it still starts with the SI24 composition time.
+  std::span<const std::uint8_t> body;
+};
+
+/// Upper bound of tracks a caller needs to look at in one message; a hostile
+/// body listing more is cut there (trackId is a UI8, so 256 distinct ids
+/// could be named).
+inline constexpr std::size_t max_tracks_per_message = 16;
+
 /// Parses the header of a video tag body (see `video_tag_info`).
 video_tag_info describe_video_tag(std::span<const std::uint8_t> payload) noexcept;
 
 /// Parses the header of an audio tag body (see `audio_tag_info`).
 audio_tag_info describe_audio_tag(std::span<const std::uint8_t> payload) noexcept;
+
+/// Splits a video tag body into its tracks, in wire order, writing at most
+/// `out.size()` of them. Returns how many were written: 0 for an invalid or
+/// truncated header, a command frame or a multitrack body whose first track
+/// is cut short; a multitrack body whose later track is cut short yields the
+/// complete tracks before it. The spans point into `payload`.
+std::size_t split_video_tracks(std::span<const std::uint8_t> payload, std::span<media_track> out) noexcept;
+
+/// Splits an audio tag body into its tracks (as `split_video_tracks`).
+std::size_t split_audio_tracks(std::span<const std::uint8_t> payload, std::span<media_track> out) noexcept;
+
+/// True for an enhanced VideoPacketType / AudioPacketType SequenceEnd (2):
+/// the end of a track's sequence, after which its configuration is stale.
+/// Legacy AVC end-of-sequence (AVCPacketType 2) is not included.
+bool is_sequence_end(std::span<const std::uint8_t> payload, bool video) noexcept;
 
 /// True for a coded keyframe: frame type 1 on a body that carries coded
 /// frames. Legacy: FrameType (byte0 >> 4) == 1, and for AVC/HEVC also

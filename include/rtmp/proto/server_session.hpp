@@ -19,6 +19,7 @@
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/command.hpp"
+#include "rtmp/proto/enhanced_connect.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/message.hpp"
 
@@ -160,6 +161,10 @@ class server_session {
   const std::string& tc_url() const noexcept { return connect_.tc_url; }
   /// The connect command's flashVer.
   const std::string& flash_ver() const noexcept { return connect_.flash_ver; }
+  /// The Enhanced RTMP capabilities the client declared in connect
+  /// (fourCcList, [audio|video]FourCcInfoMap, capsEx); `enhanced` is false
+  /// for a legacy client and before connect.
+  const enhanced_capabilities& peer_capabilities() const noexcept { return peer_caps_; }
   /// Outbound chunk size in force (media must be encoded with it).
   std::uint32_t chunk_size() const noexcept { return writer_.chunk_size(); }
   /// Total bytes received (handshake included).
@@ -207,6 +212,7 @@ class server_session {
   chunk_reader reader_;
   chunk_writer writer_;
   connect_request connect_;
+  enhanced_capabilities peer_caps_;
   std::vector<std::uint8_t> out_;
   std::vector<std::uint8_t> scratch_;
   std::vector<session_event> events_;

@@ -1,0 +1,204 @@
+// The hub's per-stream caches with Enhanced RTMP streams: every multitrack
+// track's sequence header is cached (bounded) and handed to late joiners
+// before the GOP; SequenceStart / SequenceEnd replace or retire a track's
+// entry; legacy streams behave as before.
+#include "rtmp/hub/stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+
+#include <algorithm>
+
+#include "support/ertmp_samples.hpp"
+
+namespace {
+
+using namespace rtmp;
+namespace ertmp = rtmp::test::ertmp;
+using bytes = std::vector<std::uint8_t>;
+
+class null_publisher : public hub::publisher {
+ public:
+  void kick(std::string) override {}
+};
+
+class null_subscriber : public hub::subscriber {
+ public:
+  std::size_t worker() const noexcept override { return 0; }
+
+ protected:
+  void on_media(std::span<const hub::packet_ptr>) override {}
+  void on_publish_start() override {}
+  void on_publish_stop() override {}
+};
+
+class stream_fixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stream_ = std::make_shared<hub::stream>("live/x", std::vector<asio::io_context*>{&io_}, hub::stream_config{});
+    ASSERT_EQ(stream_->claim(pub_), hub::stream::claim_result::ok);
+  }
+  void TearDown() override { stream_->release(pub_.get()); }
+
+  // Publishes one message; returns its packet as the hub stored it.
+  hub::packet_ptr publish(std::uint8_t type, const bytes& payload, std::uint32_t ts = 0, bool metadata = false) {
+    proto::message m;
+    m.type = type;
+    m.timestamp = ts;
+    m.payload = proto::shared_bytes::copy_of(payload);
+    std::vector<std::shared_ptr<hub::media_packet>> batch{hub::make_packet(std::move(m), 4096, metadata)};
+    hub::packet_ptr p = batch.front();
+    stream_->publish(pub_.get(), batch);
+    return p;
+  }
+
+  hub::stream_snapshot join() {
+    hub::stream_snapshot snap = stream_->subscribe(&player_);
+    stream_->unsubscribe(&player_);
+    return snap;
+  }
+
+  static bytes hevc_start(std::uint8_t marker) {
+    bytes rec = ertmp::hvcc_1278x718();
+    rec.push_back(marker);  // tells versions apart in assertions
+    return rec;
+  }
+
+  asio::io_context io_;
+  std::shared_ptr<hub::stream> stream_;
+  std::shared_ptr<null_publisher> pub_ = std::make_shared<null_publisher>();
+  null_subscriber player_;
+};
+
+TEST_F(stream_fixture, legacy_stream_snapshot_is_unchanged) {
+  auto meta = publish(18, {0x02, 0x00, 0x0a, 'o', 'n', 'M', 'e', 't', 'a', 'D', 'a', 't', 'a'}, 0, true);
+  auto vh = publish(9, {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f});
+  auto ah = publish(8, {0xAF, 0x00, 0x12, 0x10});
+  auto vh2 = publish(9, {0x17, 0x00, 0, 0, 0, 0x01, 0x4d, 0x00, 0x1f});  // a new header replaces the old
+  auto key = publish(9, {0x17, 0x01, 0, 0, 0, 0xAA}, 40);
+  auto inter = publish(9, {0x27, 0x01, 0, 0, 0, 0xBB}, 80);
+  auto end = publish(9, {0x17, 0x02, 0, 0, 0}, 120);  // legacy end of sequence keeps the header
+
+  const auto snap = join();
+  EXPECT_EQ(snap.metadata, meta);
+  EXPECT_EQ(snap.video_header, vh2);
+  EXPECT_EQ(snap.audio_header, ah);
+  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{key, inter, end}));
+  EXPECT_EQ(snap.start_sequence(), (std::vector<hub::packet_ptr>{meta, vh2, ah, key, inter, end}));
+  const auto status = stream_->status();
+  EXPECT_EQ(status.video_header, vh2);
+  EXPECT_EQ(status.video_tracks, 1u);
+  EXPECT_EQ(status.audio_tracks, 1u);
+}
+
+TEST_F(stream_fixture, enhanced_single_track_replaces_and_sequence_end_retires) {
+  auto first = publish(9, ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "hvc1", hevc_start(1)));
+  EXPECT_TRUE(first->header);
+  EXPECT_EQ(first->tracks, (std::vector<std::uint8_t>{0}));
+  auto second = publish(9, ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "hvc1", hevc_start(2)));
+  EXPECT_EQ(join().video_header, second);
+
+  auto end = publish(9, ertmp::video_tag(ertmp::key_frame, ertmp::sequence_end, "hvc1", {}));
+  EXPECT_TRUE(end->sequence_end);
+  EXPECT_FALSE(end->header);
+  EXPECT_EQ(join().video_header, nullptr);  // no stale configuration for a late joiner
+  EXPECT_EQ(stream_->status().video_tracks, 0u);
+}
+
+TEST_F(stream_fixture, multitrack_headers_are_cached_per_track) {
+  // Track 0 and 1 in their own OneTrack messages, then audio, then a keyframe.
+  auto t0 = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track,
+                                                   "hvc1", {{0, nullptr, hevc_start(0)}}));
+  auto t1 = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track,
+                                                   "hvc1", {{1, nullptr, hevc_start(1)}}));
+  auto ah = publish(8, {0xAF, 0x00, 0x12, 0x10});
+  auto key = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::coded_frames, ertmp::many_tracks, "hvc1",
+                                                    {{0, nullptr, ertmp::hevc_frame(true, 1)},
+                                                     {1, nullptr, ertmp::hevc_frame(true, 2)}}),
+                     40);
+  EXPECT_TRUE(key->keyframe);
+  EXPECT_TRUE(key->tracks.empty());
+
+  auto snap = join();
+  EXPECT_EQ(snap.video_header, t0);
+  EXPECT_EQ(snap.audio_header, ah);
+  // Track 1's header leads the GOP: every track is configured before the picture.
+  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{t1, key}));
+  EXPECT_EQ(stream_->status().video_tracks, 2u);
+
+  // A new SequenceStart for track 1 replaces its entry only.
+  auto t1b = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track,
+                                                    "hvc1", {{1, nullptr, hevc_start(9)}}));
+  snap = join();
+  EXPECT_EQ(snap.video_header, t0);
+  EXPECT_EQ(snap.gop.front(), t1b);
+
+  // SequenceEnd for track 0 retires it; track 1 remains.
+  publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_end, ertmp::one_track, "hvc1",
+                                         {{0, nullptr, {}}}));
+  snap = join();
+  EXPECT_EQ(snap.video_header, t1b);
+  EXPECT_EQ(stream_->status().video_header, t1b);
+  EXPECT_EQ(stream_->status().video_tracks, 1u);
+}
+
+TEST_F(stream_fixture, one_message_configuring_many_tracks_is_sent_once_and_in_order) {
+  // One ManyTracks message configures tracks 0 and 1; a later one replaces
+  // track 0 only. The joiner gets the older message first, then the newer,
+  // so the newer configuration of track 0 wins.
+  auto both = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::many_tracks,
+                                                     "hvc1", {{0, nullptr, hevc_start(1)}, {1, nullptr, hevc_start(2)}}));
+  EXPECT_EQ(both->tracks, (std::vector<std::uint8_t>{0, 1}));
+  auto again = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track,
+                                                      "hvc1", {{0, nullptr, hevc_start(3)}}));
+  const auto snap = join();
+  EXPECT_EQ(snap.video_header, both);
+  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{again}));
+  // The API shows the lowest track's header.
+  EXPECT_EQ(stream_->status().video_header, again);
+}
+
+TEST_F(stream_fixture, cached_tracks_are_bounded) {
+  for (int id = 0; id < 40; ++id) {
+    publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track, "hvc1",
+                                           {{static_cast<std::uint8_t>(id), nullptr, hevc_start(0)}}));
+  }
+  EXPECT_EQ(stream_->status().video_tracks, hub::max_cached_tracks);
+  const auto snap = join();
+  EXPECT_EQ(snap.gop.size() + 1, hub::max_cached_tracks);
+  // An already cached track can still be replaced when the cache is full.
+  auto t3 = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track, "hvc1",
+                                                   {{3, nullptr, hevc_start(7)}}));
+  const auto after = join();
+  EXPECT_NE(std::find(after.gop.begin(), after.gop.end(), t3), after.gop.end());
+  EXPECT_EQ(stream_->status().video_tracks, hub::max_cached_tracks);
+}
+
+TEST_F(stream_fixture, multitrack_audio_headers_are_cached_per_track) {
+  auto opus = [](std::uint8_t track) {
+    // ExHeader | Multitrack, OneTrack | SequenceStart, FourCC, trackId, OpusHead.
+    return bytes{0x95, 0x00, 'O', 'p', 'u', 's', track, 'O', 'p', 'u', 's', 'H', 'e', 'a', 'd'};
+  };
+  auto a0 = publish(8, opus(0));
+  auto a1 = publish(8, opus(1));
+  const auto snap = join();
+  EXPECT_EQ(snap.audio_header, a0);
+  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{a1}));
+  EXPECT_EQ(stream_->status().audio_tracks, 2u);
+}
+
+TEST_F(stream_fixture, a_new_publisher_starts_with_empty_caches) {
+  publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::many_tracks, "hvc1",
+                                         {{0, nullptr, hevc_start(1)}, {1, nullptr, hevc_start(2)}}));
+  stream_->release(pub_.get());
+  auto next = std::make_shared<null_publisher>();
+  ASSERT_EQ(stream_->claim(next), hub::stream::claim_result::ok);
+  const auto snap = stream_->subscribe(&player_);
+  stream_->unsubscribe(&player_);
+  EXPECT_EQ(snap.video_header, nullptr);
+  EXPECT_TRUE(snap.gop.empty());
+  stream_->release(next.get());
+}
+
+}  // namespace
