@@ -102,6 +102,9 @@ void add_setting_options(CLI::App& app, settings& s) {
                  "Serve /metrics, /api/streams and /healthz on ADDR:PORT (repeatable; off when unset)");
   app.add_option("--http-token", s.http_token,
                  "Bearer token that allows POST /api/streams/{app}/{stream}/kick (kicks are refused without one)");
+  app.add_option("--http-flv-cors", s.http_flv_cors,
+                 "Access-Control-Allow-Origin for HTTP-FLV playback (GET /{app}/{stream}.flv): \"*\" or an origin "
+                 "(empty: no CORS headers)");
   app.add_option("--app", s.apps,
                  "An application clients may connect to (repeatable); others get Connect.Rejected (default: any)");
   app.add_option("--publish-token", s.publish_tokens,
@@ -158,6 +161,9 @@ std::optional<config_problem> validate(const settings& s) {
   }
   for (char c : s.http_token) {
     if (c <= ' ' || c == 0x7f) return config_problem{"http-token", "must not contain spaces or control characters"};
+  }
+  for (char c : s.http_flv_cors) {
+    if (c <= ' ' || c == 0x7f) return config_problem{"http-flv-cors", "must not contain spaces or control characters"};
   }
   for (const auto* list : {&s.publish_tokens, &s.play_tokens}) {
     for (const auto& rule : *list) {
@@ -263,6 +269,7 @@ net::server_config to_server_config(const settings& s) {
     if (!text.empty()) cfg.http_listen.push_back(text);
   }
   cfg.http_token = s.http_token;
+  cfg.http_flv_cors = s.http_flv_cors;
   for (const auto& a : s.apps) {
     if (!a.empty()) cfg.session.allowed_apps.push_back(a);
   }

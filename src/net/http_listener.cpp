@@ -1,7 +1,9 @@
 // The operator HTTP endpoint's sockets: accept on worker 0's thread, each
 // connection on a worker (round robin) next to the RTMP sessions, a bounded
 // number of connections, a deadline per request, keep-alive with a request
-// cap. Parsing is rtmp::http::request_parser; routing is http_api.
+// cap. Parsing is rtmp::http::request_parser; routing is http_api, except
+// GET/HEAD/OPTIONS of /{app}/{stream}.flv: HTTP-FLV playback
+// (http_flv_session), which takes the connection over.
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -16,6 +18,7 @@
 
 #include <vector>
 
+#include "http_flv_session.hpp"
 #include "server_impl.hpp"
 
 // GCC 12 false positive on coroutine frames whose promise has a sized
@@ -122,7 +125,37 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     } else {
       const auto& req = parser.request();
       head = req.method == "HEAD";
-      response = api.handle(req);
+      const auto flv = match_flv_path(req.path);
+      if (flv && (req.method == "GET" || req.method == "HEAD")) {
+        // HTTP-FLV playback: the connection becomes a player. It leaves the
+        // HTTP cap (operator requests) for the RTMP connection caps, and the
+        // request deadline no longer applies (the session has its own).
+        admission_ticket ticket;
+        const auto verdict = limits.admit(peer.address().to_string(), ticket);
+        if (verdict == connection_limits::verdict::admitted) {
+          deadline.cancel();
+          // Back under the HTTP cap when done, even on an exception: the
+          // accept loop's completion handler gives that slot back.
+          struct http_slot_lent {
+            std::atomic<std::size_t>& count;
+            explicit http_slot_lent(std::atomic<std::size_t>& c) : count(c) { count.fetch_sub(1); }
+            ~http_slot_lent() { count.fetch_add(1); }
+            http_slot_lent(const http_slot_lent&) = delete;
+            http_slot_lent& operator=(const http_slot_lent&) = delete;
+          } lent(http_connections_);
+          auto player = std::make_shared<http_flv_session>(*this, sock, worker,
+                                                           next_id_.fetch_add(1, std::memory_order_relaxed), who,
+                                                           std::move(ticket));
+          co_await player->run(parser.take_request(), *flv);
+          break;
+        }
+        response = http::make_error(503, "too many connections");
+        response.headers.emplace_back("Retry-After", "5");
+      } else if (flv) {
+        response = flv_other_method_response(req, config.http_flv_cors);
+      } else {
+        response = api.handle(req);
+      }
       ++served;
       response.keep_alive = req.keep_alive && served < config.http_max_requests_per_connection && !stopping;
       spdlog::debug("HTTP {} {} {} -> {}", who, req.method, req.target, response.status);

@@ -79,6 +79,11 @@ struct server_config {
   std::size_t http_max_connections = 64;               ///< Open HTTP connections at once; more are closed.
   std::chrono::milliseconds http_request_timeout{5'000};  ///< Per request, from its first byte or the last response.
   std::size_t http_max_requests_per_connection = 100;  ///< Keep-alive requests before the server closes.
+
+  // HTTP-FLV playback (GET /{app}/{stream}.flv on the HTTP endpoint). Its
+  // players share queue_bytes, slow_policy and slow_disconnect_after with
+  // RTMP players, and count against max_connections(_per_ip).
+  std::string http_flv_cors;  ///< Access-Control-Allow-Origin value ("*" or an origin); empty: no CORS headers.
 };
 
 /// Counters of a running server (approximate while it runs).

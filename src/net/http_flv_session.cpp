@@ -1,0 +1,488 @@
+#include "http_flv_session.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "auth.hpp"
+#include "server_impl.hpp"
+#include "rtmp/proto/amf0_codec.hpp"
+#include "rtmp/proto/flv_writer.hpp"
+
+// GCC 12 false positive on coroutine frames (see http_listener.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace rtmp::net {
+
+using asio::use_awaitable;
+using asio::experimental::as_tuple;
+
+namespace {
+
+constexpr std::string_view flv_suffix = ".flv";
+constexpr std::string_view allowed_methods = "GET, HEAD, OPTIONS";
+// Asio caps one gather write at 64 buffers; a tag takes up to 3.
+constexpr std::size_t max_write_buffers = 64;
+// A player sends nothing after its request; what it does send is read into
+// this much and dropped (the read only watches for the peer leaving).
+constexpr std::size_t discard_buffer_size = 512;
+// How long browsers may cache a CORS preflight answer (seconds).
+constexpr int cors_max_age_seconds = 600;
+
+void log_coroutine_exception(const std::exception_ptr& e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("HTTP-FLV coroutine failed: {}", ex.what());
+  }
+}
+
+// A comma-separated list of header names (Access-Control-Request-Headers).
+bool is_token_list(std::string_view v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return c == ',' || c == ' ' || http::is_tchar(static_cast<unsigned char>(c));
+  });
+}
+
+void add_cors(std::vector<std::pair<std::string, std::string>>& headers, const std::string& cors) {
+  if (cors.empty()) return;
+  headers.emplace_back("Access-Control-Allow-Origin", cors);
+  if (cors != "*") headers.emplace_back("Vary", "Origin");
+}
+
+// Audio/video presence for the FLV header's TypeFlags: from the cached
+// sequence headers and the metadata's codec ids; both when nothing is known
+// yet (players treat the flags as hints, and a missing flag makes MSE
+// players such as flv.js ignore that track).
+proto::flv_header_flags header_flags(const hub::stream_snapshot& snap) {
+  bool audio = snap.audio_header != nullptr;
+  bool video = snap.video_header != nullptr;
+  if (snap.metadata) {
+    std::vector<proto::amf0::value> values;
+    const auto& p = snap.metadata->msg.payload;
+    proto::amf0::decode_all(std::span<const std::uint8_t>(p.data(), p.size()), values,
+                            proto::amf0::metadata_limits());
+    for (const auto& v : values) {
+      if (v.properties() == nullptr) continue;
+      if (v.get("audiocodecid") != nullptr) audio = true;
+      if (v.get("videocodecid") != nullptr) video = true;
+    }
+  }
+  if (!audio && !video) audio = video = true;
+  return {audio, video};
+}
+
+}  // namespace
+
+std::optional<flv_target> match_flv_path(std::string_view path) {
+  if (path.size() <= flv_suffix.size() + 1 || path.front() != '/') return std::nullopt;
+  if (path.substr(path.size() - flv_suffix.size()) != flv_suffix) return std::nullopt;
+  const std::string_view key = path.substr(1, path.size() - 1 - flv_suffix.size());
+  const auto slash = key.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size()) return std::nullopt;
+  flv_target t;
+  t.app = std::string(key.substr(0, slash));
+  t.name = std::string(key.substr(slash + 1));
+  t.key = std::string(key);  // hub::stream_key(app, name): "app/name"
+  return t;
+}
+
+http::response flv_other_method_response(const http::request& req, const std::string& cors) {
+  if (req.method == "OPTIONS") {
+    http::response r;
+    r.status = 204;
+    r.headers.emplace_back("Allow", std::string(allowed_methods));
+    if (!cors.empty()) {
+      add_cors(r.headers, cors);
+      r.headers.emplace_back("Access-Control-Allow-Methods", std::string(allowed_methods));
+      if (const auto asked = req.header("Access-Control-Request-Headers"); asked && is_token_list(*asked)) {
+        r.headers.emplace_back("Access-Control-Allow-Headers", std::string(*asked));
+      }
+      r.headers.emplace_back("Access-Control-Max-Age", std::to_string(cors_max_age_seconds));
+    }
+    return r;
+  }
+  auto r = http::make_error(405, "method not allowed");
+  r.headers.emplace_back("Allow", std::string(allowed_methods));
+  add_cors(r.headers, cors);
+  return r;
+}
+
+// --- session ------------------------------------------------------------------
+
+http_flv_session::http_flv_session(server_impl& owner, std::shared_ptr<asio::ip::tcp::socket> socket,
+                                   std::size_t worker, std::uint64_t id, std::string remote,
+                                   admission_ticket ticket)
+    : owner_(owner),
+      config_(owner.config),
+      socket_(std::move(socket)),
+      worker_(worker),
+      id_(id),
+      remote_(std::move(remote)),
+      ticket_(std::move(ticket)),
+      wake_(socket_->get_executor()),
+      watchdog_(socket_->get_executor()) {
+  std::error_code ec;
+  const auto peer = socket_->remote_endpoint(ec);
+  remote_ip_ = ec ? std::string("?") : peer.address().to_string();
+}
+
+http_flv_session::~http_flv_session() {
+  // run() always closes; this only matters when a stopped server destroys
+  // the coroutine frames without resuming them. The stream object is kept
+  // alive by stream_; the hub and the metrics may already be gone.
+  if (!closed_ && stream_ != nullptr) stream_->unsubscribe(this);
+}
+
+asio::awaitable<int> http_flv_session::authorize(const http::request& req, const flv_target& target) {
+  const auto& auth = config_.auth;
+  if (const auto rule = auth.play_tokens.find(target.app); rule != auth.play_tokens.end()) {
+    // As RTMP play: ?token=T after the stream name (here: the URL's query).
+    if (query_param(req.query, "token").empty()) co_return 401;
+    if (!token_allowed(rule->second, target.name + "?" + req.query, {})) co_return 403;
+  }
+  if (auth.on_play_url.empty()) co_return 0;
+  nlohmann::json body{{"action", "play"},
+                      {"app", target.app},
+                      {"stream", target.name},
+                      {"query", req.query},
+                      {"tc_url", ""},
+                      {"client", remote_ip_},
+                      {"client_endpoint", remote_},
+                      {"protocol", "http-flv"}};
+  const int status = co_await post_json(socket_->get_executor(), auth.on_play_url, body.dump(), auth.callback_timeout);
+  const bool reached = status > 0;
+  const bool allowed = reached ? status >= 200 && status < 300 : auth.callback_fail_open;
+  if (!reached && allowed) spdlog::warn("HTTP-FLV {} auth callback unreachable: allowed (fail-open)", remote_);
+  co_return allowed ? 0 : 403;
+}
+
+asio::awaitable<void> http_flv_session::answer(http::response r, const std::string& why) {
+  std::uint64_t suppressed = 0;
+  if (owner_.limiter(worker_).allow(remote_ip_ + "|flv-refused", clock::now(), suppressed)) {
+    spdlog::info("HTTP-FLV {} {}: {} ({})", remote_, key_, r.status, why);
+  }
+  r.keep_alive = false;
+  add_cors(r.headers, config_.http_flv_cors);
+  std::string bytes = http::serialize(r);
+  if (head_only_) bytes.resize(bytes.size() - r.body.size());  // same fields, no body
+  co_await asio::async_write(*socket_, asio::buffer(bytes), as_tuple(use_awaitable));
+  closed_ = true;  // nothing subscribed, nothing registered: the listener closes the socket
+  ticket_.reset();
+}
+
+std::string http_flv_session::response_head() const {
+  std::string h = "HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\n";
+  if (chunked_) h += "Transfer-Encoding: chunked\r\n";
+  h += "Connection: close\r\nCache-Control: no-store\r\n";
+  if (!config_.http_flv_cors.empty()) {
+    h += "Access-Control-Allow-Origin: " + config_.http_flv_cors + "\r\n";
+    if (config_.http_flv_cors != "*") h += "Vary: Origin\r\n";
+  }
+  h += "\r\n";
+  return h;
+}
+
+asio::awaitable<void> http_flv_session::run(http::request req, flv_target target) {
+  auto self = shared_from_this();
+  key_ = target.key;
+  chunked_ = req.version_minor >= 1;
+  head_only_ = req.method == "HEAD";
+  if (const int refused = co_await authorize(req, target); refused != 0) {
+    auto r = http::make_error(refused, refused == 401 ? "a token is required to play this stream (?token=T)"
+                                                      : "not allowed to play this stream");
+    // RFC 9110 section 11.6.1: a 401 carries a challenge; the token goes in the query.
+    if (refused == 401) r.headers.emplace_back("WWW-Authenticate", "Token realm=\"play\"");
+    co_await answer(std::move(r), refused == 401 ? "no token" : "refused");
+    co_return;
+  }
+  if (owner_.stopping) {
+    co_await answer(http::make_error(503, "the server is shutting down"), "shutting down");
+    co_return;
+  }
+  const auto existing = owner_.streams.find(key_);
+  if (existing == nullptr || !existing->publishing()) {
+    co_await answer(http::make_error(404, "no such stream is being published"), "not published");
+    co_return;
+  }
+  if (head_only_) {
+    const std::string h = response_head();
+    co_await asio::async_write(*socket_, asio::buffer(h), as_tuple(use_awaitable));
+    closed_ = true;
+    ticket_.reset();
+    co_return;
+  }
+
+  hub::stream_snapshot snap;
+  stream_ = owner_.streams.subscribe(key_, this, snap);
+  if (!snap.publishing) {  // the publisher left between the lookup and here
+    auto s = std::move(stream_);
+    s->unsubscribe(this);
+    owner_.streams.remove_if_unused(s);
+    co_await answer(http::make_error(404, "no such stream is being published"), "not published");
+    co_return;
+  }
+  entry_ = owner_.metrics.add(id_, remote_);
+  owner_.metrics.set_role(*entry_, connection_role::playing, key_);
+  spdlog::info("HTTP-FLV {} play {}", remote_, key_);
+
+  queue_raw(response_head());
+  queue_header(snap);
+  queue_snapshot(snap);
+  asio::co_spawn(socket_->get_executor(), read_loop(self), log_coroutine_exception);
+  asio::co_spawn(socket_->get_executor(), watchdog_loop(self), log_coroutine_exception);
+  co_await write_loop();
+  close(close_reason_.empty() ? std::string("write loop ended") : close_reason_);
+}
+
+// --- queueing -----------------------------------------------------------------
+
+void http_flv_session::queue_raw(std::string_view bytes) {
+  out_item item;
+  item.body = proto::shared_bytes::copy_of(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  queued_bytes_ += item.size();
+  queue_.push_back(std::move(item));
+}
+
+void http_flv_session::queue_header(const hub::stream_snapshot& snap) {
+  const auto file_header = proto::flv_file_header(header_flags(snap));
+  std::string chunk;
+  if (chunked_) chunk = "d\r\n";  // 13 bytes: header and PreviousTagSize0
+  chunk.append(reinterpret_cast<const char*>(file_header.data()), file_header.size());
+  if (chunked_) chunk += "\r\n";
+  queue_raw(chunk);
+}
+
+void http_flv_session::queue_snapshot(const hub::stream_snapshot& snap) {
+  // The timeline starts at the cached GOP's earliest tag (audio may be
+  // stamped a little before the keyframe it follows).
+  for (const auto& p : snap.gop) {
+    if (p->header) continue;
+    const std::uint32_t ts = p->msg.timestamp;
+    if (!has_base_ || static_cast<std::int32_t>(ts - base_) < 0) base_ = ts;
+    has_base_ = true;
+  }
+  if (snap.metadata) queue_packet(snap.metadata, true);
+  if (snap.video_header) queue_packet(snap.video_header, true);
+  if (snap.audio_header) queue_packet(snap.audio_header, true);
+  for (const auto& p : snap.gop) queue_packet(p, false);
+  wake_writer();
+}
+
+std::uint32_t http_flv_session::rebase(std::uint32_t timestamp, bool header) {
+  if (!has_base_) {
+    if (header) return 0;
+    base_ = timestamp;
+    has_base_ = true;
+  }
+  // Modular difference: correct across the publisher's 2^32 wrap. A tag
+  // stamped before the base (a header, a late audio frame) is sent at 0.
+  const auto d = static_cast<std::int32_t>(timestamp - base_);
+  return d < 0 ? 0 : static_cast<std::uint32_t>(d);
+}
+
+void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header) {
+  if (closed_ || closing_) return;
+  const std::uint8_t type = p->msg.type;
+  if (type != 8 && type != 9 && type != 18) return;  // FLV has audio, video and script tags only
+  const bool video = p->is_video();
+  if (!p->header && video && need_keyframe_) {
+    if (!p->keyframe) return;  // start (or resume) at a keyframe
+    need_keyframe_ = false;
+  }
+  const std::size_t payload = p->msg.payload.size();
+  proto::flv_tag_framing framing;
+  const std::uint32_t ts = cached_header ? 0 : rebase(p->msg.timestamp, p->header);
+  if (proto::make_flv_tag_framing(type, ts, payload, framing)) return;  // larger than FLV can frame
+
+  out_item item;
+  const std::size_t tag_size = framing.header.size() + payload + framing.trailer.size();
+  std::size_t n = 0;
+  if (chunked_) {
+    n = static_cast<std::size_t>(
+        std::snprintf(reinterpret_cast<char*>(item.prefix.data()), max_prefix_size, "%zx\r\n", tag_size));
+  }
+  std::copy(framing.header.begin(), framing.header.end(), item.prefix.begin() + n);
+  item.prefix_size = static_cast<std::uint8_t>(n + framing.header.size());
+  item.body = p->msg.payload;  // shared with every other player: no copy
+  std::copy(framing.trailer.begin(), framing.trailer.end(), item.suffix.begin());
+  item.suffix_size = static_cast<std::uint8_t>(framing.trailer.size());
+  if (chunked_) {
+    item.suffix[item.suffix_size++] = '\r';
+    item.suffix[item.suffix_size++] = '\n';
+  }
+
+  // The RTMP players' slow-subscriber policy, on the same bound.
+  const std::size_t size = item.size();
+  const bool over = queued_bytes_ + size > config_.queue_bytes;
+  if (over && !p->header) {
+    if (config_.slow_policy == slow_subscriber_policy::disconnect) {
+      close("slow player: queue limit reached (policy disconnect)", true);
+      return;
+    }
+    if (!dropping_) {
+      dropping_ = true;
+      over_cap_since_ = clock::now();
+      spdlog::warn("HTTP-FLV {} {} slow player: dropping until the next keyframe", remote_, key_);
+    }
+    need_keyframe_ = true;
+    ++dropped_;
+    if (entry_) entry_->dropped.fetch_add(1, std::memory_order_relaxed);
+    owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (dropping_ && video && p->keyframe) dropping_ = false;
+  ++tags_out_;
+  queued_bytes_ += size;
+  queue_.push_back(std::move(item));
+}
+
+// --- hub callbacks (on this worker) -----------------------------------------------
+
+void http_flv_session::on_media(std::span<const hub::packet_ptr> batch) {
+  if (closed_ || closing_) return;
+  for (const auto& p : batch) queue_packet(p, false);
+  wake_writer();
+}
+
+void http_flv_session::on_publish_start() {
+  // Not reached in practice: a session subscribes to a published stream and
+  // ends with its publisher.
+}
+
+void http_flv_session::on_publish_stop() { end_stream("stream ended: the publisher stopped"); }
+
+void http_flv_session::end_stream(std::string reason) {
+  if (closed_ || closing_) return;
+  if (chunked_) queue_raw("0\r\n\r\n");  // the last chunk, no trailer section
+  closing_ = true;
+  closing_since_ = clock::now();
+  close_reason_ = std::move(reason);
+  wake_writer();
+}
+
+void http_flv_session::wake_writer() { wake_.cancel(); }
+
+void http_flv_session::close(std::string reason, bool abort) {
+  if (closed_) return;
+  closed_ = true;
+  spdlog::info("HTTP-FLV {} {} closed: {} (tags out {}, dropped {})", remote_, key_, reason, tags_out_, dropped_);
+  if (stream_ != nullptr) {
+    auto s = std::move(stream_);
+    s->unsubscribe(this);
+    owner_.streams.remove_if_unused(s);
+  }
+  std::error_code ec;
+  if (abort) {
+    socket_->set_option(asio::socket_base::linger(true, 0), ec);
+  } else {
+    socket_->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  }
+  socket_->close(ec);
+  wake_.cancel();
+  watchdog_.cancel();
+  queue_.clear();
+  queued_bytes_ = 0;
+  ticket_.reset();
+  if (entry_) owner_.metrics.remove(id_, classify_close(reason));
+}
+
+// --- socket loops -----------------------------------------------------------------
+
+asio::awaitable<void> http_flv_session::read_loop(std::shared_ptr<http_flv_session> self) {
+  std::array<std::uint8_t, discard_buffer_size> buffer{};
+  while (!closed_) {
+    auto [ec, n] = co_await socket_->async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+    (void)n;
+    if (closed_) co_return;
+    if (ec) {
+      if (owner_.stopping) {
+        close("server shutdown");
+      } else if (ec == asio::error::eof) {
+        close("peer closed the connection");
+      } else {
+        close("read error: " + ec.message());
+      }
+      co_return;
+    }
+  }
+  (void)self;
+}
+
+asio::awaitable<void> http_flv_session::write_loop() {
+  std::vector<out_item> inflight;
+  std::vector<asio::const_buffer> buffers;
+  inflight.reserve(max_write_buffers);  // never reallocated: `buffers` points into it
+  buffers.reserve(max_write_buffers);
+  while (!closed_) {
+    if (queue_.empty()) {
+      if (closing_) {
+        close(close_reason_);
+        co_return;
+      }
+      wake_.expires_at(clock::time_point::max());
+      co_await wake_.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    std::size_t bytes = 0;
+    while (!queue_.empty() && inflight.size() * 3 + 3 <= max_write_buffers && bytes < config_.max_write_batch_bytes) {
+      bytes += queue_.front().size();
+      queued_bytes_ -= queue_.front().size();
+      inflight.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    for (const auto& item : inflight) {
+      if (item.prefix_size > 0) buffers.emplace_back(item.prefix.data(), item.prefix_size);
+      if (!item.body.empty()) buffers.emplace_back(item.body.data(), item.body.size());
+      if (item.suffix_size > 0) buffers.emplace_back(item.suffix.data(), item.suffix_size);
+    }
+    auto [ec, n] = co_await asio::async_write(*socket_, buffers, as_tuple(use_awaitable));
+    buffers.clear();
+    inflight.clear();
+    if (entry_) entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);
+    if (closed_) co_return;
+    if (ec) {
+      close(owner_.stopping ? std::string("server shutdown") : "write error: " + ec.message());
+      co_return;
+    }
+  }
+}
+
+std::chrono::milliseconds http_flv_session::watchdog_tick() const {
+  using std::chrono::milliseconds;
+  const milliseconds shortest = std::min(config_.shutdown_timeout, config_.slow_disconnect_after);
+  return std::clamp(shortest / 4, milliseconds(50), milliseconds(1000));
+}
+
+asio::awaitable<void> http_flv_session::watchdog_loop(std::shared_ptr<http_flv_session> self) {
+  while (!closed_) {
+    watchdog_.expires_after(watchdog_tick());
+    co_await watchdog_.async_wait(as_tuple(use_awaitable));
+    if (closed_) co_return;
+    const auto now = clock::now();
+    if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
+      // A player that does not read the end of the body cannot hold the connection.
+      close(close_reason_ + " (end not read in time)", true);
+      co_return;
+    }
+    if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
+      close("slow player: over the queue limit for too long", true);
+      co_return;
+    }
+  }
+  (void)self;
+}
+
+}  // namespace rtmp::net
