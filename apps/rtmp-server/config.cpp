@@ -122,6 +122,25 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--auth-fail-open", s.auth_fail_open,
                  "on: allow when the callback cannot be reached in time; off: refuse")
       ->default_val(d.auth_fail_open);
+  app.add_option("--record", s.record,
+                 "APP=all|video|audio|off: record every publish of APP to FLV files (repeatable; default off)");
+  app.add_option("--record-path", s.record_path, "Directory of the recordings (created when needed)")
+      ->default_val(d.record_path);
+  app.add_option("--record-pattern", s.record_pattern,
+                 "Recording file name under --record-path: {app}, {stream}, {time} (UTC start), {n} (piece)")
+      ->default_val(d.record_pattern);
+  app.add_option("--record-max-bytes", s.record_max_bytes,
+                 "Start a new recording file at the next keyframe past this size (0: no limit)")
+      ->default_val(d.record_max_bytes);
+  app.add_option("--record-max-seconds", s.record_max_seconds,
+                 "Start a new recording file at the next keyframe past this duration (0: no limit)")
+      ->default_val(d.record_max_seconds);
+  app.add_option("--on-record-done", s.on_record_done,
+                 "When a recording file is complete: a /bin/sh command ($1 = the file) or an http:// URL that gets "
+                 "a JSON POST {app, stream, path, bytes, duration_ms}");
+  app.add_option("--on-record-done-timeout-ms", s.on_record_done_timeout_ms,
+                 "Deadline of the on-record-done command or POST in ms, 100 to 3600000")
+      ->default_val(d.on_record_done_timeout_ms);
 }
 
 std::optional<config_problem> validate(const settings& s) {
@@ -194,6 +213,19 @@ std::optional<config_problem> validate(const settings& s) {
   std::optional<config_problem> p;
   if ((p = check_range("auth-timeout-ms", s.auth_timeout_ms, 100, 60000, " ms"))) return p;
   if ((p = check_one_of("auth-fail-open", s.auth_fail_open, on_off))) return p;
+  for (const auto& rule : s.record) {
+    if (rule.empty()) continue;
+    const auto eq = rule.find('=');
+    net::record_mode mode{};
+    if (eq == std::string::npos || eq == 0 || !net::parse_record_mode(rule.substr(eq + 1), mode)) {
+      return config_problem{"record", "must be APP=all, APP=video, APP=audio or APP=off (got \"" + rule + "\")"};
+    }
+  }
+  if (s.record_path.empty()) return config_problem{"record-path", "must not be empty"};
+  if (s.record_pattern.empty()) return config_problem{"record-pattern", "must not be empty"};
+  if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
+  if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
+  if ((p = check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms"))) return p;
   if ((p = check_range("workers", s.workers, 0, 1024))) return p;
   if ((p = check_range("chunk-size", s.chunk_size, 128, 65536, " bytes"))) return p;
   if ((p = check_one_of("log-level", s.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}))) {
@@ -286,6 +318,19 @@ net::server_config to_server_config(const settings& s) {
   cfg.auth.on_play_url = s.on_play;
   cfg.auth.callback_timeout = std::chrono::milliseconds(s.auth_timeout_ms);
   cfg.auth.callback_fail_open = is_on(s.auth_fail_open);
+  for (const auto& rule : s.record) {
+    const auto eq = rule.find('=');
+    net::record_mode mode{};
+    if (eq != std::string::npos && net::parse_record_mode(rule.substr(eq + 1), mode)) {
+      cfg.recording.apps[rule.substr(0, eq)] = mode;
+    }
+  }
+  cfg.recording.path = s.record_path;
+  cfg.recording.pattern = s.record_pattern;
+  cfg.recording.max_bytes = static_cast<std::uint64_t>(s.record_max_bytes);
+  cfg.recording.max_duration = std::chrono::seconds(s.record_max_seconds);
+  cfg.recording.on_done = s.on_record_done;
+  cfg.recording.on_done_timeout = std::chrono::milliseconds(s.on_record_done_timeout_ms);
   return cfg;
 }
 

@@ -50,6 +50,13 @@ struct settings {
   std::string on_play;                                   ///< HTTP callback URL asked before each play.
   std::int64_t auth_timeout_ms = 3000;                   ///< Callback deadline.
   std::string auth_fail_open = "off";                    ///< on: allow when the callback is unreachable.
+  std::vector<std::string> record;                       ///< "APP=all|video|audio|off": record APP's publishes.
+  std::string record_path = "recordings";                ///< Directory of the recordings.
+  std::string record_pattern = "{app}/{stream}-{time}.flv";  ///< File name under record-path.
+  std::int64_t record_max_bytes = 0;                     ///< Rotate past this size; 0: no limit.
+  std::int64_t record_max_seconds = 0;                   ///< Rotate past this duration; 0: no limit.
+  std::string on_record_done;                            ///< Command or http:// URL run when a file is complete.
+  std::int64_t on_record_done_timeout_ms = 10000;        ///< Hook deadline.
 };
 
 /// The first problem found in a configuration: the key and what is wrong.

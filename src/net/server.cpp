@@ -58,6 +58,7 @@ server_impl::server_impl(server_config cfg)
       streams(contexts_of(pool), config.stream, config.app_stream),
       limits(config.max_connections, config.max_connections_per_ip),
       api(streams, metrics, config.http_token),
+      recorders(config.recording, streams, contexts_of(pool)),
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
@@ -306,6 +307,7 @@ void server_impl::stop() {
   }
   if (!idle) pool.stop();
   pool.join();
+  recorders.close_all();  // recordings whose publish-stop notice never ran
   spdlog::info("shutdown complete");
 }
 

@@ -420,6 +420,7 @@ void server_connection::start_publish(const proto::session_event& ev) {
   continue_timeline_ = publish_stream_->last_timestamp(timeline_base_);
   timeline_set_ = false;
   session_.accept_publish(ev.stream_id);
+  owner_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
   owner_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over ? " (took over)" : "");

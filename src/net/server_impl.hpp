@@ -15,6 +15,7 @@
 #include "connection_limits.hpp"
 #include "http_api.hpp"
 #include "log_limiter.hpp"
+#include "recorder.hpp"
 #include "server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
@@ -46,6 +47,7 @@ class server_impl {
   connection_limits limits;  ///< --max-connections, --max-connections-per-ip
   server_metrics metrics;    ///< Counters and open connections, for /metrics and /api
   http_api api;              ///< The operator endpoint's routes
+  recorder_manager recorders;  ///< Recording (issue 7): started by each accepted publish
 
  private:
   // Worker w's deadline sweep: every sweep_interval() it calls

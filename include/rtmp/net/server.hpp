@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "rtmp/hub/stream.hpp"
+#include "rtmp/net/recording.hpp"
 #include "rtmp/proto/server_session.hpp"
 
 namespace rtmp::net {
@@ -84,6 +85,9 @@ struct server_config {
   // players share queue_bytes, slow_policy and slow_disconnect_after with
   // RTMP players, and count against max_connections(_per_ip).
   std::string http_flv_cors;  ///< Access-Control-Allow-Origin value ("*" or an origin); empty: no CORS headers.
+
+  // Recording: per-application FLV files of every publish (rtmp/net/recording.hpp).
+  recording_config recording;  ///< Off for every application unless listed in `recording.apps`.
 };
 
 /// Counters of a running server (approximate while it runs).
