@@ -689,7 +689,7 @@ TEST(server_session, enhanced_lists_are_capped) {
     amf0::strict_array list;
     amf0::object map;
     for (int i = 0; i < 1000; ++i) {
-      char cc[5];
+      char cc[12];  // "%04d" of 0..999 is 4 characters; room for any int keeps -Wformat-truncation quiet
       std::snprintf(cc, sizeof cc, "%04d", i);
       list.push_back(std::string(cc));
       map.push_back(cc, 4);
