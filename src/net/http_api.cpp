@@ -232,10 +232,11 @@ http::response http_api::metrics_page() {
     line("rtmp_connections_closed_total{reason=\"" + std::string(close_kind_names[k]) + "\"} " +
          num(metrics_.closes[k].load()));
   }
-  counter("rtmp_received_bytes_total", "Bytes read from RTMP connections.", "counter");
-  line("rtmp_received_bytes_total " + num(metrics_.bytes_in.load()));
-  counter("rtmp_sent_bytes_total", "Bytes written to RTMP connections.", "counter");
-  line("rtmp_sent_bytes_total " + num(metrics_.bytes_out.load()));
+  const auto [total_in, total_out] = metrics_.total_bytes();
+  counter("rtmp_received_bytes_total", "Bytes read from RTMP (and HTTP-FLV) connections.", "counter");
+  line("rtmp_received_bytes_total " + num(total_in));
+  counter("rtmp_sent_bytes_total", "Bytes written to RTMP and HTTP-FLV player connections.", "counter");
+  line("rtmp_sent_bytes_total " + num(total_out));
   counter("rtmp_media_dropped_total", "Media messages dropped, by reason.", "counter");
   line("rtmp_media_dropped_total{reason=\"queue_full\"} " + num(metrics_.dropped_queue_full.load()));
 

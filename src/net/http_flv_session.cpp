@@ -451,7 +451,7 @@ asio::awaitable<void> http_flv_session::write_loop() {
     auto [ec, n] = co_await asio::async_write(*socket_, buffers, as_tuple(use_awaitable));
     buffers.clear();
     inflight.clear();
-    if (entry_) entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);
+    if (entry_) add_bytes(entry_->bytes_out, n);
     if (closed_) co_return;
     if (ec) {
       close(owner_.stopping ? std::string("server shutdown") : "write error: " + ec.message());

@@ -246,8 +246,7 @@ bool server_connection::on_read(const std::error_code& ec, std::span<const std::
     return false;
   }
   last_read_ = clock::now();
-  entry_->bytes_in.fetch_add(data.size(), std::memory_order_relaxed);
-  owner_.metrics.bytes_in.fetch_add(data.size(), std::memory_order_relaxed);
+  add_bytes(entry_->bytes_in, data.size());
   ping_outstanding_ = false;  // any inbound byte proves the peer alive (T-03)
   const auto phase_before = session_.current_phase();
   const std::error_code err = session_.on_bytes(data);
@@ -660,8 +659,7 @@ asio::awaitable<void> server_connection::write_loop() {
     }
     buffers.clear();
     inflight.clear();
-    entry_->bytes_out.fetch_add(n, std::memory_order_relaxed);
-    owner_.metrics.bytes_out.fetch_add(n, std::memory_order_relaxed);
+    add_bytes(entry_->bytes_out, n);
     if (closed_) co_return;
     if (ec) {
       close("write error: " + ec.message(), level::info);

@@ -1,9 +1,11 @@
 #pragma once
 // Counters and the connection directory behind the operator endpoint
-// (/metrics, /api/streams). Connections update their own entry with relaxed
-// atomics once per socket read or write (never per player per message); the
-// directory's mutex is taken once per connection start, role change and
-// close, and by the HTTP handlers when they take a snapshot.
+// (/metrics, /api/streams). Connections update their own entry once per
+// socket read or write (never per player per message; one writer per entry,
+// see `add_bytes`); server-wide byte totals are summed from the entries when
+// asked, so workers never write a shared counter per write. The directory's
+// mutex is taken once per connection start, role change and close, and by
+// the HTTP handlers when they take a snapshot.
 
 #include <array>
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace rtmp::net {
@@ -60,6 +63,12 @@ inline close_kind classify_close(std::string_view reason) {
 /// What a connection is doing.
 enum class connection_role : std::uint8_t { handshake, negotiating, publishing, playing };
 
+/// Adds `n` to a counter that only its connection's worker writes (others
+/// only read it): a load and a store, no locked read-modify-write.
+inline void add_bytes(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 /// One connection as the operator API sees it.
 struct connection_entry {
   std::uint64_t id = 0;
@@ -88,8 +97,6 @@ class server_metrics {
   std::atomic<std::uint64_t> accepted{0};            ///< Connections admitted.
   std::atomic<std::uint64_t> refused_total_cap{0};   ///< Refused by --max-connections.
   std::atomic<std::uint64_t> refused_per_ip_cap{0};  ///< Refused by --max-connections-per-ip.
-  std::atomic<std::uint64_t> bytes_in{0};            ///< RTMP bytes read, all connections.
-  std::atomic<std::uint64_t> bytes_out{0};           ///< RTMP bytes written, all connections.
   std::atomic<std::uint64_t> dropped_queue_full{0};  ///< Media messages dropped for slow players.
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(close_kind::count_)> closes{};  ///< By kind.
 
@@ -111,11 +118,28 @@ class server_metrics {
     e.role.store(role, std::memory_order_relaxed);
   }
 
-  /// Removes a closed connection and counts why it closed.
+  /// Removes a closed connection and counts why it closed; its bytes stay
+  /// in the totals.
   void remove(std::uint64_t id, close_kind why) {
     closes[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
-    entries_.erase(id);
+    const auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    closed_bytes_in_ += it->second->bytes_in.load(std::memory_order_relaxed);
+    closed_bytes_out_ += it->second->bytes_out.load(std::memory_order_relaxed);
+    entries_.erase(it);
+  }
+
+  /// Bytes read and written by every connection, open or closed.
+  std::pair<std::uint64_t, std::uint64_t> total_bytes() const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t in = closed_bytes_in_;
+    std::uint64_t out = closed_bytes_out_;
+    for (const auto& [id, e] : entries_) {
+      in += e->bytes_in.load(std::memory_order_relaxed);
+      out += e->bytes_out.load(std::memory_order_relaxed);
+    }
+    return {in, out};
   }
 
   /// Copies every open connection.
@@ -135,6 +159,8 @@ class server_metrics {
  private:
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection_entry>> entries_;
+  std::uint64_t closed_bytes_in_ = 0;   // of removed entries (mutex_)
+  std::uint64_t closed_bytes_out_ = 0;  // of removed entries (mutex_)
 };
 
 }  // namespace rtmp::net
