@@ -5,8 +5,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string_view>
+
+#include "rtmp/proto/rtmp_url.hpp"
 
 namespace rtmp::server_app {
 
@@ -141,6 +144,15 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--on-record-done-timeout-ms", s.on_record_done_timeout_ms,
                  "Deadline of the on-record-done command or POST in ms, 100 to 3600000")
       ->default_val(d.on_record_done_timeout_ms);
+  app.add_option("--push", s.push,
+                 "APP=rtmp://HOST[:PORT]/APP2: re-publish every stream of APP to URL/STREAM, reconnecting with "
+                 "back-off (repeatable)");
+  app.add_option("--pull", s.pull,
+                 "APP=URL[,URL...]: edge mode; a player of APP/STREAM with no local publisher makes the server play "
+                 "URL/STREAM from the first origin that works (repeatable)");
+  app.add_option("--pull-idle-timeout-ms", s.pull_idle_timeout_ms,
+                 "A pull ends this long after its last player left, in ms, 100 to 3600000")
+      ->default_val(d.pull_idle_timeout_ms);
 }
 
 std::optional<config_problem> validate(const settings& s) {
@@ -226,6 +238,35 @@ std::optional<config_problem> validate(const settings& s) {
   if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
   if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
   if ((p = check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms"))) return p;
+  for (const auto* list : {&s.push, &s.pull}) {
+    const std::string key = list == &s.push ? "push" : "pull";
+    std::map<std::string, std::size_t> per_app;
+    for (const auto& rule : *list) {
+      if (rule.empty()) continue;
+      const auto eq = rule.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size()) {
+        return config_problem{key, "must be APP=rtmp://HOST[:PORT]/APP (got \"" + rule + "\")"};
+      }
+      std::string_view urls = std::string_view(rule).substr(eq + 1);
+      while (!urls.empty()) {
+        const std::string url(urls.substr(0, urls.find(',')));
+        urls.remove_prefix(std::min(urls.size(), url.size() + 1));
+        proto::rtmp_url parsed;
+        proto::rtmp_url_options opts;
+        opts.require_stream = false;
+        if (proto::parse_rtmp_url(url, parsed, opts) || parsed.tls || !parsed.stream.empty()) {
+          return config_problem{key, "\"" + url + "\" is not an rtmp://HOST[:PORT]/APP URL (rtmps:// is not supported)"};
+        }
+        if (++per_app[rule.substr(0, eq)] > net::max_relay_targets) {
+          return config_problem{key, "more than " + std::to_string(net::max_relay_targets) + " URLs for one application"};
+        }
+        if (list == &s.push && urls.size() > 0) {
+          return config_problem{key, "takes one URL per rule (repeat the key for more)"};
+        }
+      }
+    }
+  }
+  if ((p = check_range("pull-idle-timeout-ms", s.pull_idle_timeout_ms, 100, 3600000, " ms"))) return p;
   if ((p = check_range("workers", s.workers, 0, 1024))) return p;
   if ((p = check_range("chunk-size", s.chunk_size, 128, 65536, " bytes"))) return p;
   if ((p = check_one_of("log-level", s.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}))) {
@@ -331,6 +372,22 @@ net::server_config to_server_config(const settings& s) {
   cfg.recording.max_duration = std::chrono::seconds(s.record_max_seconds);
   cfg.recording.on_done = s.on_record_done;
   cfg.recording.on_done_timeout = std::chrono::milliseconds(s.on_record_done_timeout_ms);
+  for (const auto& rule : s.push) {
+    const auto eq = rule.find('=');
+    if (eq != std::string::npos) cfg.relay.push[rule.substr(0, eq)].push_back(rule.substr(eq + 1));
+  }
+  for (const auto& rule : s.pull) {
+    const auto eq = rule.find('=');
+    if (eq == std::string::npos) continue;
+    std::string_view urls = std::string_view(rule).substr(eq + 1);
+    auto& origins = cfg.relay.pull[rule.substr(0, eq)];
+    while (!urls.empty()) {
+      const auto comma = urls.find(',');
+      origins.emplace_back(urls.substr(0, comma));
+      urls.remove_prefix(comma == std::string_view::npos ? urls.size() : comma + 1);
+    }
+  }
+  cfg.relay.pull_idle_timeout = std::chrono::milliseconds(s.pull_idle_timeout_ms);
   return cfg;
 }
 

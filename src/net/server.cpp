@@ -59,6 +59,7 @@ server_impl::server_impl(server_config cfg)
       limits(config.max_connections, config.max_connections_per_ip),
       api(streams, metrics, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
+      relays(config.relay, streams, contexts_of(pool), config.session.chunk_size),
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
@@ -264,6 +265,7 @@ void server_impl::stop() {
     }
   });
   close_http_sessions();
+  relays.shutdown();
   for (std::size_t w = 0; w < pool.size(); ++w) {
     asio::post(pool.context(w), [this, w] {
       // shutdown() may unregister: iterate over a copy.
@@ -308,6 +310,7 @@ void server_impl::stop() {
   if (!idle) pool.stop();
   pool.join();
   recorders.close_all();  // recordings whose publish-stop notice never ran
+  relays.clear();
   spdlog::info("shutdown complete");
 }
 

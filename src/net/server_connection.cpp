@@ -420,6 +420,7 @@ void server_connection::start_publish(const proto::session_event& ev) {
   timeline_set_ = false;
   session_.accept_publish(ev.stream_id);
   owner_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
+  owner_.relays.on_publish_start(session_.app(), key, publish_stream_, worker_);
   owner_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over ? " (took over)" : "");
@@ -447,7 +448,8 @@ void server_connection::on_play_request(const proto::session_event& ev) {
 void server_connection::start_play(const proto::session_event& ev) {
   const std::string key = hub::stream_key(session_.app(), ev.name);
   stream_name_ = key;
-  if (!config_.wait_for_publisher) {
+  const bool pulled = owner_.relays.on_play(session_.app(), key, worker_);  // edge: starts the pull
+  if (!config_.wait_for_publisher && !pulled) {
     auto existing = owner_.streams.find(key);
     if (existing == nullptr || !existing->publishing()) {
       log_limited(level::info, "play refused", "{} play refused: stream not found", tag());

@@ -16,6 +16,7 @@
 #include "http_api.hpp"
 #include "log_limiter.hpp"
 #include "recorder.hpp"
+#include "relay.hpp"
 #include "server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
@@ -48,6 +49,7 @@ class server_impl {
   server_metrics metrics;    ///< Counters and open connections, for /metrics and /api
   http_api api;              ///< The operator endpoint's routes
   recorder_manager recorders;  ///< Recording (issue 7): started by each accepted publish
+  relay_manager relays;        ///< Push and pull relays (issue 7): told by each publish and play
 
  private:
   // Worker w's deadline sweep: every sweep_interval() it calls

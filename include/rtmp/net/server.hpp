@@ -17,6 +17,7 @@
 
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/recording.hpp"
+#include "rtmp/net/relay.hpp"
 #include "rtmp/proto/server_session.hpp"
 
 namespace rtmp::net {
@@ -88,6 +89,9 @@ struct server_config {
 
   // Recording: per-application FLV files of every publish (rtmp/net/recording.hpp).
   recording_config recording;  ///< Off for every application unless listed in `recording.apps`.
+
+  // Relays: static push and on-demand pull / edge mode (rtmp/net/relay.hpp).
+  relay_config relay;  ///< No push and no pull unless applications are listed.
 };
 
 /// Counters of a running server (approximate while it runs).

@@ -1,0 +1,621 @@
+#include "relay.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "rtmp/proto/client_session.hpp"
+#include "rtmp/proto/rtmp_url.hpp"
+
+// GCC 12 false positive on coroutine frames (see http_listener.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace rtmp::net {
+
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+/// How often a relay looks at its deadlines (connect, stall, idle).
+constexpr std::chrono::milliseconds relay_tick_interval{200};
+/// A stopping push flushes FCUnpublish/deleteStream this long at most.
+constexpr std::chrono::milliseconds relay_goodbye_timeout{2'000};
+/// Bytes per socket read of a relay connection.
+constexpr std::size_t relay_read_buffer_size = std::size_t{64} * 1024;
+/// Asio caps one gather write at 64 buffers.
+constexpr std::size_t relay_max_write_buffers = 64;
+/// Sequence headers a push keeps to lead a (re)connection.
+constexpr std::size_t max_push_headers = 2 * hub::max_cached_tracks;
+
+void log_exception(const std::exception_ptr& e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("relay coroutine failed: {}", ex.what());
+  }
+}
+
+}  // namespace
+
+/// One outbound RTMP connection attempt: its socket, session and write queue.
+/// Shared with its write loop, so a new attempt never meets an old writer.
+struct relay_conn {
+  relay_conn(asio::io_context& io, proto::client_session_config cfg)
+      : socket(io), wake(io), goodbye(io), session(std::move(cfg)) {}
+  tcp::socket socket;
+  asio::steady_timer wake;
+  asio::steady_timer goodbye;  // bounds the flush of a stopping push
+  proto::client_session session;
+  std::deque<std::vector<std::uint8_t>> queue;
+  std::size_t queued_bytes = 0;
+  bool closed = false;
+  bool close_when_drained = false;
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    std::error_code ec;
+    socket.close(ec);
+    wake.cancel();
+    goodbye.cancel();
+    queue.clear();
+    queued_bytes = 0;
+  }
+};
+
+/// A push (subscriber of a local stream, publishing to a remote server) or a
+/// pull (player of a remote stream, publisher of the local one). Lives on one
+/// worker; every member is used there only, except `last_request_`
+/// (relay_manager::mu_).
+class relay_session final : public hub::subscriber,
+                            public hub::publisher,
+                            public std::enable_shared_from_this<relay_session> {
+ public:
+  enum class kind : std::uint8_t { push, pull };
+
+  relay_session(relay_manager& owner, kind k, std::string key, std::string name, std::vector<std::string> urls,
+                std::shared_ptr<hub::stream> stream, std::size_t worker)
+      : owner_(owner),
+        cfg_(owner.cfg_),
+        kind_(k),
+        key_(std::move(key)),
+        name_(std::move(name)),
+        urls_(std::move(urls)),
+        stream_(std::move(stream)),
+        worker_(worker),
+        io_(*owner.workers_.at(worker)),
+        tick_(io_),
+        retry_(io_),
+        last_request_(clock::now()) {}
+
+  std::size_t worker() const noexcept override { return worker_; }
+  const std::string& key() const noexcept { return key_; }
+  kind type() const noexcept { return kind_; }
+
+  /// Starts (on the worker): a push subscribes; both start connecting.
+  void begin() {
+    if (kind_ == kind::push) {
+      const hub::stream_snapshot snap = stream_->subscribe(this);
+      subscribed_ = true;
+      for (const auto& p : snap.start_sequence()) remember(p);
+    }
+    auto self = shared_from_this();
+    asio::co_spawn(io_, [self]() { return self->run(); }, log_exception);
+    arm_tick();
+  }
+
+  /// Ends the relay (on the worker). Idempotent.
+  void stop(std::string_view why) {
+    if (stopped_) return;
+    stopped_ = true;
+    spdlog::info("relay: {} {} stopped: {}", kind_ == kind::push ? "push" : "pull", key_, why);
+    tick_.cancel();
+    retry_.cancel();
+    if (conn_ && !conn_->closed) {
+      if (kind_ == kind::push && started_) {
+        conn_->session.finish();
+        flush();
+        conn_->close_when_drained = true;
+        conn_->goodbye.expires_after(relay_goodbye_timeout);
+        conn_->goodbye.async_wait([c = conn_](std::error_code ec) {
+          if (!ec) c->close();
+        });
+      } else {
+        conn_->close();
+      }
+    }
+    if (subscribed_) {
+      subscribed_ = false;
+      stream_->unsubscribe(this);
+      owner_.streams_.remove_if_unused(stream_);
+    }
+    release_local();
+    owner_.forget(this);
+  }
+
+  /// Pull: a new player asked (relay_manager::mu_ held).
+  void touched(clock::time_point now) { last_request_ = now; }
+  clock::time_point last_request() const { return last_request_; }
+
+  // hub::publisher (pull)
+  void kick(std::string reason) override {
+    asio::post(io_, [self = shared_from_this(), reason = std::move(reason)] { self->stop(reason); });
+  }
+
+ protected:
+  // hub::subscriber (push)
+  void on_media(std::span<const hub::packet_ptr> batch) override {
+    for (const auto& p : batch) {
+      remember(p);
+      if (p->header || p->metadata || p->sequence_end) continue;  // sent by remember()
+      send(*p);
+    }
+    flush();
+  }
+  void on_publish_start() override {}
+  void on_publish_stop() override {
+    auto self = shared_from_this();  // the stream is iterating its players: keep us alive
+    stop("local publisher stopped");
+    asio::post(io_, [self] {});
+  }
+
+ private:
+  // --- push -----------------------------------------------------------------------
+  // Keeps metadata and sequence headers to lead a reconnection; sends them now
+  // when the remote publish runs.
+  void remember(const hub::packet_ptr& p) {
+    if (p->metadata) {
+      metadata_ = p;
+    } else if (p->header || p->sequence_end) {
+      std::erase_if(headers_, [&](const hub::packet_ptr& h) { return h->msg.type == p->msg.type && h->tracks == p->tracks; });
+      if (!p->sequence_end) {
+        if (headers_.size() == max_push_headers) headers_.erase(headers_.begin());
+        headers_.push_back(p);
+      }
+    } else {
+      return;
+    }
+    if (started_) send_now(*p);
+  }
+
+  void send(const hub::media_packet& p) {
+    if (!started_ || !conn_ || conn_->closed) return;
+    if (p.is_video()) {
+      if (need_keyframe_ && !p.keyframe) return;
+      if (conn_->queued_bytes + p.msg.payload.size() > cfg_.queue_bytes) {
+        if (!dropping_) spdlog::warn("relay: push {} is slow: dropping to the next keyframe", key_);
+        dropping_ = true;
+        need_keyframe_ = true;
+        return;
+      }
+      need_keyframe_ = false;
+      dropping_ = false;
+    } else if (conn_->queued_bytes + p.msg.payload.size() > cfg_.queue_bytes) {
+      return;
+    }
+    send_now(p);
+  }
+
+  void send_now(const hub::media_packet& p) {
+    if (!conn_ || conn_->closed) return;
+    if (p.metadata) {
+      (void)conn_->session.send_script_data(p.msg.payload.span(), p.msg.timestamp);
+    } else {
+      (void)conn_->session.send_media(p.msg);
+    }
+  }
+
+  void on_push_started() {
+    started_ = true;
+    need_keyframe_ = true;
+    if (metadata_) send_now(*metadata_);
+    for (const auto& h : headers_) send_now(*h);
+    flush();
+  }
+
+  // --- pull -----------------------------------------------------------------------
+  void on_pulled(proto::client_event& ev) {
+    if (!claimed_) {
+      hub::stream::claim_result result{};
+      auto s = owner_.streams_.claim(key_, std::shared_ptr<hub::publisher>(shared_from_this(), static_cast<hub::publisher*>(this)),
+                                     result);
+      if (result == hub::stream::claim_result::busy) {
+        owner_.streams_.remove_if_unused(s);
+        stop("the stream has a local publisher");
+        return;
+      }
+      stream_ = std::move(s);
+      claimed_ = true;
+      continue_timeline_ = stream_->last_timestamp(timeline_base_);
+      timeline_set_ = false;
+      spdlog::info("relay: pull {} publishing locally from {}", key_, current_url_);
+    }
+    delivered_ = true;
+    last_media_at_ = clock::now();
+    if (!timeline_set_) {
+      timeline_set_ = true;
+      ts_offset_ = continue_timeline_ ? timeline_base_ + 1 - ev.msg.timestamp : 0;
+    }
+    ev.msg.timestamp += ts_offset_;
+    batch_.push_back(hub::make_packet(std::move(ev.msg), owner_.chunk_size_, ev.metadata));
+  }
+
+  void release_local() {
+    batch_.clear();
+    if (!claimed_) return;
+    claimed_ = false;
+    auto s = std::move(stream_);
+    stream_.reset();
+    s->release(this);
+    owner_.streams_.remove_if_unused(s);
+  }
+
+  std::size_t local_players() const {
+    if (stream_) return stream_->subscriber_count();
+    const auto s = owner_.streams_.find(key_);
+    return s ? s->subscriber_count() : 0;
+  }
+
+  // --- connection -------------------------------------------------------------------
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    std::size_t origin = 0;
+    auto delay = cfg_.backoff_initial;
+    while (!stopped_) {
+      current_url_ = urls_.at(origin % urls_.size());
+      delivered_ = false;
+      co_await attempt(current_url_ + "/" + name_);
+      if (stopped_) break;
+      release_local();  // players are told; they wait for the next origin
+      if (delivered_) delay = cfg_.backoff_initial;
+      origin = (origin + 1) % urls_.size();
+      spdlog::info("relay: {} {}: retrying with {} in {} ms", kind_ == kind::push ? "push" : "pull", key_,
+                   urls_.at(origin) + "/" + name_, delay.count());
+      retry_.expires_after(delay);
+      co_await retry_.async_wait(as_tuple(use_awaitable));
+      if (!delivered_) delay = std::min(delay * 2, cfg_.backoff_max);
+    }
+  }
+
+  // One connection: returns when it ended (error, refusal, stop).
+  asio::awaitable<void> attempt(std::string url) {
+    proto::rtmp_url u;
+    std::string_view why;
+    if (proto::parse_rtmp_url(url, u, {}, &why) || u.tls) {
+      spdlog::error("relay: {}: unusable URL {}: {}", key_, url, u.tls ? "rtmps:// is not supported" : why);
+      co_return;
+    }
+    proto::client_session_config scfg;
+    scfg.connect.app = u.app;
+    scfg.connect.tc_url = u.tc_url;
+    auto c = std::make_shared<relay_conn>(io_, std::move(scfg));
+    conn_ = c;
+    started_ = false;
+    attempt_deadline_ = clock::now() + cfg_.connect_timeout;
+    std::vector<tcp::endpoint> endpoints;
+    std::error_code ec;
+    const auto address = asio::ip::make_address(u.host, ec);
+    if (!ec) {
+      endpoints.emplace_back(address, u.port);
+    } else {
+      tcp::resolver resolver(io_);
+      auto [rec, results] = co_await resolver.async_resolve(u.host, std::to_string(u.port), as_tuple(use_awaitable));
+      if (rec || results.empty()) {
+        spdlog::warn("relay: {}: cannot resolve {}: {}", key_, u.host, rec ? rec.message() : "no address");
+        c->close();
+        co_return;
+      }
+      for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    if (c->closed) co_return;
+    auto [cec, ep] = co_await asio::async_connect(c->socket, endpoints, as_tuple(use_awaitable));
+    if (cec || c->closed) {
+      if (!c->closed) spdlog::warn("relay: {}: cannot connect to {}: {}", key_, url, cec.message());
+      c->close();
+      co_return;
+    }
+    (void)ep;
+    ::fcntl(c->socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    c->socket.set_option(tcp::no_delay(true), ec);
+    if (kind_ == kind::push) {
+      (void)c->session.publish(u.stream);
+    } else {
+      (void)c->session.play(u.stream);
+    }
+    flush();
+    asio::co_spawn(io_, write_loop(c), log_exception);
+    std::vector<std::uint8_t> buffer(relay_read_buffer_size);
+    while (!c->closed) {
+      auto [rec, n] = co_await c->socket.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+      if (c->closed) break;
+      if (rec) {
+        spdlog::info("relay: {} {} connection to {} ended: {}", kind_ == kind::push ? "push" : "pull", key_, url,
+                     rec.message());
+        break;
+      }
+      const std::error_code err = c->session.on_bytes(std::span<const std::uint8_t>(buffer.data(), n));
+      handle_events(c);
+      if (!batch_.empty() && claimed_ && stream_) stream_->publish(this, batch_);
+      batch_.clear();
+      flush();
+      if (err) {
+        spdlog::warn("relay: {} {} to {}: {}", kind_ == kind::push ? "push" : "pull", key_, url, err.message());
+        break;
+      }
+    }
+    if (!c->close_when_drained) c->close();
+    if (conn_ == c) started_ = false;
+  }
+
+  void handle_events(const std::shared_ptr<relay_conn>& c) {
+    proto::client_event ev;
+    while (!c->closed && c->session.next_event(ev)) {
+      using k = proto::client_event::kind;
+      switch (ev.type) {
+        case k::publish_started:
+          spdlog::info("relay: push {} publishing to {}", key_, current_url_);
+          on_push_started();
+          break;
+        case k::play_started:
+          started_ = true;
+          last_media_at_ = clock::now();
+          break;
+        case k::media:
+          if (kind_ == kind::pull && !stopped_) on_pulled(ev);
+          break;
+        case k::stream_ended:
+          spdlog::info("relay: {} {}: remote stream ended ({})", kind_ == kind::push ? "push" : "pull", key_,
+                       ev.reason);
+          if (!batch_.empty() && claimed_ && stream_) stream_->publish(this, batch_);
+          batch_.clear();
+          c->close();
+          break;
+        default: break;
+      }
+    }
+  }
+
+  void flush() {
+    if (!conn_ || conn_->closed || !conn_->session.has_output()) return;
+    std::vector<std::uint8_t> bytes;
+    conn_->session.take_output(bytes);
+    conn_->queued_bytes += bytes.size();
+    conn_->queue.push_back(std::move(bytes));
+    conn_->wake.cancel();
+  }
+
+  asio::awaitable<void> write_loop(std::shared_ptr<relay_conn> c) {
+    auto self = shared_from_this();
+    std::vector<std::vector<std::uint8_t>> inflight;
+    std::vector<asio::const_buffer> buffers;
+    while (!c->closed) {
+      if (c->queue.empty()) {
+        if (c->close_when_drained) {
+          c->close();
+          break;
+        }
+        c->wake.expires_at(clock::time_point::max());
+        co_await c->wake.async_wait(as_tuple(use_awaitable));
+        continue;
+      }
+      std::size_t bytes = 0;
+      while (!c->queue.empty() && inflight.size() < relay_max_write_buffers) {
+        bytes += c->queue.front().size();
+        inflight.push_back(std::move(c->queue.front()));
+        c->queue.pop_front();
+        buffers.emplace_back(inflight.back().data(), inflight.back().size());
+      }
+      auto [ec, n] = co_await asio::async_write(c->socket, buffers, as_tuple(use_awaitable));
+      buffers.clear();
+      inflight.clear();
+      if (c->closed) break;
+      c->queued_bytes -= bytes;
+      if (ec) {
+        c->close();
+        break;
+      }
+    }
+  }
+
+  // --- deadlines ----------------------------------------------------------------------
+  void arm_tick() {
+    tick_.expires_after(relay_tick_interval);
+    tick_.async_wait([weak = weak_from_this()](std::error_code ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self || self->stopped_) return;
+      self->on_tick();
+      if (!self->stopped_) self->arm_tick();
+    });
+  }
+
+  void on_tick() {
+    const auto now = clock::now();
+    if (kind_ == kind::pull) {
+      if (local_players() == 0 && owner_.may_stop_idle(this)) {
+        stop("no players");
+        return;
+      }
+    }
+    if (!conn_ || conn_->closed) return;
+    if (!started_ && now > attempt_deadline_) {
+      spdlog::warn("relay: {}: {} did not accept in time", key_, current_url_);
+      conn_->close();
+    } else if (kind_ == kind::pull && started_ && now - last_media_at_ > cfg_.stall_timeout) {
+      spdlog::warn("relay: pull {}: no media from {} for {} ms", key_, current_url_, cfg_.stall_timeout.count());
+      conn_->close();
+    }
+  }
+
+  relay_manager& owner_;
+  const relay_config& cfg_;
+  const kind kind_;
+  const std::string key_;
+  const std::string name_;
+  const std::vector<std::string> urls_;
+  std::shared_ptr<hub::stream> stream_;  // push: the subscribed stream; pull: the claimed one
+  const std::size_t worker_;
+  asio::io_context& io_;
+  asio::steady_timer tick_;
+  asio::steady_timer retry_;
+  std::shared_ptr<relay_conn> conn_;
+  std::string current_url_;
+  clock::time_point attempt_deadline_{};
+  clock::time_point last_media_at_{};
+  clock::time_point last_request_;
+  bool stopped_ = false;
+  bool started_ = false;  // remote publish / play accepted on conn_
+  bool delivered_ = false;
+  // push
+  bool subscribed_ = false;
+  bool need_keyframe_ = true;
+  bool dropping_ = false;
+  hub::packet_ptr metadata_;
+  std::vector<hub::packet_ptr> headers_;
+  // pull
+  bool claimed_ = false;
+  bool continue_timeline_ = false;
+  bool timeline_set_ = false;
+  std::uint32_t timeline_base_ = 0;
+  std::uint32_t ts_offset_ = 0;
+  std::vector<std::shared_ptr<hub::media_packet>> batch_;
+};
+
+// --- manager ----------------------------------------------------------------------
+
+relay_manager::relay_manager(relay_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers,
+                             std::uint32_t chunk_size)
+    : cfg_(std::move(cfg)), streams_(streams), workers_(std::move(workers)), chunk_size_(chunk_size) {}
+
+relay_manager::~relay_manager() { clear(); }
+
+namespace {
+std::string_view name_of(std::string_view app, std::string_view key) {
+  if (key.size() > app.size() && key.substr(0, app.size()) == app && key[app.size()] == '/') {
+    key.remove_prefix(app.size() + 1);
+  }
+  return key;
+}
+}  // namespace
+
+void relay_manager::on_publish_start(std::string_view app, std::string_view key,
+                                     const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
+  const auto it = cfg_.push.find(std::string(app));
+  if (it == cfg_.push.end() || stream == nullptr || worker >= workers_.size()) return;
+  const std::string name(name_of(app, key));
+  std::vector<std::shared_ptr<relay_session>> started;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    for (std::size_t i = 0; i < it->second.size() && i < max_relay_targets; ++i) {
+      const std::string& url = it->second[i];
+      auto s = std::make_shared<relay_session>(*this, relay_session::kind::push, std::string(key), name,
+                                               std::vector<std::string>{url}, stream, worker);
+      sessions_.emplace(s.get(), s);
+      started.push_back(std::move(s));
+    }
+  }
+  for (auto& s : started) s->begin();  // on the publisher's worker, before its first media
+}
+
+bool relay_manager::on_play(std::string_view app, std::string_view key, std::size_t worker) {
+  const auto it = cfg_.pull.find(std::string(app));
+  if (it == cfg_.pull.end() || it->second.empty() || worker >= workers_.size()) return false;
+  const auto existing = streams_.find(std::string(key));
+  std::shared_ptr<relay_session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return true;
+    const auto p = pulls_.find(std::string(key));
+    if (p != pulls_.end()) {
+      p->second->touched(clock::now());
+      return true;
+    }
+    // A local publisher (not a pull that is stopping: a new pull takes over from it).
+    if (existing != nullptr && existing->publishing() &&
+        dynamic_cast<relay_session*>(existing->current_publisher().get()) == nullptr) {
+      return true;
+    }
+    std::vector<std::string> origins(it->second.begin(),
+                                     it->second.begin() + static_cast<std::ptrdiff_t>(std::min(it->second.size(), max_relay_targets)));
+    s = std::make_shared<relay_session>(*this, relay_session::kind::pull, std::string(key),
+                                        std::string(name_of(app, key)), origins, nullptr, worker);
+    sessions_.emplace(s.get(), s);
+    pulls_.emplace(s->key(), s.get());
+    pulls_started_.fetch_add(1);
+  }
+  spdlog::info("relay: pull {} started for its first player", key);
+  asio::post(*workers_[worker], [s] { s->begin(); });
+  return true;
+}
+
+bool relay_manager::may_stop_idle(const relay_session* s) {
+  std::lock_guard lock(mu_);
+  if (clock::now() - s->last_request() < cfg_.pull_idle_timeout) return false;
+  const auto p = pulls_.find(s->key());
+  if (p != pulls_.end() && p->second == s) pulls_.erase(p);
+  return true;
+}
+
+void relay_manager::forget(const relay_session* s) {
+  std::shared_ptr<relay_session> keep;  // released outside the lock
+  std::lock_guard lock(mu_);
+  const auto p = pulls_.find(s->key());
+  if (p != pulls_.end() && p->second == s) pulls_.erase(p);
+  const auto it = sessions_.find(s);
+  if (it != sessions_.end()) {
+    keep = std::move(it->second);
+    sessions_.erase(it);
+  }
+}
+
+void relay_manager::shutdown() {
+  std::vector<std::shared_ptr<relay_session>> all;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [p, s] : sessions_) all.push_back(s);
+  }
+  for (auto& s : all) {
+    asio::post(*workers_.at(s->worker()), [s] { s->stop("server shutdown"); });
+  }
+}
+
+void relay_manager::clear() {
+  std::unordered_map<const relay_session*, std::shared_ptr<relay_session>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.swap(sessions_);
+    pulls_.clear();
+  }
+}
+
+std::size_t relay_manager::active_pulls() const {
+  std::lock_guard lock(mu_);
+  return pulls_.size();
+}
+
+std::size_t relay_manager::active_pushes() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size() - pulls_.size();
+}
+
+}  // namespace rtmp::net

@@ -1,0 +1,102 @@
+#pragma once
+// Relays (issue 7): static push and on-demand pull (edge mode).
+//
+// `relay_manager` (owned by the server) is told by each publisher's
+// connection right after a publish is accepted (`on_publish_start`) and by
+// each player's connection before it subscribes (`on_play`).
+//
+// * Push: for every URL configured for the application, a `relay_session`
+//   subscribes to the stream on the publisher's worker and re-publishes it
+//   over an outbound RTMP connection (sans-I/O client_session + an Asio
+//   socket on that worker). Metadata and sequence headers go first, media
+//   from the next keyframe. It reconnects with exponential back-off while
+//   the local publisher is there and ends at the stream's publish-stop.
+// * Pull: the first player of a stream of a pulled application with no
+//   local publisher starts one `relay_session` (one per stream key) on that
+//   player's worker: it plays the stream from the first origin and, at its
+//   first media, claims the local stream as its publisher, so local players
+//   get the usual fast start from the hub's caches. An origin that fails
+//   (connection error, stream ended, no media for stall_timeout) is left
+//   for the next one after the back-off delay; the pull ends
+//   pull_idle_timeout after the stream has no player.
+//
+// Outbound relay connections are not counted in the server's connections.
+
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rtmp/hub/hub.hpp"
+#include "rtmp/net/relay.hpp"
+
+namespace rtmp::net {
+
+class relay_session;
+
+/// Starts and tracks the relays of a server. Thread-safe.
+class relay_manager {
+ public:
+  /// `streams` is the server's hub, `workers` the pool's io_contexts by
+  /// worker index (both outlive the manager); `chunk_size` the outbound
+  /// chunk size pulled media is encoded with for local players.
+  relay_manager(relay_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers,
+                std::uint32_t chunk_size);
+  ~relay_manager();
+
+  relay_manager(const relay_manager&) = delete;
+  relay_manager& operator=(const relay_manager&) = delete;
+
+  /// A publish of `key` ("app/name") in `app` was accepted on `stream`; call
+  /// on the publisher's worker `worker`. Starts one push per URL of `app`.
+  void on_publish_start(std::string_view app, std::string_view key, const std::shared_ptr<hub::stream>& stream,
+                        std::size_t worker);
+
+  /// A player of `key` in `app` is about to subscribe, on worker `worker`.
+  /// When `app` is pulled, makes sure one pull of `key` runs (unless the
+  /// stream has a local publisher) and returns true: the player should wait
+  /// for the publisher even when the server does not wait otherwise.
+  bool on_play(std::string_view app, std::string_view key, std::size_t worker);
+
+  /// Stops every relay (posted to their workers); no new ones start.
+  void shutdown();
+
+  /// Forgets every relay; only after the workers stopped.
+  void clear();
+
+  /// Pulls running (one per stream key).
+  std::size_t active_pulls() const;
+  /// Pushes running.
+  std::size_t active_pushes() const;
+  /// Pulls started since the server started.
+  std::uint64_t pulls_started() const noexcept { return pulls_started_.load(); }
+
+  /// The settings.
+  const relay_config& config() const noexcept { return cfg_; }
+
+ private:
+  friend class relay_session;
+  // Removes `s` (and its pull entry).
+  void forget(const relay_session* s);
+  // Pull idle stop: true (and the pull forgotten) when `s` may stop now.
+  bool may_stop_idle(const relay_session* s);
+
+  const relay_config cfg_;
+  hub::hub& streams_;
+  const std::vector<asio::io_context*> workers_;
+  const std::uint32_t chunk_size_;
+  std::atomic<std::uint64_t> pulls_started_{0};
+  mutable std::mutex mu_;
+  bool stopping_ = false;
+  std::unordered_map<const relay_session*, std::shared_ptr<relay_session>> sessions_;
+  std::unordered_map<std::string, relay_session*> pulls_;  // key -> its pull
+};
+
+}  // namespace rtmp::net
