@@ -6,12 +6,6 @@
 // /api/streams reports (codec, resolution from the configuration record).
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -23,6 +17,7 @@
 #include "rtmp/proto/enhanced_connect.hpp"
 #include "rtmp/proto/media_info.hpp"
 #include "support/ertmp_samples.hpp"
+#include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -34,30 +29,7 @@ namespace proto = rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
 
 // GET `path` on the operator endpoint; the body ("" on failure). Bounded: 5 s.
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  std::string in;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
-    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[8192];
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  const auto end = in.find("\r\n\r\n");
-  return end == std::string::npos ? std::string() : in.substr(end + 4);
-}
+std::string http_get(std::uint16_t port, const std::string& path) { return rtmp::test::http_get(port, path).body; }
 
 class enhanced_rtmp : public ::testing::Test {
  protected:

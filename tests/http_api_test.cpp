@@ -21,55 +21,18 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using rtmp::test::http_reply;
+using rtmp::test::http_get;
+using rtmp::test::raw_http;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
-struct http_reply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// Sends `request` as is and reads until the server closes (or 5 s).
-http_reply raw_http(std::uint16_t port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  http_reply r;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return r;
-  }
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string in;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char buf[8192];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  const auto end = in.find("\r\n\r\n");
-  if (in.size() < 12 || end == std::string::npos) return r;
-  r.status = std::stoi(in.substr(9, 3));
-  r.headers = in.substr(0, end);
-  r.body = in.substr(end + 4);
-  return r;
-}
-
-http_reply get(std::uint16_t port, const std::string& path, const std::string& extra = "") {
-  return raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" + extra + "\r\n");
-}
 
 // The value of the sample `name` (with labels as written) in a Prometheus page.
 std::optional<double> sample(const std::string& page, const std::string& name) {
@@ -131,7 +94,7 @@ class http_api_test : public ::testing::Test {
 };
 
 TEST_F(http_api_test, healthz_answers_ok) {
-  const auto r = get(http_port_, "/healthz");
+  const auto r = http_get(http_port_, "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "ok\n");
   EXPECT_NE(r.headers.find("Cache-Control: no-store"), std::string::npos);
@@ -149,7 +112,7 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
       if (m && m->type == 9 && m->payload.size() > 1000) break;
     }
   }
-  const auto m1 = get(http_port_, "/metrics");
+  const auto m1 = http_get(http_port_, "/metrics");
   ASSERT_EQ(m1.status, 200);
   EXPECT_NE(m1.headers.find("text/plain; version=0.0.4"), std::string::npos);
   EXPECT_EQ(sample(m1.body, "rtmp_publishers"), 1.0) << m1.body;
@@ -168,12 +131,12 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
       if (m && m->type == 9 && m->payload.size() == 20000) break;
     }
   }
-  const auto m2 = get(http_port_, "/metrics");
+  const auto m2 = http_get(http_port_, "/metrics");
   EXPECT_GE(sample(m2.body, "rtmp_received_bytes_total").value_or(0), in1 + 20000);
   EXPECT_GE(sample(m2.body, "rtmp_sent_bytes_total").value_or(0), out1 + 40000);
   EXPECT_GE(sample(m2.body, "rtmp_connections_accepted_total").value_or(0), 3.0);
 
-  const auto s = get(http_port_, "/api/streams");
+  const auto s = http_get(http_port_, "/api/streams");
   ASSERT_EQ(s.status, 200);
   EXPECT_NE(s.headers.find("application/json"), std::string::npos);
   const auto doc = nlohmann::json::parse(s.body);
@@ -198,10 +161,10 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
   for (const auto& p : st["players"]) EXPECT_GT(p["bytes_sent"].get<double>(), 20000);
   EXPECT_EQ(s.body.find("hidden"), std::string::npos) << "the token leaked into /api/streams";
 
-  const auto one = get(http_port_, "/api/streams/live/cam");
+  const auto one = http_get(http_port_, "/api/streams/live/cam");
   ASSERT_EQ(one.status, 200);
   EXPECT_EQ(nlohmann::json::parse(one.body)["stream"], "cam");
-  EXPECT_EQ(get(http_port_, "/api/streams/live/nothing").status, 404);
+  EXPECT_EQ(http_get(http_port_, "/api/streams/live/nothing").status, 404);
 }
 
 TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
@@ -215,7 +178,7 @@ TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
   EXPECT_NE(none.headers.find("WWW-Authenticate: Bearer"), std::string::npos);
   EXPECT_EQ(post("Authorization: Bearer wrong\r\n").status, 401);
   EXPECT_EQ(post("Authorization: Bearer s3cre\r\n").status, 401);
-  EXPECT_EQ(get(http_port_, "/api/streams/live/cam/kick").status, 405);
+  EXPECT_EQ(http_get(http_port_, "/api/streams/live/cam/kick").status, 405);
   const auto ok = post("Authorization: Bearer s3cret\r\n");
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(pub->wait_status(3s), "NetStream.Unpublish.Success");  // told, then closed
@@ -224,7 +187,7 @@ TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
 }
 
 TEST_F(http_api_test, malformed_and_unknown_requests_get_clear_4xx_and_the_server_goes_on) {
-  EXPECT_EQ(get(http_port_, "/nowhere").status, 404);
+  EXPECT_EQ(http_get(http_port_, "/nowhere").status, 404);
   EXPECT_EQ(raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").status, 405);
   EXPECT_EQ(raw_http(http_port_, "GARBAGE\r\n\r\n").status, 400);
   EXPECT_EQ(raw_http(http_port_, "GET /metrics HTTP/2.0\r\n\r\n").status, 505);
@@ -242,7 +205,7 @@ TEST_F(http_api_test, malformed_and_unknown_requests_get_clear_4xx_and_the_serve
   EXPECT_NE(two.body.find("HTTP/1.1 200"), std::string::npos) << "the second pipelined request was not answered";
   // RTMP still works.
   auto pub = publish();
-  EXPECT_EQ(get(http_port_, "/healthz").status, 200);
+  EXPECT_EQ(http_get(http_port_, "/healthz").status, 200);
 }
 
 TEST_F(http_api_test, a_silent_http_client_is_closed_at_the_request_deadline) {

@@ -25,58 +25,18 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
 #include "support/process.hpp"
+#include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using rtmp::test::http_reply;
+using rtmp::test::raw_http;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
-int connect_to(std::uint16_t port, int receive_buffer = 0) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
-struct http_reply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// Sends `request` and reads until the server closes (or 5 s).
-http_reply raw_http(std::uint16_t port, const std::string& request) {
-  http_reply r;
-  const int fd = connect_to(port);
-  if (fd < 0) return r;
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string in;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char buf[8192];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  const auto end = in.find("\r\n\r\n");
-  if (in.size() < 12 || end == std::string::npos) return r;
-  r.status = std::stoi(in.substr(9, 3));
-  r.headers = in.substr(0, end + 2);
-  r.body = in.substr(end + 4);
-  return r;
-}
 
 std::string request(const std::string& method, const std::string& target, const std::string& extra = "") {
   return method + " " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
@@ -97,7 +57,7 @@ struct flv_tag {
 class flv_player {
  public:
   explicit flv_player(std::uint16_t port, const std::string& target, int receive_buffer = 0)
-      : fd_(connect_to(port, receive_buffer)) {
+      : fd_(rtmp::test::connect_loopback(port, receive_buffer)) {
     const std::string req = request("GET", target);
     if (fd_ >= 0) (void)::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
   }
@@ -396,7 +356,7 @@ TEST_F(http_flv_test, a_late_player_starts_at_the_newest_keyframe) {
 
 TEST_F(http_flv_test, an_http_1_0_player_gets_a_close_delimited_body) {
   auto pub = publish("old");
-  const int fd = connect_to(http_port_);
+  const int fd = rtmp::test::connect_loopback(http_port_);
   ASSERT_GE(fd, 0);
   const std::string req = "GET /live/old.flv HTTP/1.0\r\n\r\n";
   (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);

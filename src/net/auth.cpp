@@ -12,10 +12,8 @@
 #include <charconv>
 #include <memory>
 
-// GCC 12 false positive on coroutine frames (see http_listener.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "coroutine_support.hpp"
+
 
 namespace rtmp::net {
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "coroutine_support.hpp"
 #include "rtmp/error.hpp"
 #include "tls.hpp"
 
@@ -33,15 +34,6 @@ constexpr std::size_t max_write_buffers = 64;
 constexpr std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;
 // Bookkeeping charged per queued event on top of its payload.
 constexpr std::size_t event_overhead = 64;
-
-void log_exception(const char* what, const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("rtmp client {} coroutine failed: {}", what, ex.what());
-  }
-}
 
 // EOF and resets mean the same to a caller: the server went away.
 std::error_code normalize(std::error_code ec) {
@@ -188,7 +180,7 @@ std::error_code client_impl::connect(std::string_view url, std::chrono::millisec
   connecting_ = true;
   asio::co_spawn(io_, connect_op(url_.host, url_.port), [this](const std::exception_ptr& e) {
     connecting_ = false;
-    log_exception("connect", e);
+    log_coroutine_failure("rtmp client connect coroutine", e);
   });
   if (auto ec = run_until([this] { return !connecting_; }, deadline)) return fail(ec);
   if (error_) return fail(error_);
@@ -246,7 +238,7 @@ void client_impl::start_reading() {
   reading_ = true;
   asio::co_spawn(io_, read_loop(), [this](const std::exception_ptr& e) {
     reading_ = false;
-    log_exception("read", e);
+    log_coroutine_failure("rtmp client read coroutine", e);
   });
 }
 
@@ -297,7 +289,7 @@ void client_impl::flush_output() {
   writing_ = true;
   asio::co_spawn(io_, write_loop(), [this](const std::exception_ptr& e) {
     writing_ = false;
-    log_exception("write", e);
+    log_coroutine_failure("rtmp client write coroutine", e);
   });
 }
 

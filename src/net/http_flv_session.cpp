@@ -16,11 +16,8 @@
 #include "server_impl.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/flv_writer.hpp"
+#include "coroutine_support.hpp"
 
-// GCC 12 false positive on coroutine frames (see http_listener.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace rtmp::net {
 
@@ -38,15 +35,6 @@ constexpr std::size_t max_write_buffers = 64;
 constexpr std::size_t discard_buffer_size = 512;
 // How long browsers may cache a CORS preflight answer (seconds).
 constexpr int cors_max_age_seconds = 600;
-
-void log_coroutine_exception(const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("HTTP-FLV coroutine failed: {}", ex.what());
-  }
-}
 
 // A comma-separated list of header names (Access-Control-Request-Headers).
 bool is_token_list(std::string_view v) {
@@ -240,8 +228,8 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
   queue_raw(response_head());
   queue_header(snap);
   queue_snapshot(snap);
-  asio::co_spawn(socket_->get_executor(), read_loop(self), log_coroutine_exception);
-  asio::co_spawn(socket_->get_executor(), watchdog_loop(self), log_coroutine_exception);
+  asio::co_spawn(socket_->get_executor(), read_loop(self), log_failure("HTTP-FLV read loop"));
+  asio::co_spawn(socket_->get_executor(), watchdog_loop(self), log_failure("HTTP-FLV watchdog"));
   co_await write_loop();
   close(close_reason_.empty() ? std::string("write loop ended") : close_reason_);
 }

@@ -18,15 +18,10 @@
 
 #include <vector>
 
+#include "coroutine_support.hpp"
 #include "http_flv_session.hpp"
 #include "server_impl.hpp"
 
-// GCC 12 false positive on coroutine frames whose promise has a sized
-// operator delete (GCC PR 109224): the frame is allocated and freed by
-// Asio's awaitable_frame_base operators.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace rtmp::net {
 
@@ -62,12 +57,7 @@ asio::awaitable<void> server_impl::http_accept_loop(tcp::acceptor& acceptor) {
     tcp::socket s(std::move(socket));
     asio::co_spawn(pool.context(w), http_session(std::move(s), w), [this](const std::exception_ptr& e) {
       http_connections_.fetch_sub(1);
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("HTTP session failed: {}", ex.what());
-      }
+      log_coroutine_failure("HTTP session", e);
     });
   }
 }

@@ -1,7 +1,6 @@
 #include "record_hook.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -18,11 +17,8 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "coroutine_support.hpp"
 
-// GCC 12 false positive on coroutine frames (see http_listener.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 extern char** environ;
 
@@ -145,10 +141,11 @@ void start_record_done_hook(const asio::any_io_executor& ex, const recording_con
   }
   auto slot = std::make_shared<running_slot>(running);
   if (cfg.on_done.rfind("http://", 0) == 0) {
-    asio::co_spawn(ex, run_post(cfg.on_done, std::move(info), cfg.on_done_timeout, std::move(slot)), asio::detached);
+    asio::co_spawn(ex, run_post(cfg.on_done, std::move(info), cfg.on_done_timeout, std::move(slot)),
+                   log_failure("on-record-done POST"));
   } else {
     asio::co_spawn(ex, run_command(cfg.on_done, std::move(info), cfg.on_done_timeout, std::move(slot)),
-                   asio::detached);
+                   log_failure("on-record-done command"));
   }
 }
 

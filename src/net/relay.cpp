@@ -18,11 +18,8 @@
 
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/rtmp_url.hpp"
+#include "coroutine_support.hpp"
 
-// GCC 12 false positive on coroutine frames (see http_listener.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 
 namespace rtmp::net {
 
@@ -43,15 +40,6 @@ constexpr std::size_t relay_read_buffer_size = std::size_t{64} * 1024;
 constexpr std::size_t relay_max_write_buffers = 64;
 /// Sequence headers a push keeps to lead a (re)connection.
 constexpr std::size_t max_push_headers = 2 * hub::max_cached_tracks;
-
-void log_exception(const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("relay coroutine failed: {}", ex.what());
-  }
-}
 
 }  // namespace
 
@@ -118,7 +106,7 @@ class relay_session final : public hub::subscriber,
       for (const auto& p : snap.start_sequence()) remember(p);
     }
     auto self = shared_from_this();
-    asio::co_spawn(io_, [self]() { return self->run(); }, log_exception);
+    asio::co_spawn(io_, [self]() { return self->run(); }, log_failure("relay"));
     arm_tick();
   }
 
@@ -341,7 +329,7 @@ class relay_session final : public hub::subscriber,
       (void)c->session.play(u.stream);
     }
     flush();
-    asio::co_spawn(io_, write_loop(c), log_exception);
+    asio::co_spawn(io_, write_loop(c), log_failure("relay write loop"));
     std::vector<std::uint8_t> buffer(relay_read_buffer_size);
     while (!c->closed) {
       auto [rec, n] = co_await c->socket.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));

@@ -13,6 +13,7 @@
 #include <charconv>
 #include <thread>
 
+#include "coroutine_support.hpp"
 #include "server_connection.hpp"
 #include "server_impl.hpp"
 #include "tls.hpp"
@@ -120,17 +121,6 @@ std::error_code server_impl::start() {
                      std::to_string(acceptor->local_endpoint().port()));
     http_acceptors_.push_back(std::move(acceptor));
   }
-  // A completion handler that logs a loop's exception (never bare detached).
-  auto log_failure = [](const char* what) {
-    return [what](const std::exception_ptr& e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("{} failed: {}", what, ex.what());
-      }
-    };
-  };
   for (auto& a : acceptors_) {
     asio::co_spawn(pool.context(0), accept_loop(*a, nullptr), log_failure("accept loop"));
   }

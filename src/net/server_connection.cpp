@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth.hpp"
+#include "coroutine_support.hpp"
 #include "server_impl.hpp"
 
 namespace rtmp::net {
@@ -42,15 +43,6 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
   if (ec) return "?";
   if (ep.address().is_v6()) return "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
   return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
-void log_coroutine_exception(const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("connection coroutine failed: {}", ex.what());
-  }
 }
 
 }  // namespace
@@ -106,8 +98,9 @@ void server_connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   spdlog::debug("{} accepted", tag());
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_coroutine_exception);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, log_coroutine_exception);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_failure("connection read loop"));
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); },
+                 log_failure("connection write loop"));
 }
 
 void server_connection::close(std::string_view reason, int lvl, bool abort) {
@@ -396,7 +389,7 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   if (!config_.auth.on_publish_url.empty()) {
     auth_pending_ = true;
     asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, true),
-                   log_coroutine_exception);
+                   log_failure("auth callback"));
     return;
   }
   start_publish(ev);
@@ -439,7 +432,7 @@ void server_connection::on_play_request(const proto::session_event& ev) {
   if (!config_.auth.on_play_url.empty()) {
     auth_pending_ = true;
     asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, false),
-                   log_coroutine_exception);
+                   log_failure("auth callback"));
     return;
   }
   start_play(ev);
