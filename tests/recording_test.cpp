@@ -399,10 +399,22 @@ class recording_ffmpeg : public recording_test {
     ASSERT_EQ(source_frames_, 750);
   }
 
-  // Publishes the source (or its first `seconds`) as fast as possible; true when ffmpeg succeeded.
+  // Publishes the source (or its first `seconds`) as fast as possible; true
+  // when ffmpeg succeeded and the server then read the whole stream. ffmpeg
+  // exits once its bytes are in the socket: a slow (sanitized) server may
+  // still be reading them, so wait until it has closed the publisher's
+  // connection at the end of the stream (at most 30 s).
   bool publish_source(const std::string& name, int seconds = 0) {
     const std::string limit = seconds > 0 ? " -t " + std::to_string(seconds) : "";
-    return run("ffmpeg -nostdin -loglevel error -i " + source_ + limit + " -c copy -f flv " + url(name), 60s) == 0;
+    if (run("ffmpeg -nostdin -loglevel error -i " + source_ + limit + " -c copy -f flv " + url(name), 60s) != 0) {
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (server_->stats().connections > 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+    return true;
   }
 
   static inline temp_dir* source_dir_ = nullptr;
