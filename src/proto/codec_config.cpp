@@ -101,17 +101,6 @@ bool read_leb128(std::span<const std::uint8_t> p, std::size_t& pos, std::uint64_
   return false;
 }
 
-std::string_view video_fourcc_name(std::uint32_t fourcc) noexcept {
-  switch (fourcc) {
-    case make_fourcc("avc1"): return "H264";
-    case make_fourcc("hvc1"): return "HEVC";
-    case make_fourcc("av01"): return "AV1";
-    case make_fourcc("vp09"): return "VP9";
-    case make_fourcc("vp08"): return "VP8";
-    default: return "unknown";
-  }
-}
-
 }  // namespace
 
 // --- HEVC -------------------------------------------------------------------------

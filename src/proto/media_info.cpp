@@ -224,19 +224,23 @@ bool is_audio_sequence_header(std::span<const std::uint8_t> payload) noexcept {
   return info.sound_format == sound_aac && info.packet_type == 0;
 }
 
+std::string_view video_fourcc_name(std::uint32_t fourcc) noexcept {
+  switch (fourcc) {
+    case make_fourcc("avc1"): return "H264";
+    case make_fourcc("hvc1"): return "HEVC";
+    case make_fourcc("av01"): return "AV1";
+    case make_fourcc("vp09"): return "VP9";
+    case make_fourcc("vp08"): return "VP8";
+    default: return "unknown";
+  }
+}
+
 std::string_view video_codec_name(std::span<const std::uint8_t> payload) noexcept {
   const auto info = describe_video_tag(payload);
   if (payload.empty()) return "unknown";
   if (info.enhanced) {
     if (!info.valid) return "unknown";
-    switch (info.fourcc) {
-      case make_fourcc("avc1"): return "H264";
-      case make_fourcc("hvc1"): return "HEVC";
-      case make_fourcc("av01"): return "AV1";
-      case make_fourcc("vp09"): return "VP9";
-      case make_fourcc("vp08"): return "VP8";
-      default: return "unknown";
-    }
+    return video_fourcc_name(info.fourcc);
   }
   switch (info.codec_id) {
     case 2: return "H263";  // Sorenson H.263

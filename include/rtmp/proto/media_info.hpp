@@ -134,6 +134,10 @@ bool is_video_sequence_header(std::span<const std::uint8_t> payload) noexcept;
 /// with AudioPacketType SequenceStart (0).
 bool is_audio_sequence_header(std::span<const std::uint8_t> payload) noexcept;
 
+/// Codec name of an Enhanced RTMP video FourCC ("H264", "HEVC", "AV1",
+/// "VP9", "VP8"; "unknown" otherwise). The text is static.
+std::string_view video_fourcc_name(std::uint32_t fourcc) noexcept;
+
 /// Codec name of a video tag body: "H264", "HEVC", "AV1", "VP9", "VP8",
 /// "H263", "VP6", "VP6A", "ScreenVideo", "ScreenVideo2"; "unknown" for an
 /// empty payload, an enhanced header too short to hold its FourCC, a command
