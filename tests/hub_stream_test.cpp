@@ -9,6 +9,8 @@
 #include <asio/io_context.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 
 #include "support/ertmp_samples.hpp"
 
@@ -199,6 +201,50 @@ TEST_F(stream_fixture, a_new_publisher_starts_with_empty_caches) {
   EXPECT_EQ(snap.video_header, nullptr);
   EXPECT_TRUE(snap.gop.empty());
   stream_->release(next.get());
+}
+
+// A player whose delivery callback unsubscribes other players (a close
+// that takes a shared connection down, say): the removed players get
+// nothing more from that batch, the rest get it once, in order.
+class recording_subscriber : public hub::subscriber {
+ public:
+  std::size_t worker() const noexcept override { return 0; }
+  std::vector<std::uint64_t> seqs;
+  std::function<void()> on_deliver;
+
+ protected:
+  void on_media(std::span<const hub::packet_ptr> batch) override {
+    for (const auto& p : batch) seqs.push_back(p->seq);
+    if (on_deliver) on_deliver();
+  }
+  void on_publish_start() override {}
+  void on_publish_stop() override {}
+};
+
+TEST_F(stream_fixture, players_removed_during_a_delivery_get_nothing_more) {
+  std::vector<std::unique_ptr<recording_subscriber>> players;
+  for (int i = 0; i < 5; ++i) {
+    players.push_back(std::make_unique<recording_subscriber>());
+    stream_->subscribe(players.back().get());
+  }
+  // Player 1 removes itself, player 3 and player 4 (after it in the list)
+  // and player 0 (before it) on its first delivery.
+  players[1]->on_deliver = [&] {
+    players[1]->on_deliver = nullptr;
+    for (int i : {1, 3, 4, 0}) stream_->unsubscribe(players[i].get());
+  };
+  publish(9, {0x17, 0x01, 0, 0, 0, 0xAA}, 40);
+  io_.run();
+  io_.restart();
+  for (int i : {0, 1, 2}) EXPECT_EQ(players[i]->seqs.size(), 1u) << "player " << i;
+  for (int i : {3, 4}) EXPECT_TRUE(players[i]->seqs.empty()) << "player " << i;
+  publish(9, {0x27, 0x01, 0, 0, 0, 0xBB}, 80);
+  io_.run();
+  EXPECT_EQ(players[2]->seqs.size(), 2u);
+  EXPECT_EQ(players[0]->seqs.size(), 1u);
+  EXPECT_EQ(players[1]->seqs.size(), 1u);
+  EXPECT_EQ(stream_->subscriber_count(), 1u);
+  stream_->unsubscribe(players[2].get());
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ stream::stream(std::string key, std::vector<asio::io_context*> workers, stream_c
       workers_(std::move(workers)),
       config_(config),
       count_per_worker_(workers_.size(), 0),
-      local_(workers_.size()) {}
+      local_(workers_.size()),
+      removals_(workers_.size(), 0) {}
 
 stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
   std::shared_ptr<publisher> old;
@@ -223,6 +224,7 @@ void stream::unsubscribe(subscriber* s) {
   auto it = std::find(list.begin(), list.end(), s);
   if (it == list.end()) return;
   list.erase(it);
+  ++removals_[w];
   std::lock_guard lock(mu_);
   --count_per_worker_[w];
   --subscribers_;
@@ -282,19 +284,28 @@ void stream::post_to_workers(notice what, std::uint64_t generation,
 
 void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
                            const std::vector<packet_ptr>* batch) {
-  // A callback may unsubscribe (close) its player: iterate over a copy of
-  // the list so removal cannot invalidate the loop.
+  // A callback may unsubscribe (close) players: iterate over a copy of the
+  // list so removal cannot invalidate the loop, and skip a player removed
+  // meanwhile. Membership is re-checked only after a removal happened during
+  // this loop (a search per player per batch would be quadratic: 10,000
+  // players are 50 million comparisons per message).
   auto& list = local_[w];
   if (list.empty()) return;
-  const std::vector<subscriber*> players = list;
+  thread_local std::vector<subscriber*> spare;  // reused between batches
+  std::vector<subscriber*> players;
+  players.swap(spare);  // a nested call would find `spare` empty: still correct
+  players.assign(list.begin(), list.end());
+  const std::uint64_t removals_before = removals_[w];
   for (subscriber* s : players) {
-    if (std::find(list.begin(), list.end(), s) == list.end()) continue;
+    if (removals_[w] != removals_before && std::find(list.begin(), list.end(), s) == list.end()) continue;
     switch (what) {
       case notice::media: s->deliver(*batch, generation); break;
       case notice::start: s->deliver_start(generation); break;
       case notice::stop: s->deliver_stop(generation); break;
     }
   }
+  players.clear();
+  if (players.capacity() > spare.capacity()) players.swap(spare);
 }
 
 }  // namespace rtmp::hub

@@ -211,6 +211,9 @@ class stream : public std::enable_shared_from_this<stream> {
 
   // Players per worker; entry w is only touched on worker w.
   std::vector<std::vector<subscriber*>> local_;
+  // Unsubscribes per worker (entry w only touched on worker w): a delivery
+  // loop re-checks membership only when this moved during the loop.
+  std::vector<std::uint64_t> removals_;
 };
 
 }  // namespace rtmp::hub
