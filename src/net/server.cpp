@@ -131,6 +131,9 @@ std::error_code server_impl::start() {
     asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
   }
   for (std::size_t w = 0; w < pool.size(); ++w) {
+    holds_.push_back(std::make_unique<coalescing_holds>(pool.context(w)));
+  }
+  for (std::size_t w = 0; w < pool.size(); ++w) {
     sweep_timers_.push_back(std::make_unique<asio::steady_timer>(pool.context(w)));
     asio::co_spawn(pool.context(w), deadline_sweep(w), log_failure("deadline sweep"));
   }
@@ -226,6 +229,33 @@ asio::awaitable<void> server_impl::deadline_sweep(std::size_t w) {
   }
 }
 
+void server_impl::hold_for_coalescing(std::size_t w, std::weak_ptr<server_connection> c,
+                                      std::chrono::steady_clock::time_point due) {
+  coalescing_holds& h = *holds_[w];
+  h.queue.push_back({due, std::move(c)});
+  if (h.armed) return;
+  h.armed = true;
+  h.timer.expires_at(due);
+  h.timer.async_wait([this, w](const std::error_code&) { end_due_holds(w); });
+}
+
+void server_impl::end_due_holds(std::size_t w) {
+  coalescing_holds& h = *holds_[w];
+  h.armed = false;
+  // Holds whose window ends within the next millisecond go now: waking
+  // again for a few microseconds' difference would cost more than it saves.
+  const auto now = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+  for (std::size_t n = h.queue.size(); n > 0 && (h.queue.front().due <= now || sweeps_stopped_); --n) {
+    std::shared_ptr<server_connection> c = h.queue.front().connection.lock();
+    h.queue.pop_front();
+    if (c != nullptr) c->end_coalescing_hold();
+  }
+  if (h.queue.empty() || sweeps_stopped_) return;
+  h.armed = true;
+  h.timer.expires_at(h.queue.front().due);
+  h.timer.async_wait([this, w](const std::error_code&) { end_due_holds(w); });
+}
+
 void server_impl::register_connection(server_connection* c) {
   registry_[c->worker()].insert(c);
   connections.fetch_add(1, std::memory_order_relaxed);
@@ -285,6 +315,7 @@ void server_impl::stop() {
     asio::post(pool.context(w), [this, w] {
       sweeps_stopped_ = true;
       if (w < sweep_timers_.size()) sweep_timers_[w]->cancel();
+      if (w < holds_.size()) holds_[w]->timer.cancel();
     });
   }
   // Let every worker finish what is queued (closing sockets, coroutine

@@ -5,7 +5,6 @@
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -58,8 +57,7 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
-      session_(owner.config.session),
-      wake_(socket_.get_executor()) {
+      session_(owner.config.session) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }
@@ -96,11 +94,12 @@ void server_connection::start() {
   ::fcntl(socket_.native_handle(), F_SETFD, FD_CLOEXEC);
   std::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // Plain TCP reads and writes without blocking (read_loop, write_plain);
+  // TLS does its own I/O through Asio's stream, which does not care.
+  if (tls_ == nullptr) socket_.non_blocking(true, ec);
   spdlog::debug("{} accepted", tag());
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_failure("connection read loop"));
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); },
-                 log_failure("connection write loop"));
 }
 
 void server_connection::close(std::string_view reason, int lvl, bool abort) {
@@ -117,9 +116,9 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   } else {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   }
-  socket_.close(ec);
-  wake_.cancel();
+  socket_.close(ec);  // cancels a writability wait
   queue_.clear();
+  front_offset_ = 0;
   queued_media_bytes_ = 0;
   queued_control_bytes_ = 0;
   ticket_.reset();
@@ -172,8 +171,6 @@ asio::awaitable<void> server_connection::read_loop() {
   // edge-triggered, so a wait only ends on new data: after a wake-up we read
   // until a read comes back short (the socket is drained) or would block,
   // yielding to the other sessions between full reads.
-  std::error_code ec;
-  socket_.non_blocking(true, ec);
   std::vector<std::uint8_t>& buffer = worker_read_buffer(config_.read_buffer_size);
   while (!closed_) {
     auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, as_tuple(use_awaitable));
@@ -495,8 +492,14 @@ void server_connection::stop_playing() {
 
 void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
-  if (config_.write_coalesce.count() > 0 && queue_.empty()) first_queued_at_ = clock::now();
   for (const auto& p : batch) queue_packet(p);
+  if (config_.write_coalesce.count() > 0 && !held_ && !write_busy_ && !queue_.empty() && may_hold_media()) {
+    // Hold this media for the window: the worker's hold queue flushes it
+    // (with whatever arrives meanwhile) when the window ends.
+    held_ = true;
+    owner_.hold_for_coalescing(worker_, weak_from_this(), clock::now() + config_.write_coalesce);
+    return;
+  }
   wake_writer();
 }
 
@@ -589,78 +592,150 @@ void server_connection::flush_session_output() {
 }
 
 void server_connection::wake_writer() {
-  // A writer holding media for coalescing sleeps on until its window ends,
-  // unless what was just queued must not wait.
-  if (coalescing_ && !closing_ && queued_control_bytes_ == 0 &&
-      queued_media_bytes_ < config_.max_write_batch_bytes) {
-    return;
-  }
-  wake_.cancel();
+  // Media held for coalescing waits for its window, unless what was just
+  // queued must not wait.
+  if (held_ && may_hold_media()) return;
+  flush();
 }
 
-
-bool server_connection::may_hold_media(clock::time_point now) const {
+bool server_connection::may_hold_media() const {
   return config_.write_coalesce.count() > 0 && !closing_ && queued_control_bytes_ == 0 &&
-         queued_media_bytes_ < config_.max_write_batch_bytes && now < first_queued_at_ + config_.write_coalesce;
+         queued_media_bytes_ < config_.max_write_batch_bytes;
+}
+
+void server_connection::end_coalescing_hold() {
+  if (!held_) return;
+  held_ = false;
+  flush();
 }
 
 // --- writing ---------------------------------------------------------------------
 
-asio::awaitable<void> server_connection::write_loop() {
+void server_connection::flush() {
+  if (closed_ || write_busy_ || write_failed_) return;
+  if (!queue_.empty()) {
+    if (tls_ != nullptr) {
+      write_busy_ = true;
+      auto self = shared_from_this();
+      asio::co_spawn(socket_.get_executor(), [self]() { return self->tls_write_loop(); },
+                     log_failure("RTMPS write"));
+      return;
+    }
+    if (!write_plain()) return;
+  }
+  if (closing_) close_when_flushed();
+}
+
+bool server_connection::write_plain() {
+  // One gather list per worker thread: a write is synchronous, so every
+  // connection of the thread can share it (an idle player holds none).
+  thread_local std::vector<asio::const_buffer> buffers;
+  while (!queue_.empty()) {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < queue_.size() && buffers.size() < max_write_buffers; ++i) {
+      const proto::shared_bytes& b = queue_[i].bytes;
+      const std::size_t skip = i == 0 ? front_offset_ : 0;
+      buffers.emplace_back(b.data() + skip, b.size() - skip);
+      total += b.size() - skip;
+      if (total >= config_.max_write_batch_bytes) break;
+    }
+    std::error_code ec;
+    const std::size_t n = socket_.write_some(buffers, ec);  // non-blocking (start())
+    buffers.clear();
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      wait_writable();
+      return false;
+    }
+    if (ec) {
+      fail_write(ec);
+      return false;
+    }
+    add_bytes(entry_->bytes_out, n);
+    // Retire what was written; a partly written item stays at the front.
+    std::size_t left = n;
+    while (left > 0) {
+      const std::size_t rest = queue_.front().bytes.size() - front_offset_;
+      if (left < rest) {
+        front_offset_ += left;
+        break;
+      }
+      left -= rest;
+      front_offset_ = 0;
+      pop_front_item();
+    }
+    if (n < total) {
+      wait_writable();  // the socket buffer is full
+      return false;
+    }
+  }
+  return true;
+}
+
+void server_connection::wait_writable() {
+  write_busy_ = true;
+  socket_.async_wait(asio::socket_base::wait_write, [self = shared_from_this()](const std::error_code& ec) {
+    self->write_busy_ = false;
+    if (self->closed_) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) self->fail_write(ec);
+      return;
+    }
+    self->flush();
+  });
+}
+
+void server_connection::pop_front_item() {
+  out_item& item = queue_.front();
+  (item.media ? queued_media_bytes_ : queued_control_bytes_) -= item.bytes.size();
+  queue_.pop_front();
+}
+
+void server_connection::fail_write(const std::error_code& ec) {
+  write_failed_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this(), reason = "write error: " + ec.message()] {
+    self->close(reason, level::info);
+  });
+}
+
+void server_connection::close_when_flushed() {
+  // From the worker's queue: the caller may be in the middle of handling
+  // the session's events or the hub's delivery.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->closed_ && self->queue_.empty()) self->close(self->close_reason_, level::info);
+  });
+}
+
+asio::awaitable<void> server_connection::tls_write_loop() {
   auto self = shared_from_this();
   std::vector<out_item> inflight;
   std::vector<asio::const_buffer> buffers;
-  std::vector<std::uint8_t> tls_scratch;  // RTMPS only: one batch, linearized for the TLS records
-  // No reserve(): an idle player never needs more than a few entries, and
-  // these grow once to what a busy one needs (then no allocation per batch).
-  while (!closed_) {
-    if (queue_.empty()) {
-      if (closing_) {
-        close(close_reason_, level::info);
-        co_return;
-      }
-      wake_.expires_at(clock::time_point::max());
-      co_await wake_.async_wait(as_tuple(use_awaitable));
-      continue;
-    }
-    if (config_.write_coalesce.count() > 0) {
-      const auto now = clock::now();
-      if (may_hold_media(now)) {
-        coalescing_ = true;
-        wake_.expires_at(first_queued_at_ + config_.write_coalesce);
-        co_await wake_.async_wait(as_tuple(use_awaitable));
-        coalescing_ = false;
-        continue;  // re-check: closed, closing, or control queued meanwhile
-      }
-      first_queued_at_ = now;  // what arrives during this write waits from here
-    }
-    // Gather what is queued into one write (writev). The items stay in
-    // `inflight` until the write completes: that keeps their bytes alive.
+  std::vector<std::uint8_t> scratch;  // one batch, linearized for the TLS records
+  while (!closed_ && !queue_.empty()) {
+    // Gather what is queued into one write. The items stay in `inflight`
+    // until the write completes: that keeps their bytes alive.
     std::size_t bytes = 0;
     while (!queue_.empty() && inflight.size() < max_write_buffers && bytes < config_.max_write_batch_bytes) {
       out_item& item = queue_.front();
-      bytes += item.bytes.size();
-      (item.media ? queued_media_bytes_ : queued_control_bytes_) -= item.bytes.size();
-      buffers.emplace_back(item.bytes.data(), item.bytes.size());
+      const std::size_t size = item.bytes.size();
+      (item.media ? queued_media_bytes_ : queued_control_bytes_) -= size;
+      bytes += size;
+      buffers.emplace_back(item.bytes.data(), size);
       inflight.push_back(std::move(item));
       queue_.pop_front();
     }
-    std::error_code ec;
-    std::size_t n = 0;
-    if (tls_ != nullptr) {
-      std::tie(ec, n) = co_await write_all(socket_, tls_.get(), buffers, tls_scratch);
-    } else {
-      std::tie(ec, n) = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
-    }
+    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, scratch);
     buffers.clear();
     inflight.clear();
     add_bytes(entry_->bytes_out, n);
     if (closed_) co_return;
     if (ec) {
-      close("write error: " + ec.message(), level::info);
+      write_busy_ = false;
+      fail_write(ec);
       co_return;
     }
   }
+  write_busy_ = false;
+  if (!closed_ && closing_) close_when_flushed();
 }
 
 // --- deadlines ----------------------------------------------------------------------

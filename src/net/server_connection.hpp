@@ -8,7 +8,6 @@
 // `hub::publisher::kick` (posts to its worker).
 
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/awaitable.hpp>
 
 #include <chrono>
@@ -46,7 +45,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
                     admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
   ~server_connection() override;
 
-  /// Starts the read and write coroutines (on the connection's worker).
+  /// Starts reading (on the connection's worker).
   void start();
 
   /// Graceful goodbye for server shutdown: tells the peer, flushes, closes.
@@ -62,6 +61,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// pings a silent player. Called by its worker's deadline sweep
   /// (server_impl), so a connection needs no timer of its own.
   void check_deadlines(clock::time_point now);
+
+  /// The write-coalescing window that held this player's media has ended
+  /// (server_impl's per-worker hold queue): writes what is queued.
+  void end_coalescing_hold();
 
   // hub::subscriber
   std::size_t worker() const noexcept override { return worker_; }
@@ -85,10 +88,28 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   bool on_read(const std::error_code& ec, std::span<const std::uint8_t> data);
   // The calling worker thread's read buffer, at least `size` bytes.
   static std::vector<std::uint8_t>& worker_read_buffer(std::size_t size);
-  asio::awaitable<void> write_loop();
 
-  // True while queued media may still wait for more (config write_coalesce).
-  bool may_hold_media(clock::time_point now) const;
+  // Writing. Plain TCP writes straight from the caller (the hub's delivery,
+  // a session reply) with one non-blocking writev of everything queued; only
+  // when the socket buffer is full does it wait for writability. So a
+  // player costs one system call per delivered batch and no coroutine
+  // resumption, timer or scheduler round trip. RTMPS runs a coroutine that
+  // drains the queue through TLS.
+  void flush();
+  // One or more writevs of the queue (plain TCP); false when the socket is
+  // full (a writability wait is started) or the write failed.
+  bool write_plain();
+  void wait_writable();
+  asio::awaitable<void> tls_write_loop();
+  // Drops the queue's first item from the byte accounting and the queue.
+  void pop_front_item();
+  // Stops writing after a write error; the close runs from the worker's
+  // queue, not inside the caller (which may be the hub's delivery loop).
+  void fail_write(const std::error_code& ec);
+  // Closes after a goodbye once the queue is written (close_after_flush).
+  void close_when_flushed();
+  // True when queued media may wait for the coalescing window.
+  bool may_hold_media() const;
   // RTMPS read buffer at first; it grows on full reads up to config
   // read_buffer_size. (Plain connections read into the worker's buffer.)
   static constexpr std::size_t initial_read_buffer_size = 1024;
@@ -133,13 +154,14 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   admission_ticket ticket_;  // slot under --max-connections(-per-ip)
   std::shared_ptr<connection_entry> entry_;  // this connection in /metrics and /api (from start())
   proto::server_session session_;
-  asio::steady_timer wake_;
 
   std::deque<out_item> queue_;
+  std::size_t front_offset_ = 0;  // bytes of queue_.front() already written (plain TCP)
   std::size_t queued_media_bytes_ = 0;
   std::size_t queued_control_bytes_ = 0;
-  bool coalescing_ = false;              // the writer holds media for write_coalesce
-  clock::time_point first_queued_at_{};  // when the oldest unsent media was queued (coalescing only)
+  bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
+  bool write_failed_ = false;
+  bool held_ = false;        // media held for write_coalesce (in the worker's hold queue)
   std::vector<std::uint8_t> scratch_;
   std::vector<std::shared_ptr<hub::media_packet>> batch_;
 
