@@ -14,6 +14,9 @@
 #   --players "LIST"   player counts (default "100 500 1000"; env PLAYERS)
 #   --duration S       seconds per run after the last player joined (default 10; env DURATION)
 #   --bitrate BPS      published video bitrate (default 2500000; env BITRATE)
+#   --audio-bitrate BPS  synthetic publisher's AAC-shaped audio (1024-sample
+#                      frames at 44.1 kHz, about 43 a second; default 128000
+#                      as in the ffmpeg-made file; 0: video only; env AUDIO_BITRATE)
 #   --publisher P      synthetic: the bench tool's stamped stream (delay and gap
 #                      figures); ffmpeg: an ffmpeg-made H.264/AAC FLV published
 #                      with `ffmpeg -nostdin -re` (no delay or gap figures)
@@ -44,6 +47,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 players_list=${PLAYERS:-"100 500 1000"}
 duration=${DURATION:-10}
 bitrate=${BITRATE:-2500000}
+audio_bitrate=${AUDIO_BITRATE:-128000}
 publisher=${PUBLISHER:-synthetic}
 ramp=${RAMP:-1000}
 servers=${SERVERS:-"ours nginx"}
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
     --players) players_list=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --bitrate) bitrate=$2; shift 2 ;;
+    --audio-bitrate) audio_bitrate=$2; shift 2 ;;
     --publisher) publisher=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
@@ -181,6 +186,8 @@ run_case() {
   start_server "$kind"
   url="rtmp://127.0.0.1:$port/live/bench"
   local pub_args=(--publish synthetic --bitrate "$bps")
+  # Audio only on the fan-out stream (the scale run's 128 kbit/s is all video).
+  [ "$scale" = 1 ] || pub_args+=(--audio-bitrate "$audio_bitrate")
   if [ "$scale" = 1 ] && [ "$scale_publish" = 0 ]; then pub_args=(); fi
   if [ "$publisher" = ffmpeg ] && [ ${#pub_args[@]} -gt 0 ]; then
     pub_args=()
@@ -234,9 +241,12 @@ else
 fi
 
 [ "$scale" = 1 ] && [ "$scale_publish" = 0 ] && publisher=none
-python3 - "$work/results.jsonl" "$scale" "$publisher" "$duration" <<'EOF'
+audio_label=$audio_bitrate
+[ "$scale" = 1 ] && audio_label=0
+python3 - "$work/results.jsonl" "$scale" "$publisher" "$duration" "$audio_label" <<'EOF'
 import json, sys
 path, scale, publisher, duration = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+audio_bps = int(sys.argv[5])
 rows = [json.loads(l) for l in open(path) if l.strip()]
 by = {(r["server"], r["players"]): r for r in rows}
 counts = sorted({r["players"] for r in rows})
@@ -320,6 +330,8 @@ print()
 what = "connection scale: %d players" % counts[0] if scale else "fan-out"
 ramp = rows[0]["bench"]["ramp_per_s"] if rows and rows[0].get("bench") else "?"
 pub = "none (idle players)" if publisher == "none" else "%s at %s bit/s" % (publisher, rows[0]["bitrate"] if rows else "?")
+if publisher == "synthetic" and audio_bps > 0:
+    pub += " video + %d bit/s audio" % audio_bps
 print("### rtmp-server vs nginx-rtmp, %s (publisher: %s, %s players/s, %s s after the ramp)"
       % (what, pub, ramp, duration))
 print()
