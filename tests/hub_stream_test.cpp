@@ -218,7 +218,14 @@ class recording_subscriber : public hub::subscriber {
     if (on_deliver) on_deliver();
   }
   void on_publish_start() override {}
-  void on_publish_stop() override {}
+  void on_publish_stop() override {
+    ++stops;
+    seqs_at_stop = seqs.size();
+  }
+
+ public:
+  int stops = 0;
+  std::size_t seqs_at_stop = 0;
 };
 
 TEST_F(stream_fixture, players_removed_during_a_delivery_get_nothing_more) {
@@ -245,6 +252,63 @@ TEST_F(stream_fixture, players_removed_during_a_delivery_get_nothing_more) {
   EXPECT_EQ(players[1]->seqs.size(), 1u);
   EXPECT_EQ(stream_->subscriber_count(), 1u);
   stream_->unsubscribe(players[2].get());
+}
+
+// Write coalescing: a worker's players get a window's media in one
+// delivery when the window ends, in order; a stop notice never overtakes
+// held media; past coalesce_max_bytes the media leaves at once.
+TEST(stream_coalescing, a_window_of_media_arrives_in_one_delivery) {
+  asio::io_context io;
+  hub::stream_config cfg;
+  cfg.write_coalesce = std::chrono::milliseconds(50);
+  cfg.coalesce_max_bytes = 1000;
+  auto s = std::make_shared<hub::stream>("live/c", std::vector<asio::io_context*>{&io}, cfg);
+  auto pub = std::make_shared<null_publisher>();
+  ASSERT_EQ(s->claim(pub), hub::stream::claim_result::ok);
+  recording_subscriber player;
+  std::vector<std::size_t> deliveries;  // packets per on_media call
+  player.on_deliver = [&] { deliveries.push_back(player.seqs.size()); };
+  s->subscribe(&player);
+  auto send = [&](std::size_t payload_bytes) {
+    proto::message m;
+    m.type = 9;
+    m.timestamp = 40;
+    bytes body(payload_bytes, 0x00);
+    body[0] = 0x27;  // AVC inter frame
+    body[1] = 0x01;
+    m.payload = proto::shared_bytes::copy_of(body);
+    std::vector<std::shared_ptr<hub::media_packet>> batch{hub::make_packet(std::move(m), 4096, false)};
+    s->publish(pub.get(), batch);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  send(10);
+  send(10);
+  send(10);
+  io.run_for(std::chrono::milliseconds(20));  // the posts ran; the window is open
+  EXPECT_TRUE(player.seqs.empty());
+  io.run_for(std::chrono::milliseconds(200));
+  io.restart();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+  EXPECT_EQ(deliveries, (std::vector<std::size_t>{3}));
+  EXPECT_EQ(player.seqs, (std::vector<std::uint64_t>{1, 2, 3}));
+
+  // Over coalesce_max_bytes: delivered without waiting for the window.
+  send(600);
+  send(600);
+  io.poll();
+  io.restart();
+  EXPECT_EQ(deliveries, (std::vector<std::size_t>{3, 5}));
+
+  // A publisher that leaves: its held media comes before the stop notice.
+  send(10);
+  s->release(pub.get());
+  io.poll();
+  io.restart();
+  EXPECT_EQ(deliveries, (std::vector<std::size_t>{3, 5, 6}));
+  EXPECT_EQ(player.stops, 1);
+  EXPECT_EQ(player.seqs_at_stop, 6u);  // the held packet was delivered first
+  s->unsubscribe(&player);
+  io.run_for(std::chrono::milliseconds(100));  // the cancelled window's wait ends
 }
 
 }  // namespace

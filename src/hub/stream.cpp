@@ -73,7 +73,10 @@ stream::stream(std::string key, std::vector<asio::io_context*> workers, stream_c
       config_(config),
       count_per_worker_(workers_.size(), 0),
       local_(workers_.size()),
-      removals_(workers_.size(), 0) {}
+      removals_(workers_.size(), 0),
+      held_(workers_.size()) {}
+
+stream::~stream() = default;
 
 stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
   std::shared_ptr<publisher> old;
@@ -284,6 +287,57 @@ void stream::post_to_workers(notice what, std::uint64_t generation,
 
 void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
                            const std::vector<packet_ptr>* batch) {
+  if (what == notice::media && config_.write_coalesce.count() > 0) {
+    hold_on_worker(w, generation, *batch);
+    return;
+  }
+  // Held media goes first: a start or stop notice must not overtake it.
+  release_held(w);
+  deliver_on_worker(w, what, generation,
+                    batch != nullptr ? std::span<const packet_ptr>(*batch) : std::span<const packet_ptr>());
+}
+
+void stream::hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch) {
+  held_media& h = held_[w];
+  if (!h.packets.empty() && h.generation != generation) release_held(w);  // another publisher's media
+  h.generation = generation;
+  for (const auto& p : batch) {
+    h.packets.push_back(p);
+    h.bytes += p->wire.size();
+  }
+  if (h.bytes >= config_.coalesce_max_bytes) {
+    release_held(w);
+    return;
+  }
+  if (h.armed || h.packets.empty()) return;
+  if (h.timer == nullptr) h.timer = std::make_unique<asio::steady_timer>(*workers_[w]);
+  h.armed = true;
+  h.timer->expires_after(config_.write_coalesce);
+  h.timer->async_wait([self = shared_from_this(), w, window = h.window](const std::error_code&) {
+    if (self->held_[w].window == window) self->release_held(w);  // else released early meanwhile
+  });
+}
+
+void stream::release_held(std::size_t w) {
+  held_media& h = held_[w];
+  if (h.armed) {
+    h.armed = false;
+    ++h.window;
+    h.timer->cancel();
+  }
+  if (h.packets.empty()) return;
+  thread_local std::vector<packet_ptr> spare;  // reused between windows
+  std::vector<packet_ptr> packets;
+  packets.swap(spare);
+  packets.swap(h.packets);  // h.packets takes the spare's capacity for the next window
+  h.bytes = 0;
+  deliver_on_worker(w, notice::media, h.generation, packets);
+  packets.clear();
+  if (packets.capacity() > spare.capacity()) packets.swap(spare);
+}
+
+void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generation,
+                               std::span<const packet_ptr> batch) {
   // A callback may unsubscribe (close) players: iterate over a copy of the
   // list so removal cannot invalidate the loop, and skip a player removed
   // meanwhile. Membership is re-checked only after a removal happened during
@@ -299,7 +353,7 @@ void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
   for (subscriber* s : players) {
     if (removals_[w] != removals_before && std::find(list.begin(), list.end(), s) == list.end()) continue;
     switch (what) {
-      case notice::media: s->deliver(*batch, generation); break;
+      case notice::media: s->deliver(batch, generation); break;
       case notice::start: s->deliver_start(generation); break;
       case notice::stop: s->deliver_stop(generation); break;
     }

@@ -53,10 +53,24 @@ static std::size_t worker_count(std::size_t requested) {
   return n == 0 ? 1 : n;
 }
 
+// The server-wide write-coalescing settings go into every stream's settings:
+// the hub holds media per stream and worker (hub::stream_config).
+static hub::stream_config with_coalescing(hub::stream_config s, const server_config& c) {
+  s.write_coalesce = c.write_coalesce;
+  s.coalesce_max_bytes = c.max_write_batch_bytes;
+  return s;
+}
+
+static std::map<std::string, hub::stream_config> with_coalescing(std::map<std::string, hub::stream_config> apps,
+                                                                 const server_config& c) {
+  for (auto& [app, s] : apps) s = with_coalescing(s, c);
+  return apps;
+}
+
 server_impl::server_impl(server_config cfg)
     : config(std::move(cfg)),
       pool(worker_count(config.workers)),
-      streams(contexts_of(pool), config.stream, config.app_stream),
+      streams(contexts_of(pool), with_coalescing(config.stream, config), with_coalescing(config.app_stream, config)),
       limits(config.max_connections, config.max_connections_per_ip),
       api(streams, metrics, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
@@ -129,9 +143,6 @@ std::error_code server_impl::start() {
   }
   for (auto& a : http_acceptors_) {
     asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
-  }
-  for (std::size_t w = 0; w < pool.size(); ++w) {
-    holds_.push_back(std::make_unique<coalescing_holds>(pool.context(w)));
   }
   for (std::size_t w = 0; w < pool.size(); ++w) {
     sweep_timers_.push_back(std::make_unique<asio::steady_timer>(pool.context(w)));
@@ -229,33 +240,6 @@ asio::awaitable<void> server_impl::deadline_sweep(std::size_t w) {
   }
 }
 
-void server_impl::hold_for_coalescing(std::size_t w, std::weak_ptr<server_connection> c,
-                                      std::chrono::steady_clock::time_point due) {
-  coalescing_holds& h = *holds_[w];
-  h.queue.push_back({due, std::move(c)});
-  if (h.armed) return;
-  h.armed = true;
-  h.timer.expires_at(due);
-  h.timer.async_wait([this, w](const std::error_code&) { end_due_holds(w); });
-}
-
-void server_impl::end_due_holds(std::size_t w) {
-  coalescing_holds& h = *holds_[w];
-  h.armed = false;
-  // Holds whose window ends within the next millisecond go now: waking
-  // again for a few microseconds' difference would cost more than it saves.
-  const auto now = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
-  for (std::size_t n = h.queue.size(); n > 0 && (h.queue.front().due <= now || sweeps_stopped_); --n) {
-    std::shared_ptr<server_connection> c = h.queue.front().connection.lock();
-    h.queue.pop_front();
-    if (c != nullptr) c->end_coalescing_hold();
-  }
-  if (h.queue.empty() || sweeps_stopped_) return;
-  h.armed = true;
-  h.timer.expires_at(h.queue.front().due);
-  h.timer.async_wait([this, w](const std::error_code&) { end_due_holds(w); });
-}
-
 void server_impl::register_connection(server_connection* c) {
   registry_[c->worker()].insert(c);
   connections.fetch_add(1, std::memory_order_relaxed);
@@ -315,7 +299,6 @@ void server_impl::stop() {
     asio::post(pool.context(w), [this, w] {
       sweeps_stopped_ = true;
       if (w < sweep_timers_.size()) sweep_timers_[w]->cancel();
-      if (w < holds_.size()) holds_[w]->timer.cancel();
     });
   }
   // Let every worker finish what is queued (closing sockets, coroutine

@@ -492,14 +492,9 @@ void server_connection::stop_playing() {
 
 void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
+  // With write coalescing the hub already gathered a window's media into
+  // this batch (hub::stream_config::write_coalesce): it leaves in one write.
   for (const auto& p : batch) queue_packet(p);
-  if (config_.write_coalesce.count() > 0 && !held_ && !write_busy_ && !queue_.empty() && may_hold_media()) {
-    // Hold this media for the window: the worker's hold queue flushes it
-    // (with whatever arrives meanwhile) when the window ends.
-    held_ = true;
-    owner_.hold_for_coalescing(worker_, weak_from_this(), clock::now() + config_.write_coalesce);
-    return;
-  }
   wake_writer();
 }
 
@@ -591,23 +586,7 @@ void server_connection::flush_session_output() {
   wake_writer();
 }
 
-void server_connection::wake_writer() {
-  // Media held for coalescing waits for its window, unless what was just
-  // queued must not wait.
-  if (held_ && may_hold_media()) return;
-  flush();
-}
-
-bool server_connection::may_hold_media() const {
-  return config_.write_coalesce.count() > 0 && !closing_ && queued_control_bytes_ == 0 &&
-         queued_media_bytes_ < config_.max_write_batch_bytes;
-}
-
-void server_connection::end_coalescing_hold() {
-  if (!held_) return;
-  held_ = false;
-  flush();
-}
+void server_connection::wake_writer() { flush(); }
 
 // --- writing ---------------------------------------------------------------------
 

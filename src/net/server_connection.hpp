@@ -62,10 +62,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// (server_impl), so a connection needs no timer of its own.
   void check_deadlines(clock::time_point now);
 
-  /// The write-coalescing window that held this player's media has ended
-  /// (server_impl's per-worker hold queue): writes what is queued.
-  void end_coalescing_hold();
-
   // hub::subscriber
   std::size_t worker() const noexcept override { return worker_; }
   // hub::publisher
@@ -108,8 +104,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void fail_write(const std::error_code& ec);
   // Closes after a goodbye once the queue is written (close_after_flush).
   void close_when_flushed();
-  // True when queued media may wait for the coalescing window.
-  bool may_hold_media() const;
   // RTMPS read buffer at first; it grows on full reads up to config
   // read_buffer_size. (Plain connections read into the worker's buffer.)
   static constexpr std::size_t initial_read_buffer_size = 1024;
@@ -161,7 +155,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::size_t queued_control_bytes_ = 0;
   bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
   bool write_failed_ = false;
-  bool held_ = false;        // media held for write_coalesce (in the worker's hold queue)
   std::vector<std::uint8_t> scratch_;
   std::vector<std::shared_ptr<hub::media_packet>> batch_;
 

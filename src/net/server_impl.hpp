@@ -7,9 +7,7 @@
 #include <asio/awaitable.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -42,13 +40,6 @@ class server_impl {
   log_limiter& limiter(std::size_t w) { return limiters_[w]; }
   void unregister_connection(server_connection* c);
 
-  /// Write coalescing (config write_coalesce), on worker w: calls
-  /// `c->end_coalescing_hold()` at `due`. The window is the same for every
-  /// player, so the holds form a queue in deadline order and one timer per
-  /// worker serves all of them (not a timer per player per batch).
-  void hold_for_coalescing(std::size_t w, std::weak_ptr<server_connection> c,
-                           std::chrono::steady_clock::time_point due);
-
   server_config config;
   io_context_pool pool;
   hub::hub streams;
@@ -65,8 +56,6 @@ class server_impl {
   // check_deadlines on each of its connections. One timer per worker
   // instead of a timer and a coroutine per connection.
   asio::awaitable<void> deadline_sweep(std::size_t w);
-  // Ends the holds of worker w that are due; re-arms its timer.
-  void end_due_holds(std::size_t w);
   // A quarter of the shortest configured deadline, within [50 ms, 1 s].
   std::chrono::milliseconds sweep_interval() const;
   // Accepts RTMP connections; with `tls`, RTMPS ones.
@@ -91,17 +80,6 @@ class server_impl {
   std::vector<log_limiter> limiters_;                               // entry w: worker w only
   std::vector<std::unique_ptr<asio::steady_timer>> sweep_timers_;   // entry w: worker w only
   std::vector<std::vector<server_connection*>> sweep_batches_;      // entry w: worker w only (reused)
-  struct coalescing_holds {
-    struct hold {
-      std::chrono::steady_clock::time_point due;
-      std::weak_ptr<server_connection> connection;
-    };
-    explicit coalescing_holds(asio::io_context& io) : timer(io) {}
-    asio::steady_timer timer;
-    std::deque<hold> queue;  // deadline order (one window for all)
-    bool armed = false;
-  };
-  std::vector<std::unique_ptr<coalescing_holds>> holds_;  // entry w: worker w only
   std::vector<std::unordered_set<asio::ip::tcp::socket*>> http_sockets_;  // entry w: worker w only
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<bool> sweeps_stopped_{false};

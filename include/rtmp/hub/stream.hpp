@@ -12,6 +12,7 @@
 /// leave, never per player.
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -31,6 +32,15 @@ struct stream_config {
   bool gop_cache = true;                                ///< Cache media since the last keyframe.
   std::size_t gop_cache_max_bytes = std::size_t{16} * 1024 * 1024;   ///< Bound of that cache; past it, caching pauses until the next keyframe.
   bool publisher_takeover = false;                      ///< A new publisher replaces the current one instead of being refused.
+  /// Write coalescing: on each worker, media is handed to the players at
+  /// most this long after the first of it arrived, together with what
+  /// arrived meanwhile, so each player writes several messages at once
+  /// (fewer system calls per byte, more delay). 0: at once. The players of
+  /// a worker share the window: one timer per stream and worker, one
+  /// delivery per player per window.
+  std::chrono::milliseconds write_coalesce{0};
+  /// A worker's held media past this many bytes is delivered at once.
+  std::size_t coalesce_max_bytes = std::size_t{1024} * 1024;
 };
 
 /// Most tracks per media kind (audio, video) whose sequence headers a
@@ -125,6 +135,9 @@ class stream : public std::enable_shared_from_this<stream> {
 
   /// `workers` are the io_contexts of the pool, indexed like `subscriber::worker()`.
   stream(std::string key, std::vector<asio::io_context*> workers, stream_config config);
+  ~stream();
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
 
   /// "app/name" (without query).
   const std::string& key() const noexcept { return key_; }
@@ -187,6 +200,13 @@ class stream : public std::enable_shared_from_this<stream> {
   // Posts one handler to each worker that has players (caller holds mu_).
   void post_to_workers(notice what, std::uint64_t generation, const std::shared_ptr<const std::vector<packet_ptr>>& batch);
   void run_on_worker(std::size_t w, notice what, std::uint64_t generation, const std::vector<packet_ptr>* batch);
+  // Hands `batch` to worker w's players now (on worker w).
+  void deliver_on_worker(std::size_t w, notice what, std::uint64_t generation, std::span<const packet_ptr> batch);
+  // Write coalescing: adds a batch to worker w's held media; delivers when
+  // the window ends or the held bytes reach coalesce_max_bytes.
+  void hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch);
+  // Delivers worker w's held media, if any.
+  void release_held(std::size_t w);
 
   const std::string key_;
   const std::vector<asio::io_context*> workers_;
@@ -214,6 +234,17 @@ class stream : public std::enable_shared_from_this<stream> {
   // Unsubscribes per worker (entry w only touched on worker w): a delivery
   // loop re-checks membership only when this moved during the loop.
   std::vector<std::uint64_t> removals_;
+  // Media held for write coalescing, per worker (entry w only touched on
+  // worker w; the timer is made on first use).
+  struct held_media {
+    std::unique_ptr<asio::steady_timer> timer;
+    std::vector<packet_ptr> packets;
+    std::uint64_t generation = 0;
+    std::size_t bytes = 0;
+    std::uint64_t window = 0;  // counts windows, so a cancelled wait is told apart
+    bool armed = false;
+  };
+  std::vector<held_media> held_;
 };
 
 }  // namespace rtmp::hub

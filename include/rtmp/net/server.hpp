@@ -60,10 +60,12 @@ struct server_config {
   bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
   std::size_t read_buffer_size = std::size_t{64} * 1024;            ///< Bytes per socket read.
   std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;     ///< Bytes gathered into one write.
-  /// Write coalescing: hold a player's media up to this long after the first
-  /// of it was queued, so it leaves in fewer, larger writes (less CPU per
-  /// byte, more delay). 0: write as soon as anything is queued. Commands and
-  /// control replies are never held; a full batch leaves at once.
+  /// Write coalescing: hold the media of a stream's players on each worker
+  /// up to this long after the first of it arrived, then hand it over at
+  /// once, so each player writes it in one writev (fewer system calls per
+  /// byte, more delay; hub::stream_config::write_coalesce). 0: at once.
+  /// Commands and control replies are never held; held media past
+  /// max_write_batch_bytes leaves at once.
   std::chrono::milliseconds write_coalesce{0};
   std::size_t max_control_queue_bytes = std::size_t{1024} * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
