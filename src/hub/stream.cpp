@@ -42,14 +42,14 @@ void subscriber::adopt(const stream_snapshot& snap) noexcept {
 
 void subscriber::deliver(std::span<const packet_ptr> batch, std::uint64_t generation) {
   if (!active_ || generation != generation_) return;
-  filtered_.clear();
-  for (const auto& p : batch) {
-    if (p->seq > last_seq_) filtered_.push_back(p);
-  }
-  if (filtered_.empty()) return;
-  last_seq_ = filtered_.back()->seq;
-  on_media(filtered_);
-  filtered_.clear();
+  // A batch is in sequence order (publish() numbers it; a coalescing window
+  // appends batches as they come), so what the player already has (from
+  // its join snapshot) is a prefix: hand on the rest without copying it.
+  std::size_t first = 0;
+  while (first < batch.size() && batch[first]->seq <= last_seq_) ++first;
+  if (first == batch.size()) return;
+  last_seq_ = batch.back()->seq;
+  on_media(batch.subspan(first));
 }
 
 void subscriber::deliver_start(std::uint64_t generation) {

@@ -115,7 +115,6 @@ class subscriber {
   std::uint64_t generation_ = 0;
   std::uint64_t last_seq_ = 0;
   bool active_ = false;
-  std::vector<packet_ptr> filtered_;  // scratch for deliver(); reused
 };
 
 /// The publishing side of a stream, as the stream sees it.
