@@ -3,6 +3,8 @@
 // before the GOP; SequenceStart / SequenceEnd replace or retire a track's
 // entry; legacy streams behave as before.
 #include "rtmp/hub/stream.hpp"
+#include "rtmp/proto/chunk_writer.hpp"
+#include "rtmp/proto/server_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -309,6 +311,55 @@ TEST(stream_coalescing, a_window_of_media_arrives_in_one_delivery) {
   EXPECT_EQ(player.seqs_at_stop, 6u);  // the held packet was delivered first
   s->unsubscribe(&player);
   io.run_for(std::chrono::milliseconds(100));  // the cancelled window's wait ends
+}
+
+// A player with another message stream id gets the same bytes as a fresh
+// encode for that id, as a patched header plus the shared rest of the wire
+// (the payload is not copied): small and multi-chunk messages, chunk
+// streams with 1- and 2-byte basic headers, extended timestamps.
+TEST(wire_for_stream, equals_a_fresh_encode_and_shares_the_payload) {
+  for (const std::size_t size : {0u, 10u, 4096u, 10'000u}) {
+    for (const std::uint32_t ts : {40u, 0x01000000u}) {
+      for (const std::uint8_t type : {std::uint8_t{8}, std::uint8_t{9}}) {
+        proto::message m;
+        m.type = type;
+        m.timestamp = ts;
+        bytes body(size, 0x5A);
+        if (!body.empty()) body[0] = type == 9 ? 0x27 : 0xAF;
+        m.payload = proto::shared_bytes::copy_of(body);
+        const auto p = hub::make_packet(m, 4096, false);
+        for (const std::uint32_t id : {2u, 0x01020304u}) {
+          const auto [header, rest] = hub::wire_for_stream(*p, id);
+          bytes joined(header.data(), header.data() + header.size());
+          joined.insert(joined.end(), rest.data(), rest.data() + rest.size());
+          proto::message expected = m;
+          expected.stream_id = id;
+          const proto::shared_bytes fresh = proto::encode_standalone(
+              type == 8 ? proto::server_csid::audio : proto::server_csid::video, expected, 4096);
+          EXPECT_EQ(joined, bytes(fresh.data(), fresh.data() + fresh.size()))
+              << "size " << size << " ts " << ts << " type " << int(type) << " id " << id;
+          EXPECT_EQ(rest.data(), p->wire.data() + header.size());  // shared, not copied
+        }
+      }
+    }
+  }
+  // A chunk stream id of 64 or more takes a 2-byte basic header.
+  proto::message m;
+  m.type = 9;
+  m.stream_id = hub::wire_stream_id;
+  m.timestamp = 7;
+  m.payload = proto::shared_bytes::copy_of(bytes(300, 0x27));
+  hub::media_packet p;
+  p.msg = m;
+  p.chunk_size = 128;
+  p.wire = proto::encode_standalone(100, m, 128);
+  const auto [header, rest] = hub::wire_for_stream(p, 5);
+  bytes joined(header.data(), header.data() + header.size());
+  joined.insert(joined.end(), rest.data(), rest.data() + rest.size());
+  m.stream_id = 5;
+  const proto::shared_bytes fresh = proto::encode_standalone(100, m, 128);
+  EXPECT_EQ(header.size(), 13u);
+  EXPECT_EQ(joined, bytes(fresh.data(), fresh.data() + fresh.size()));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // port, driven by test clients that speak RTMP over real sockets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "rtmp/net/server.hpp"
@@ -270,6 +271,78 @@ TEST_F(server_fixture, slow_player_is_dropped_while_a_fast_one_gets_everything) 
   EXPECT_EQ(fast_video, static_cast<std::size_t>(gops * 4));
   // The slow player was disconnected (over the cap for longer than 1 s).
   EXPECT_TRUE(slow.closed_by_peer(6s));
+}
+
+// A player that stops reading for a while: its socket fills, writes come
+// back short (part of a message written, the rest queued) and it waits for
+// writability. Once it reads again every message arrives whole, in order,
+// byte for byte (nothing dropped: the backlog stays under the queue cap).
+TEST_F(server_fixture, a_player_that_pauses_reading_gets_every_byte_once_it_reads) {
+  auto cfg = test_config();
+  cfg.queue_bytes = 32 * 1024 * 1024;
+  start(cfg);
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("pause"), "NetStream.Publish.Start");
+  test_client player(port_);
+  player.set_receive_buffer(64 * 1024);  // far less than what is sent, enough to read it back fast
+  ASSERT_EQ(player.play("pause"), "NetStream.Play.Start");
+  publish_headers(pub);
+  constexpr int frames = 60;
+  auto frame = [](int i) {
+    // 6 MB in all: more than the kernel buffers of the connection hold
+    // (the send buffer grows to 4 MB at most: net.ipv4.tcp_wmem).
+    bytes b = i == 0 ? keyframe(1, 100'000 + 37 * i) : interframe(1, 100'000 + 37 * i);
+    for (std::size_t k = 2; k < b.size(); ++k) b[k] = static_cast<std::uint8_t>(i * 7 + k);
+    return b;
+  };
+  for (int i = 0; i < frames; ++i) pub.send_media(9, 100 + 40 * i, frame(i));
+  std::this_thread::sleep_for(300ms);  // the player does not read meanwhile
+  auto media = read_media(player, 4 + frames, 10s);  // + |RtmpSampleAccess, metadata, 2 headers
+  std::vector<rtmp::proto::message> video;
+  for (auto& m : media) {
+    if (m.type == 9 && m.payload.size() > 1 && m.payload[1] == 0x01) video.push_back(m);
+  }
+  ASSERT_EQ(video.size(), static_cast<std::size_t>(frames));
+  for (int i = 0; i < frames; ++i) {
+    const bytes expected = frame(i);
+    ASSERT_EQ(video[i].timestamp, static_cast<std::uint32_t>(100 + 40 * i));
+    const auto* got = video[i].payload.data();
+    ASSERT_TRUE(std::equal(got, got + video[i].payload.size(), expected.begin(), expected.end()))
+        << "frame " << i;
+  }
+}
+
+// A player that plays on its second message stream: every message carries
+// that stream id (the server patches the first chunk header of the shared
+// wire bytes) and the payloads are intact.
+TEST_F(server_fixture, a_player_on_its_second_stream_id_gets_the_media_on_that_id) {
+  start();
+  test_client pub(port_);
+  ASSERT_EQ(pub.publish("ids"), "NetStream.Publish.Start");
+  test_client player(port_);
+  player.connect("live");
+  const std::uint32_t first = player.create_stream();
+  const std::uint32_t second = player.create_stream();
+  ASSERT_NE(first, second);
+  player.send_command(rtmp::proto::play_command(3, "ids"), second);
+  std::string code = player.wait_status();
+  if (code == "NetStream.Play.Reset") code = player.wait_status();
+  ASSERT_EQ(code, "NetStream.Play.Start");
+  publish_headers(pub);
+  publish_gop(pub, 100, 7);
+  publish_gop(pub, 300, 8);
+  auto media = read_media(player, 3 + 10);
+  ASSERT_GE(media.size(), 13u);
+  std::size_t keyframes = 0;
+  for (const auto& m : media) {
+    EXPECT_EQ(m.stream_id, second);
+    if (m.type == 9 && m.payload[0] == 0x17 && m.payload[1] == 0x01) {
+      ++keyframes;
+      EXPECT_EQ(m.payload.size(), 2000u);
+      EXPECT_EQ(m.payload[1999], keyframes == 1 ? 7 : 8);
+    }
+  }
+  EXPECT_EQ(keyframes, 2u);
 }
 
 TEST_F(server_fixture, slow_player_is_disconnected_at_once_with_policy_disconnect) {

@@ -1,5 +1,6 @@
 #include "rtmp/hub/media_packet.hpp"
 
+#include <algorithm>
 #include <array>
 #include <span>
 
@@ -55,10 +56,20 @@ std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chun
   return p;
 }
 
-proto::shared_bytes encode_for_stream(const media_packet& p, std::uint32_t stream_id) {
-  proto::message m = p.msg;
-  m.stream_id = stream_id;
-  return proto::encode_standalone(csid_for(m.type), m, p.chunk_size);
+restamped_wire wire_for_stream(const media_packet& p, std::uint32_t stream_id) {
+  // The wire starts with a type 0 chunk (encode_standalone): a basic header
+  // of 1, 2 or 3 bytes (chunk stream id 2-63, 64-319, 320+; section 5.3.1.1),
+  // then timestamp (3), length (3), type id (1) and the message stream id
+  // (4 bytes, little-endian; section 5.3.1.2.1).
+  const std::span<const std::uint8_t> wire = p.wire.span();
+  const std::uint8_t csid_bits = wire[0] & 0x3F;
+  const std::size_t basic = csid_bits == 0 ? 2 : csid_bits == 1 ? 3 : 1;
+  const std::size_t header_size = basic + 11;
+  std::array<std::uint8_t, 3 + 11> header{};
+  std::copy_n(wire.begin(), header_size, header.begin());
+  for (std::size_t i = 0; i < 4; ++i) header[basic + 7 + i] = static_cast<std::uint8_t>(stream_id >> (8 * i));
+  return {proto::shared_bytes::copy_of(std::span<const std::uint8_t>(header.data(), header_size)),
+          p.wire.slice(header_size, wire.size() - header_size)};
 }
 
 }  // namespace rtmp::hub

@@ -494,6 +494,11 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
   // With write coalescing the hub already gathered a window's media into
   // this batch (hub::stream_config::write_coalesce): it leaves in one write.
+  if (queue_.empty() && !write_busy_ && !write_failed_ && tls_ == nullptr &&
+      play_stream_id_ == hub::wire_stream_id && batch.size() <= max_write_buffers) {
+    write_batch_now(batch);
+    return;
+  }
   for (const auto& p : batch) queue_packet(p);
   wake_writer();
 }
@@ -515,15 +520,83 @@ void server_connection::on_publish_stop() {
 
 // --- queueing ---------------------------------------------------------------------
 
+void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) {
+  // The usual case of a player that keeps up: nothing is queued, so the
+  // packets' shared wire bytes are written as they are, without a queue
+  // entry (and a reference count) per packet; only what the socket does not
+  // take is queued. The batch keeps the bytes alive during the write.
+  thread_local std::vector<const hub::media_packet*> picked;
+  thread_local std::vector<asio::const_buffer> buffers;
+  picked.clear();
+  buffers.clear();
+  std::size_t total = 0;
+  for (const auto& p : batch) {
+    if (!admit_media(*p)) {
+      if (closed_) return;  // the slow-player policy closed us
+      continue;
+    }
+    picked.push_back(p.get());
+    buffers.emplace_back(p->wire.data(), p->wire.size());
+    total += p->wire.size();
+    queued_media_bytes_ += p->wire.size();  // counted as queued until written, as queue_bytes does
+  }
+  if (picked.empty()) return;
+  std::error_code ec;
+  std::size_t n = socket_.write_some(buffers, ec);  // non-blocking (start())
+  buffers.clear();
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    n = 0;
+  }
+  if (ec) {
+    for (const auto* p : picked) queued_media_bytes_ -= p->wire.size();
+    fail_write(ec);
+    return;
+  }
+  add_bytes(entry_->bytes_out, n);
+  if (n == total) {
+    queued_media_bytes_ -= total;
+    return;
+  }
+  // The socket is full: queue the rest (the first item possibly part-written).
+  std::size_t left = n;
+  for (std::size_t i = 0; i < picked.size(); ++i) {
+    const std::size_t size = picked[i]->wire.size();
+    if (left >= size) {
+      left -= size;
+      queued_media_bytes_ -= size;
+      continue;
+    }
+    if (queue_.empty()) front_offset_ = left;
+    left = 0;
+    queue_.push_back(out_item{picked[i]->wire, true});
+  }
+  wait_writable();
+}
+
 void server_connection::queue_packet(const hub::packet_ptr& p) {
-  if (closed_ || closing_) return;
+  if (!admit_media(*p) || closed_) return;
+  if (play_stream_id_ == hub::wire_stream_id) {
+    queue_bytes(p->wire, true);
+    return;
+  }
+  // Another message stream id: a patched copy of the first header, then the
+  // shared rest (no copy of the payload).
+  auto [header, rest] = hub::wire_for_stream(*p, play_stream_id_);
+  queue_bytes(std::move(header), true);
+  queue_bytes(std::move(rest), true);
+}
+
+bool server_connection::admit_media(const hub::media_packet& packet) {
+  const hub::media_packet* p = &packet;
+  if (closed_ || closing_) return false;
   const bool video = p->is_video();
   const bool audio = p->is_audio();
   if (!p->header) {
-    if (paused_ || (video && !want_video_) || (audio && !want_audio_)) return;
+    if (paused_ || (video && !want_video_) || (audio && !want_audio_)) return false;
     if (video && need_keyframe_) {
       if (!p->keyframe) {
-        return;  // start (or resume) at a keyframe
+        return false;  // start (or resume) at a keyframe
       }
       need_keyframe_ = false;
     }
@@ -533,7 +606,7 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
   if (over && !p->header) {
     if (config_.slow_policy == slow_subscriber_policy::disconnect) {
       close("slow player: queue limit reached (policy disconnect)", level::warn, true);
-      return;
+      return false;
     }
     if (!dropping_) {
       dropping_ = true;
@@ -545,15 +618,13 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
     ++dropped_;
     entry_->dropped.fetch_add(1, std::memory_order_relaxed);
     owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   if (dropping_ && video && p->keyframe && !over) {
     dropping_ = false;
   }
-  proto::shared_bytes bytes =
-      play_stream_id_ == hub::wire_stream_id ? p->wire : hub::encode_for_stream(*p, play_stream_id_);
   ++media_out_;
-  queue_bytes(std::move(bytes), true);
+  return true;
 }
 
 void server_connection::queue_bytes(proto::shared_bytes bytes, bool media) {

@@ -129,6 +129,13 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void flush_session_output();
   void queue_bytes(proto::shared_bytes bytes, bool media);
   void queue_packet(const hub::packet_ptr& p);
+  // The player's filter for one media packet (pause, receiveAudio/Video,
+  // start at a keyframe, the slow-player queue cap and its policy, which
+  // may close the connection): true when it is to be sent.
+  bool admit_media(const hub::media_packet& p);
+  // Writes a batch straight from the packets (nothing queued, plain TCP,
+  // the hub's stream id); queues what the socket does not take.
+  void write_batch_now(std::span<const hub::packet_ptr> batch);
   void queue_snapshot(const hub::stream_snapshot& snap);
   void close_after_flush(std::string reason);
   void wake_writer();

@@ -49,8 +49,18 @@ using packet_ptr = std::shared_ptr<const media_packet>;
 /// The packet is mutable until the stream assigns its sequence number.
 std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chunk_size, bool is_metadata);
 
-/// Re-encodes a packet for a player whose message stream id is `stream_id`
-/// (a copy; only for players that did not get `wire_stream_id`).
-proto::shared_bytes encode_for_stream(const media_packet& p, std::uint32_t stream_id);
+/// A packet's wire bytes for another message stream id, in two parts.
+struct restamped_wire {
+  proto::shared_bytes header;  ///< The first chunk's basic and message header, with the new stream id (a copy of <= 14 bytes).
+  proto::shared_bytes rest;    ///< Everything after it: shares the packet's wire bytes.
+};
+
+/// The packet's bytes for a player whose message stream id is `stream_id`
+/// (one that did not get `wire_stream_id`), without copying the payload:
+/// only the first chunk's type 0 message header carries the stream id
+/// (RTMP 1.0 section 5.3.1.2.1; type 3 continuation chunks carry none), so
+/// that header is copied and patched and the rest is shared. Write `header`
+/// then `rest`.
+restamped_wire wire_for_stream(const media_packet& p, std::uint32_t stream_id);
 
 }  // namespace rtmp::hub
