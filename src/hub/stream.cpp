@@ -326,14 +326,12 @@ void stream::release_held(std::size_t w) {
     h.timer->cancel();
   }
   if (h.packets.empty()) return;
-  thread_local std::vector<packet_ptr> spare;  // reused between windows
   std::vector<packet_ptr> packets;
-  packets.swap(spare);
-  packets.swap(h.packets);  // h.packets takes the spare's capacity for the next window
+  packets.swap(h.packets);
   h.bytes = 0;
   deliver_on_worker(w, notice::media, h.generation, packets);
   packets.clear();
-  if (packets.capacity() > spare.capacity()) packets.swap(spare);
+  if (h.packets.empty()) h.packets.swap(packets);  // keep the capacity for the next window
 }
 
 void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generation,

@@ -131,7 +131,7 @@ void server_connection::close_after_flush(std::string reason) {
   closing_ = true;
   closing_since_ = clock::now();
   close_reason_ = std::move(reason);
-  wake_writer();
+  flush();
 }
 
 void server_connection::shutdown() {
@@ -467,7 +467,7 @@ void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
   if (snap.video_header) queue_packet(snap.video_header);
   if (snap.audio_header) queue_packet(snap.audio_header);
   for (const auto& p : snap.gop) queue_packet(p);
-  wake_writer();
+  flush();
 }
 
 void server_connection::stop_publishing() {
@@ -500,7 +500,7 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
     return;
   }
   for (const auto& p : batch) queue_packet(p);
-  wake_writer();
+  flush();
 }
 
 void server_connection::on_publish_start() {
@@ -541,19 +541,10 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
     queued_media_bytes_ += p->wire.size();  // counted as queued until written, as queue_bytes does
   }
   if (picked.empty()) return;
-  std::error_code ec;
-  std::size_t n = socket_.write_some(buffers, ec);  // non-blocking (start())
+  std::size_t n = 0;
+  const bool sent = send_some(buffers, n);
   buffers.clear();
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec.clear();
-    n = 0;
-  }
-  if (ec) {
-    for (const auto* p : picked) queued_media_bytes_ -= p->wire.size();
-    fail_write(ec);
-    return;
-  }
-  add_bytes(entry_->bytes_out, n);
+  if (!sent) return;  // closing: the byte counts no longer matter
   if (n == total) {
     queued_media_bytes_ -= total;
     return;
@@ -654,10 +645,8 @@ void server_connection::flush_session_output() {
   // keeps the capacity.)
   scratch_.clear();
   if (scratch_.capacity() > retained_output_capacity) std::vector<std::uint8_t>().swap(scratch_);
-  wake_writer();
+  flush();
 }
-
-void server_connection::wake_writer() { flush(); }
 
 // --- writing ---------------------------------------------------------------------
 
@@ -689,18 +678,10 @@ bool server_connection::write_plain() {
       total += b.size() - skip;
       if (total >= config_.max_write_batch_bytes) break;
     }
-    std::error_code ec;
-    const std::size_t n = socket_.write_some(buffers, ec);  // non-blocking (start())
+    std::size_t n = 0;
+    const bool sent = send_some(buffers, n);
     buffers.clear();
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      wait_writable();
-      return false;
-    }
-    if (ec) {
-      fail_write(ec);
-      return false;
-    }
-    add_bytes(entry_->bytes_out, n);
+    if (!sent) return false;
     // Retire what was written; a partly written item stays at the front.
     std::size_t left = n;
     while (left > 0) {
@@ -718,6 +699,21 @@ bool server_connection::write_plain() {
       return false;
     }
   }
+  return true;
+}
+
+bool server_connection::send_some(const std::vector<asio::const_buffer>& buffers, std::size_t& n) {
+  std::error_code ec;
+  n = socket_.write_some(buffers, ec);  // non-blocking (start())
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    n = 0;  // the socket is full: the caller queues and waits
+    return true;
+  }
+  if (ec) {
+    fail_write(ec);
+    return false;
+  }
+  add_bytes(entry_->bytes_out, n);
   return true;
 }
 

@@ -96,6 +96,9 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // full (a writability wait is started) or the write failed.
   bool write_plain();
   void wait_writable();
+  // One non-blocking writev; `n` is what the socket took (0 when full).
+  // False after a write error (fail_write was called).
+  bool send_some(const std::vector<asio::const_buffer>& buffers, std::size_t& n);
   asio::awaitable<void> tls_write_loop();
   // Drops the queue's first item from the byte accounting and the queue.
   void pop_front_item();
@@ -138,7 +141,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void write_batch_now(std::span<const hub::packet_ptr> batch);
   void queue_snapshot(const hub::stream_snapshot& snap);
   void close_after_flush(std::string reason);
-  void wake_writer();
   std::string tag() const;
   // Logs a per-peer line unless the limiter suppresses it (T-40).
   template <class... Args>
