@@ -35,7 +35,9 @@
 #include <vector>
 
 #include "bench_detail.hpp"
+#include "outbound_queue.hpp"
 #include "rtmp/error.hpp"
+#include "socket_writer.hpp"
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/flv_reader.hpp"
 #include "rtmp/proto/media_info.hpp"
@@ -126,6 +128,7 @@ class connection {
     error_ = why;
     std::error_code ignored;
     socket_.close(ignored);
+    out_.clear();
     on_close(clock_type::now());
   }
 
@@ -137,22 +140,17 @@ class connection {
   virtual void on_event(proto::client_event& ev, clock_type::time_point now) = 0;
   virtual void on_close(clock_type::time_point /*now*/) {}
 
-  // Moves the session's output to the socket (or behind the write in flight).
+  // Moves the session's output to the socket: non-blocking writes of what
+  // is queued, a writability wait when the socket is full.
   void flush() {
     if (closed_ || !tcp_connected_ || !session_.has_output()) return;
-    if (!write_in_flight_) {
-      session_.take_output(writing_);
-      start_write();
-    } else if (pending_.empty()) {
-      session_.take_output(pending_);
-    } else {
-      session_.take_output(scratch_);
-      pending_.insert(pending_.end(), scratch_.begin(), scratch_.end());
-      scratch_.clear();
-    }
+    std::vector<std::uint8_t> bytes;
+    session_.take_output(bytes);
+    out_.push(proto::shared_bytes::adopt(std::move(bytes)), net::byte_class::media);
+    write();
   }
 
-  std::size_t queued_bytes() const noexcept { return writing_.size() + pending_.size(); }
+  std::size_t queued_bytes() const noexcept { return out_.queued(); }
 
   asio::io_context& io_;
   std::vector<std::uint8_t>& buffer_;
@@ -201,32 +199,32 @@ class connection {
     asio::post(io_, [this] { on_readable({}); });
   }
 
-  void start_write() {
-    write_in_flight_ = true;
-    asio::async_write(socket_, asio::buffer(writing_), [this](std::error_code ec, std::size_t) {
-      write_in_flight_ = false;
+  void write() {
+    if (waiting_writable_ || closed_) return;
+    std::uint64_t sent = 0;
+    std::error_code ec;
+    switch (net::write_queued(socket_, out_, {}, sent, ec)) {
+      case net::write_state::drained: return;
+      case net::write_state::failed: close(normalize(ec)); return;
+      case net::write_state::blocked: break;
+    }
+    waiting_writable_ = true;
+    socket_.async_wait(tcp::socket::wait_write, [this](std::error_code wec) {
+      waiting_writable_ = false;
       if (closed_) return;
-      if (ec) {
-        close(normalize(ec));
+      if (wec) {
+        close(normalize(wec));
         return;
       }
-      writing_.clear();
-      if (!pending_.empty()) {
-        writing_.swap(pending_);
-        start_write();
-      } else {
-        flush();
-      }
+      write();
     });
   }
 
-  std::vector<std::uint8_t> writing_;  // bytes of the write in flight
-  std::vector<std::uint8_t> pending_;  // bytes queued behind it
-  std::vector<std::uint8_t> scratch_;
+  net::outbound_queue out_;  // what the socket has not taken yet
   std::uint64_t bytes_in_ = 0;
   std::error_code error_;
   bool tcp_connected_ = false;
-  bool write_in_flight_ = false;
+  bool waiting_writable_ = false;
   bool closed_ = false;
 };
 

@@ -65,11 +65,14 @@ restamped_wire wire_for_stream(const media_packet& p, std::uint32_t stream_id) {
   const std::uint8_t csid_bits = wire[0] & 0x3F;
   const std::size_t basic = csid_bits == 0 ? 2 : csid_bits == 1 ? 3 : 1;
   const std::size_t header_size = basic + 11;
-  std::array<std::uint8_t, 3 + 11> header{};
-  std::copy_n(wire.begin(), header_size, header.begin());
-  for (std::size_t i = 0; i < 4; ++i) header[basic + 7 + i] = static_cast<std::uint8_t>(stream_id >> (8 * i));
-  return {proto::shared_bytes::copy_of(std::span<const std::uint8_t>(header.data(), header_size)),
-          p.wire.slice(header_size, wire.size() - header_size)};
+  restamped_wire out;
+  std::copy_n(wire.begin(), header_size, out.header.bytes.begin());
+  out.header.length = static_cast<std::uint8_t>(header_size);
+  for (std::size_t i = 0; i < 4; ++i) {
+    out.header.bytes[basic + 7 + i] = static_cast<std::uint8_t>(stream_id >> (8 * i));
+  }
+  out.rest = p.wire.slice(header_size, wire.size() - header_size);
+  return out;
 }
 
 }  // namespace rtmp::hub

@@ -18,6 +18,7 @@
 
 #include "coroutine_support.hpp"
 #include "rtmp/error.hpp"
+#include "socket_writer.hpp"
 #include "tls.hpp"
 
 namespace rtmp::net {
@@ -29,8 +30,7 @@ using phase = proto::client_session::phase;
 
 namespace {
 
-// Asio caps one gather write at 64 buffers.
-constexpr std::size_t max_write_buffers = 64;
+// Bytes gathered into one write.
 constexpr std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;
 // Bookkeeping charged per queued event on top of its payload.
 constexpr std::size_t event_overhead = 64;
@@ -81,8 +81,7 @@ class client_impl {
 
   std::deque<proto::client_event> events_;
   std::size_t event_bytes_ = 0;
-  std::deque<std::vector<std::uint8_t>> write_queue_;
-  std::size_t queued_bytes_ = 0;
+  outbound_queue out_;
 
   bool connecting_ = false;  // connect_op running
   bool reading_ = false;     // read_loop running
@@ -136,8 +135,7 @@ void client_impl::close() noexcept {
   // this connection (or touches the next one).
   while (connecting_ || reading_ || writing_) io_.run_one();
   tls_.reset();  // no coroutine uses it any more; a reconnect gets a fresh one
-  write_queue_.clear();
-  queued_bytes_ = 0;
+  out_.clear();
 }
 
 // --- connecting -----------------------------------------------------------------
@@ -222,7 +220,10 @@ asio::awaitable<void> client_impl::connect_op(std::string host, std::uint16_t po
   }
   std::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (!url_.tls) co_return;
+  if (!url_.tls) {
+    socket_.non_blocking(true, ignored);  // plain writes are non-blocking writevs (socket_writer)
+    co_return;
+  }
   tls_ = std::make_unique<tls_stream>(socket_, *tls_context_);
   if (auto pec = prepare_client_tls(*tls_, host, options_.tls_verify)) {
     set_error(pec);
@@ -283,40 +284,25 @@ void client_impl::flush_output() {
   if (!open_ || !session_ || !session_->has_output()) return;
   std::vector<std::uint8_t> bytes;
   session_->take_output(bytes);
-  queued_bytes_ += bytes.size();
-  write_queue_.push_back(std::move(bytes));
+  out_.push(proto::shared_bytes::adopt(std::move(bytes)), byte_class::media);
   if (writing_) return;
   writing_ = true;
   asio::co_spawn(io_, write_loop(), [this](const std::exception_ptr& e) {
-    writing_ = false;
+    if (e) writing_ = false;  // else write_loop cleared it as it finished
     log_coroutine_failure("rtmp client write coroutine", e);
   });
 }
 
 asio::awaitable<void> client_impl::write_loop() {
-  std::vector<std::vector<std::uint8_t>> inflight;
-  std::vector<asio::const_buffer> buffers;
-  while (open_ && !write_queue_.empty()) {
-    // Gather what is queued into one write. The vectors stay in `inflight`
-    // until the write completes: that keeps the bytes alive.
-    std::size_t bytes = 0;
-    while (!write_queue_.empty() && inflight.size() < max_write_buffers && bytes < max_write_batch_bytes) {
-      bytes += write_queue_.front().size();
-      inflight.push_back(std::move(write_queue_.front()));
-      write_queue_.pop_front();
-      buffers.emplace_back(inflight.back().data(), inflight.back().size());
-    }
-    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, tls_scratch_);
-    buffers.clear();
-    inflight.clear();
-    if (!open_) co_return;
-    queued_bytes_ -= bytes;
-    stats_.bytes_sent += n;
-    if (ec) {
-      set_error(normalize(ec));
-      co_return;
-    }
-  }
+  drain_hooks hooks{.sent = [this](std::size_t n) { stats_.bytes_sent += n; }, .open = [this] { return open_; }};
+  const std::error_code ec = co_await drain(socket_, tls_.get(), out_,
+                                            {.max_buffers = max_write_buffers, .max_bytes = max_write_batch_bytes},
+                                            tls_scratch_, std::move(hooks));
+  // Cleared here, not in the completion handler: output queued between this
+  // coroutine's end and that handler would otherwise find `writing_` still
+  // set and wait for a writer that is gone.
+  writing_ = false;
+  if (ec && open_) set_error(normalize(ec));
 }
 
 // --- streams and media --------------------------------------------------------------
@@ -345,8 +331,8 @@ std::error_code client_impl::send(const proto::message* msg, std::span<const std
   flush_output();
   io_.poll();  // let reads and writes progress without blocking
   if (error_) return fail(error_);
-  if (queued_bytes_ > options_.max_queued_write_bytes) {
-    const auto drained = [this] { return queued_bytes_ <= options_.max_queued_write_bytes; };
+  if (out_.queued() > options_.max_queued_write_bytes) {
+    const auto drained = [this] { return out_.queued() <= options_.max_queued_write_bytes; };
     if (auto err = run_until(drained, clock::now() + options_.write_timeout)) return fail(err);
   }
   return {};
@@ -390,7 +376,7 @@ std::error_code client_impl::finish(std::chrono::milliseconds timeout) {
   resume_.cancel();
   session_->finish();
   flush_output();
-  std::error_code ec = run_until([this] { return write_queue_.empty() && !writing_; }, deadline);
+  std::error_code ec = run_until([this] { return out_.empty() && !writing_; }, deadline);
   if (!ec) {
     // Half-close and wait for the server to close: closing with unread input
     // would send a reset, which may destroy data the server has not read yet.

@@ -17,6 +17,7 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/flv_writer.hpp"
 #include "coroutine_support.hpp"
+#include "socket_writer.hpp"
 
 
 namespace rtmp::net {
@@ -28,8 +29,6 @@ namespace {
 
 constexpr std::string_view flv_suffix = ".flv";
 constexpr std::string_view allowed_methods = "GET, HEAD, OPTIONS";
-// Asio caps one gather write at 64 buffers; a tag takes up to 3.
-constexpr std::size_t max_write_buffers = 64;
 // A player sends nothing after its request; what it does send is read into
 // this much and dropped (the read only watches for the peer leaving).
 constexpr std::size_t discard_buffer_size = 512;
@@ -225,6 +224,8 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
   owner_.metrics.set_role(*entry_, connection_role::playing, key_);
   spdlog::info("HTTP-FLV {} play {}", remote_, key_);
 
+  std::error_code nb;
+  socket_->non_blocking(true, nb);  // writes are non-blocking writevs (socket_writer)
   queue_raw(response_head());
   queue_header(snap);
   queue_snapshot(snap);
@@ -237,11 +238,9 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
 // --- queueing -----------------------------------------------------------------
 
 void http_flv_session::queue_raw(std::string_view bytes) {
-  out_item item;
-  item.body = proto::shared_bytes::copy_of(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
-  queued_bytes_ += item.size();
-  queue_.push_back(std::move(item));
+  out_.push(proto::shared_bytes::copy_of(std::span<const std::uint8_t>(
+                reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())),
+            byte_class::media);
 }
 
 void http_flv_session::queue_header(const hub::stream_snapshot& snap) {
@@ -295,26 +294,25 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
   const std::uint32_t ts = cached_header ? 0 : rebase(p->msg.timestamp, p->header);
   if (proto::make_flv_tag_framing(type, ts, payload, framing)) return;  // larger than FLV can frame
 
-  out_item item;
+  out_block item;
   const std::size_t tag_size = framing.header.size() + payload + framing.trailer.size();
-  std::size_t n = 0;
   if (chunked_) {
-    n = static_cast<std::size_t>(
-        std::snprintf(reinterpret_cast<char*>(item.prefix.data()), max_prefix_size, "%zx\r\n", tag_size));
+    std::array<char, 20> line{};
+    const int n = std::snprintf(line.data(), line.size(), "%zx\r\n", tag_size);
+    item.head.append(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(line.data()),
+                                                   static_cast<std::size_t>(n)));
   }
-  std::copy(framing.header.begin(), framing.header.end(), item.prefix.begin() + n);
-  item.prefix_size = static_cast<std::uint8_t>(n + framing.header.size());
+  item.head.append(framing.header);
   item.body = p->msg.payload;  // shared with every other player: no copy
-  std::copy(framing.trailer.begin(), framing.trailer.end(), item.suffix.begin());
-  item.suffix_size = static_cast<std::uint8_t>(framing.trailer.size());
+  item.tail.append(framing.trailer);
   if (chunked_) {
-    item.suffix[item.suffix_size++] = '\r';
-    item.suffix[item.suffix_size++] = '\n';
+    static constexpr std::uint8_t crlf[] = {'\r', '\n'};
+    item.tail.append(crlf);
   }
 
   // The RTMP players' slow-subscriber policy, on the same bound.
   const std::size_t size = item.size();
-  const bool over = queued_bytes_ + size > config_.queue_bytes;
+  const bool over = out_.queued(byte_class::media) + size > config_.queue_bytes;
   if (over && !p->header) {
     if (config_.slow_policy == slow_subscriber_policy::disconnect) {
       close("slow player: queue limit reached (policy disconnect)", true);
@@ -333,8 +331,7 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
   }
   if (dropping_ && video && p->keyframe) dropping_ = false;
   ++tags_out_;
-  queued_bytes_ += size;
-  queue_.push_back(std::move(item));
+  out_.push(std::move(item));
 }
 
 // --- hub callbacks (on this worker) -----------------------------------------------
@@ -381,8 +378,7 @@ void http_flv_session::close(std::string reason, bool abort) {
   socket_->close(ec);
   wake_.cancel();
   watchdog_.cancel();
-  queue_.clear();
-  queued_bytes_ = 0;
+  out_.clear();
   ticket_.reset();
   if (entry_) owner_.metrics.remove(id_, classify_close(reason));
 }
@@ -410,12 +406,10 @@ asio::awaitable<void> http_flv_session::read_loop(std::shared_ptr<http_flv_sessi
 }
 
 asio::awaitable<void> http_flv_session::write_loop() {
-  std::vector<out_item> inflight;
-  std::vector<asio::const_buffer> buffers;
-  inflight.reserve(max_write_buffers);  // never reallocated: `buffers` points into it
-  buffers.reserve(max_write_buffers);
+  std::vector<std::uint8_t> scratch;  // unused: HTTP-FLV is plain TCP
+  const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = config_.max_write_batch_bytes};
   while (!closed_) {
-    if (queue_.empty()) {
+    if (out_.empty()) {
       if (closing_) {
         close(close_reason_);
         co_return;
@@ -424,22 +418,9 @@ asio::awaitable<void> http_flv_session::write_loop() {
       co_await wake_.async_wait(as_tuple(use_awaitable));
       continue;
     }
-    std::size_t bytes = 0;
-    while (!queue_.empty() && inflight.size() * 3 + 3 <= max_write_buffers && bytes < config_.max_write_batch_bytes) {
-      bytes += queue_.front().size();
-      queued_bytes_ -= queue_.front().size();
-      inflight.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    for (const auto& item : inflight) {
-      if (item.prefix_size > 0) buffers.emplace_back(item.prefix.data(), item.prefix_size);
-      if (!item.body.empty()) buffers.emplace_back(item.body.data(), item.body.size());
-      if (item.suffix_size > 0) buffers.emplace_back(item.suffix.data(), item.suffix_size);
-    }
-    auto [ec, n] = co_await asio::async_write(*socket_, buffers, as_tuple(use_awaitable));
-    buffers.clear();
-    inflight.clear();
-    if (entry_) add_bytes(entry_->bytes_out, n);
+    drain_hooks hooks{.sent = [this](std::size_t n) { if (entry_) add_bytes(entry_->bytes_out, n); },
+                      .open = [this] { return !closed_; }};
+    const std::error_code ec = co_await drain(*socket_, nullptr, out_, limits, scratch, std::move(hooks));
     if (closed_) co_return;
     if (ec) {
       close(owner_.stopping ? std::string("server shutdown") : "write error: " + ec.message());

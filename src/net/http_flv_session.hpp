@@ -33,13 +33,13 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "connection_limits.hpp"
+#include "outbound_queue.hpp"
 #include "server_metrics.hpp"
 #include "rtmp/http/request_parser.hpp"
 #include "rtmp/http/response.hpp"
@@ -97,21 +97,6 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   void on_publish_stop() override;
 
  private:
-  // Longest chunk-size line plus tag header: 8 hex digits, CRLF, 11 bytes.
-  static constexpr std::size_t max_prefix_size = 32;
-  // PreviousTagSize plus the chunk's CRLF.
-  static constexpr std::size_t max_suffix_size = 8;
-
-  // One queued piece of the body: small framing bytes around shared bytes.
-  struct out_item {
-    std::array<std::uint8_t, max_prefix_size> prefix{};
-    std::uint8_t prefix_size = 0;
-    proto::shared_bytes body;
-    std::array<std::uint8_t, max_suffix_size> suffix{};
-    std::uint8_t suffix_size = 0;
-    std::size_t size() const noexcept { return prefix_size + body.size() + suffix_size; }
-  };
-
   // 0 when allowed, else the status to answer (401 no token, 403 refused).
   asio::awaitable<int> authorize(const http::request& req, const flv_target& target);
   // Writes a complete non-streaming response and closes.
@@ -148,8 +133,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   bool chunked_ = true;     // HTTP/1.1: chunked coding; HTTP/1.0: the body ends at close
   bool head_only_ = false;  // HEAD: the response head without a body
 
-  std::deque<out_item> queue_;
-  std::size_t queued_bytes_ = 0;  // media bytes queued (framing included)
+  outbound_queue out_;  // the body still to send (tag framing inline, payloads shared)
 
   bool has_base_ = false;       // base_ is fixed
   std::uint32_t base_ = 0;      // publisher timestamp sent as 0

@@ -21,6 +21,7 @@
 #include "coroutine_support.hpp"
 #include "http_flv_session.hpp"
 #include "server_impl.hpp"
+#include "socket_writer.hpp"
 
 
 namespace rtmp::net {
@@ -86,6 +87,9 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
   };
   arm();
 
+  socket.non_blocking(true, ec);  // responses go out as non-blocking writes (socket_writer)
+  outbound_queue out;
+  std::vector<std::uint8_t> scratch;  // unused: the HTTP endpoint is plain TCP
   http::request_parser parser;
   std::vector<std::uint8_t> buffer(4096);
   std::size_t pending_from = 0, pending_to = 0;  // unparsed bytes of the last read (pipelining)
@@ -152,9 +156,12 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     }
     std::string bytes = http::serialize(response);
     if (head) bytes.resize(bytes.size() - response.body.size());  // same headers, no body
-    auto [wec, written] = co_await asio::async_write(socket, asio::buffer(bytes), as_tuple(use_awaitable));
-    (void)written;
-    if (wec || !response.keep_alive) break;
+    out.push(proto::shared_bytes::copy_of(std::span<const std::uint8_t>(
+                 reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())),
+             byte_class::control);
+    drain_hooks hooks{.sent = [](std::size_t) {}, .open = [&socket] { return socket.is_open(); }};
+    const std::error_code wec = co_await drain(socket, nullptr, out, {}, scratch, std::move(hooks));
+    if (wec || !out.empty() || !response.keep_alive) break;
     parser.reset();
     deadline.cancel();
     arm();

@@ -19,6 +19,7 @@
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/rtmp_url.hpp"
 #include "coroutine_support.hpp"
+#include "socket_writer.hpp"
 
 
 namespace rtmp::net {
@@ -36,24 +37,24 @@ constexpr std::chrono::milliseconds relay_tick_interval{200};
 constexpr std::chrono::milliseconds relay_goodbye_timeout{2'000};
 /// Bytes per socket read of a relay connection.
 constexpr std::size_t relay_read_buffer_size = std::size_t{64} * 1024;
-/// Asio caps one gather write at 64 buffers.
-constexpr std::size_t relay_max_write_buffers = 64;
+/// Bytes gathered into one write of a relay connection.
+constexpr std::size_t relay_max_write_batch_bytes = std::size_t{1024} * 1024;
 /// Sequence headers a push keeps to lead a (re)connection.
 constexpr std::size_t max_push_headers = 2 * hub::max_cached_tracks;
 
 }  // namespace
 
 /// One outbound RTMP connection attempt: its socket, session and write queue.
-/// Shared with its write loop, so a new attempt never meets an old writer.
+/// Shared with its writer, so a new attempt never meets an old writer.
 struct relay_conn {
   relay_conn(asio::io_context& io, proto::client_session_config cfg)
-      : socket(io), wake(io), goodbye(io), session(std::move(cfg)) {}
+      : socket(io), goodbye(io), session(std::move(cfg)) {}
   tcp::socket socket;
-  asio::steady_timer wake;
   asio::steady_timer goodbye;  // bounds the flush of a stopping push
   proto::client_session session;
-  std::deque<std::vector<std::uint8_t>> queue;
-  std::size_t queued_bytes = 0;
+  outbound_queue out;
+  std::vector<std::uint8_t> scratch;  // unused: relays speak plain RTMP
+  bool writing = false;  // a drain runs
   bool closed = false;
   bool close_when_drained = false;
 
@@ -62,10 +63,8 @@ struct relay_conn {
     closed = true;
     std::error_code ec;
     socket.close(ec);
-    wake.cancel();
     goodbye.cancel();
-    queue.clear();
-    queued_bytes = 0;
+    out.clear();
   }
 };
 
@@ -120,8 +119,9 @@ class relay_session final : public hub::subscriber,
     if (conn_ && !conn_->closed) {
       if (kind_ == kind::push && started_) {
         conn_->session.finish();
-        flush();
         conn_->close_when_drained = true;
+        flush();
+        if (!conn_->writing && conn_->out.empty()) conn_->close();
         conn_->goodbye.expires_after(relay_goodbye_timeout);
         conn_->goodbye.async_wait([c = conn_](std::error_code ec) {
           if (!ec) c->close();
@@ -188,7 +188,7 @@ class relay_session final : public hub::subscriber,
     if (!started_ || !conn_ || conn_->closed) return;
     if (p.is_video()) {
       if (need_keyframe_ && !p.keyframe) return;
-      if (conn_->queued_bytes + p.msg.payload.size() > cfg_.queue_bytes) {
+      if (conn_->out.queued() + p.msg.payload.size() > cfg_.queue_bytes) {
         if (!dropping_) spdlog::warn("relay: push {} is slow: dropping to the next keyframe", key_);
         dropping_ = true;
         need_keyframe_ = true;
@@ -196,7 +196,7 @@ class relay_session final : public hub::subscriber,
       }
       need_keyframe_ = false;
       dropping_ = false;
-    } else if (conn_->queued_bytes + p.msg.payload.size() > cfg_.queue_bytes) {
+    } else if (conn_->out.queued() + p.msg.payload.size() > cfg_.queue_bytes) {
       return;
     }
     send_now(p);
@@ -323,13 +323,13 @@ class relay_session final : public hub::subscriber,
     (void)ep;
     ::fcntl(c->socket.native_handle(), F_SETFD, FD_CLOEXEC);
     c->socket.set_option(tcp::no_delay(true), ec);
+    c->socket.non_blocking(true, ec);  // writes are non-blocking writevs (socket_writer)
     if (kind_ == kind::push) {
       (void)c->session.publish(u.stream);
     } else {
       (void)c->session.play(u.stream);
     }
     flush();
-    asio::co_spawn(io_, write_loop(c), log_failure("relay write loop"));
     std::vector<std::uint8_t> buffer(relay_read_buffer_size);
     while (!c->closed) {
       auto [rec, n] = co_await c->socket.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
@@ -385,42 +385,20 @@ class relay_session final : public hub::subscriber,
     if (!conn_ || conn_->closed || !conn_->session.has_output()) return;
     std::vector<std::uint8_t> bytes;
     conn_->session.take_output(bytes);
-    conn_->queued_bytes += bytes.size();
-    conn_->queue.push_back(std::move(bytes));
-    conn_->wake.cancel();
+    conn_->out.push(proto::shared_bytes::adopt(std::move(bytes)), byte_class::media);
+    if (conn_->writing) return;
+    conn_->writing = true;
+    asio::co_spawn(io_, write_loop(conn_), log_failure("relay write loop"));
   }
 
   asio::awaitable<void> write_loop(std::shared_ptr<relay_conn> c) {
     auto self = shared_from_this();
-    std::vector<std::vector<std::uint8_t>> inflight;
-    std::vector<asio::const_buffer> buffers;
-    while (!c->closed) {
-      if (c->queue.empty()) {
-        if (c->close_when_drained) {
-          c->close();
-          break;
-        }
-        c->wake.expires_at(clock::time_point::max());
-        co_await c->wake.async_wait(as_tuple(use_awaitable));
-        continue;
-      }
-      std::size_t bytes = 0;
-      while (!c->queue.empty() && inflight.size() < relay_max_write_buffers) {
-        bytes += c->queue.front().size();
-        inflight.push_back(std::move(c->queue.front()));
-        c->queue.pop_front();
-        buffers.emplace_back(inflight.back().data(), inflight.back().size());
-      }
-      auto [ec, n] = co_await asio::async_write(c->socket, buffers, as_tuple(use_awaitable));
-      buffers.clear();
-      inflight.clear();
-      if (c->closed) break;
-      c->queued_bytes -= bytes;
-      if (ec) {
-        c->close();
-        break;
-      }
-    }
+    drain_hooks hooks{.sent = [](std::size_t) {}, .open = [c] { return !c->closed; }};
+    const std::error_code ec = co_await drain(
+        c->socket, nullptr, c->out, {.max_buffers = max_write_buffers, .max_bytes = relay_max_write_batch_bytes},
+        c->scratch, std::move(hooks));
+    c->writing = false;
+    if (ec || (c->close_when_drained && c->out.empty())) c->close();
   }
 
   // --- deadlines ----------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "auth.hpp"
 #include "coroutine_support.hpp"
 #include "server_impl.hpp"
+#include "socket_writer.hpp"
 
 namespace rtmp::net {
 
@@ -25,10 +26,6 @@ using asio::use_awaitable;
 using level = spdlog::level::level_enum;
 
 namespace {
-
-// One socket operation carries at most 64 buffers (Asio on POSIX: IOV_MAX is
-// larger, but Asio caps a buffer sequence at 64 entries).
-constexpr std::size_t max_write_buffers = 64;
 
 std::string address_text(const asio::ip::tcp::socket& s) {
   std::error_code ec;
@@ -117,10 +114,8 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   }
   socket_.close(ec);  // cancels a writability wait
-  queue_.clear();
-  front_offset_ = 0;
-  queued_media_bytes_ = 0;
-  queued_control_bytes_ = 0;
+  out_.clear();
+  direct_bytes_ = 0;
   ticket_.reset();
   if (entry_) owner_.metrics.remove(id_, classify_close(reason));
   owner_.unregister_connection(this);
@@ -494,7 +489,7 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
   // With write coalescing the hub already gathered a window's media into
   // this batch (hub::stream_config::write_coalesce): it leaves in one write.
-  if (queue_.empty() && !write_busy_ && !write_failed_ && tls_ == nullptr &&
+  if (out_.empty() && !write_busy_ && !write_failed_ && tls_ == nullptr &&
       play_stream_id_ == hub::wire_stream_id && batch.size() <= max_write_buffers) {
     write_batch_now(batch);
     return;
@@ -538,29 +533,29 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
     picked.push_back(p.get());
     buffers.emplace_back(p->wire.data(), p->wire.size());
     total += p->wire.size();
-    queued_media_bytes_ += p->wire.size();  // counted as queued until written, as queue_bytes does
+    direct_bytes_ += p->wire.size();  // counts against the queue bound while admitting the rest
   }
+  direct_bytes_ = 0;
   if (picked.empty()) return;
-  std::size_t n = 0;
-  const bool sent = send_some(buffers, n);
+  std::error_code ec;
+  const std::size_t n = send_now(socket_, buffers, ec);
   buffers.clear();
-  if (!sent) return;  // closing: the byte counts no longer matter
-  if (n == total) {
-    queued_media_bytes_ -= total;
+  if (ec) {
+    fail_write(ec);
     return;
   }
+  add_bytes(entry_->bytes_out, n);
+  if (n == total) return;
   // The socket is full: queue the rest (the first item possibly part-written).
   std::size_t left = n;
-  for (std::size_t i = 0; i < picked.size(); ++i) {
-    const std::size_t size = picked[i]->wire.size();
+  for (const hub::media_packet* p : picked) {
+    const std::size_t size = p->wire.size();
     if (left >= size) {
       left -= size;
-      queued_media_bytes_ -= size;
       continue;
     }
-    if (queue_.empty()) front_offset_ = left;
+    out_.push_partial(p->wire, byte_class::media, left);
     left = 0;
-    queue_.push_back(out_item{picked[i]->wire, true});
   }
   wait_writable();
 }
@@ -568,14 +563,16 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
 void server_connection::queue_packet(const hub::packet_ptr& p) {
   if (!admit_media(*p) || closed_) return;
   if (play_stream_id_ == hub::wire_stream_id) {
-    queue_bytes(p->wire, true);
+    out_.push(p->wire, byte_class::media);
     return;
   }
   // Another message stream id: a patched copy of the first header, then the
-  // shared rest (no copy of the payload).
+  // shared rest (no copy of the payload, no allocation).
   auto [header, rest] = hub::wire_for_stream(*p, play_stream_id_);
-  queue_bytes(std::move(header), true);
-  queue_bytes(std::move(rest), true);
+  out_block block;
+  block.head.append(header.span());
+  block.body = std::move(rest);
+  out_.push(std::move(block));
 }
 
 bool server_connection::admit_media(const hub::media_packet& packet) {
@@ -593,7 +590,7 @@ bool server_connection::admit_media(const hub::media_packet& packet) {
     }
   }
   const std::size_t size = p->wire.size();
-  const bool over = queued_media_bytes_ + size > config_.queue_bytes;
+  const bool over = out_.queued(byte_class::media) + direct_bytes_ + size > config_.queue_bytes;
   if (over && !p->header) {
     if (config_.slow_policy == slow_subscriber_policy::disconnect) {
       close("slow player: queue limit reached (policy disconnect)", level::warn, true);
@@ -618,26 +615,20 @@ bool server_connection::admit_media(const hub::media_packet& packet) {
   return true;
 }
 
-void server_connection::queue_bytes(proto::shared_bytes bytes, bool media) {
-  if (bytes.empty()) return;
-  if (media) {
-    queued_media_bytes_ += bytes.size();
-  } else {
-    // Replies the peer provokes (pongs, acks, _error) but does not read
-    // would queue without bound (T-39): cap them.
-    queued_control_bytes_ += bytes.size();
-    if (queued_control_bytes_ > config_.max_control_queue_bytes) {
-      close("peer does not read its control replies", level::warn, true);
-      return;
-    }
+void server_connection::queue_control(proto::shared_bytes bytes) {
+  // Replies the peer provokes (pongs, acks, _error) but does not read
+  // would queue without bound (T-39): cap them.
+  if (out_.queued(byte_class::control) + bytes.size() > config_.max_control_queue_bytes) {
+    close("peer does not read its control replies", level::warn, true);
+    return;
   }
-  queue_.push_back(out_item{std::move(bytes), media});
+  out_.push(std::move(bytes), byte_class::control);
 }
 
 void server_connection::flush_session_output() {
   if (!session_.has_output() || closed_) return;
   session_.take_output(scratch_);
-  queue_bytes(proto::shared_bytes::copy_of(scratch_), false);
+  queue_control(proto::shared_bytes::copy_of(scratch_));
   // The session and this buffer swap on every take_output, so both would
   // keep the largest output ever made (the handshake's S0+S1 and S2, a big
   // _result) for the connection's lifetime: keep only a small one.
@@ -650,9 +641,13 @@ void server_connection::flush_session_output() {
 
 // --- writing ---------------------------------------------------------------------
 
+gather_limits server_connection::write_limits() const noexcept {
+  return {.max_buffers = max_write_buffers, .max_bytes = config_.max_write_batch_bytes};
+}
+
 void server_connection::flush() {
   if (closed_ || write_busy_ || write_failed_) return;
-  if (!queue_.empty()) {
+  if (!out_.empty()) {
     if (tls_ != nullptr) {
       write_busy_ = true;
       auto self = shared_from_this();
@@ -666,55 +661,16 @@ void server_connection::flush() {
 }
 
 bool server_connection::write_plain() {
-  // One gather list per worker thread: a write is synchronous, so every
-  // connection of the thread can share it (an idle player holds none).
-  thread_local std::vector<asio::const_buffer> buffers;
-  while (!queue_.empty()) {
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < queue_.size() && buffers.size() < max_write_buffers; ++i) {
-      const proto::shared_bytes& b = queue_[i].bytes;
-      const std::size_t skip = i == 0 ? front_offset_ : 0;
-      buffers.emplace_back(b.data() + skip, b.size() - skip);
-      total += b.size() - skip;
-      if (total >= config_.max_write_batch_bytes) break;
-    }
-    std::size_t n = 0;
-    const bool sent = send_some(buffers, n);
-    buffers.clear();
-    if (!sent) return false;
-    // Retire what was written; a partly written item stays at the front.
-    std::size_t left = n;
-    while (left > 0) {
-      const std::size_t rest = queue_.front().bytes.size() - front_offset_;
-      if (left < rest) {
-        front_offset_ += left;
-        break;
-      }
-      left -= rest;
-      front_offset_ = 0;
-      pop_front_item();
-    }
-    if (n < total) {
-      wait_writable();  // the socket buffer is full
-      return false;
-    }
-  }
-  return true;
-}
-
-bool server_connection::send_some(const std::vector<asio::const_buffer>& buffers, std::size_t& n) {
+  std::uint64_t sent = 0;
   std::error_code ec;
-  n = socket_.write_some(buffers, ec);  // non-blocking (start())
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    n = 0;  // the socket is full: the caller queues and waits
-    return true;
+  const write_state state = write_queued(socket_, out_, write_limits(), sent, ec);
+  if (sent > 0) add_bytes(entry_->bytes_out, sent);
+  switch (state) {
+    case write_state::drained: return true;
+    case write_state::blocked: wait_writable(); return false;
+    case write_state::failed: fail_write(ec); return false;
   }
-  if (ec) {
-    fail_write(ec);
-    return false;
-  }
-  add_bytes(entry_->bytes_out, n);
-  return true;
+  return false;
 }
 
 void server_connection::wait_writable() {
@@ -730,12 +686,6 @@ void server_connection::wait_writable() {
   });
 }
 
-void server_connection::pop_front_item() {
-  out_item& item = queue_.front();
-  (item.media ? queued_media_bytes_ : queued_control_bytes_) -= item.bytes.size();
-  queue_.pop_front();
-}
-
 void server_connection::fail_write(const std::error_code& ec) {
   write_failed_ = true;
   asio::post(socket_.get_executor(), [self = shared_from_this(), reason = "write error: " + ec.message()] {
@@ -747,41 +697,23 @@ void server_connection::close_when_flushed() {
   // From the worker's queue: the caller may be in the middle of handling
   // the session's events or the hub's delivery.
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    if (!self->closed_ && self->queue_.empty()) self->close(self->close_reason_, level::info);
+    if (!self->closed_ && self->out_.empty()) self->close(self->close_reason_, level::info);
   });
 }
 
 asio::awaitable<void> server_connection::tls_write_loop() {
   auto self = shared_from_this();
-  std::vector<out_item> inflight;
-  std::vector<asio::const_buffer> buffers;
-  std::vector<std::uint8_t> scratch;  // one batch, linearized for the TLS records
-  while (!closed_ && !queue_.empty()) {
-    // Gather what is queued into one write. The items stay in `inflight`
-    // until the write completes: that keeps their bytes alive.
-    std::size_t bytes = 0;
-    while (!queue_.empty() && inflight.size() < max_write_buffers && bytes < config_.max_write_batch_bytes) {
-      out_item& item = queue_.front();
-      const std::size_t size = item.bytes.size();
-      (item.media ? queued_media_bytes_ : queued_control_bytes_) -= size;
-      bytes += size;
-      buffers.emplace_back(item.bytes.data(), size);
-      inflight.push_back(std::move(item));
-      queue_.pop_front();
-    }
-    auto [ec, n] = co_await write_all(socket_, tls_.get(), buffers, scratch);
-    buffers.clear();
-    inflight.clear();
-    add_bytes(entry_->bytes_out, n);
-    if (closed_) co_return;
-    if (ec) {
-      write_busy_ = false;
-      fail_write(ec);
-      co_return;
-    }
-  }
+  std::vector<std::uint8_t> scratch;  // one batch, linearized for the TLS records; freed when drained
+  drain_hooks hooks{.sent = [this](std::size_t n) { add_bytes(entry_->bytes_out, n); },
+                    .open = [this] { return !closed_; }};
+  const std::error_code ec = co_await drain(socket_, tls_.get(), out_, write_limits(), scratch, std::move(hooks));
   write_busy_ = false;
-  if (!closed_ && closing_) close_when_flushed();
+  if (closed_) co_return;
+  if (ec) {
+    fail_write(ec);
+    co_return;
+  }
+  if (closing_) close_when_flushed();
 }
 
 // --- deadlines ----------------------------------------------------------------------

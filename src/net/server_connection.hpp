@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connection_limits.hpp"
+#include "outbound_queue.hpp"
 #include "server_metrics.hpp"
 #include "tls.hpp"
 #include "rtmp/hub/hub.hpp"
@@ -73,11 +73,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void on_publish_stop() override;
 
  private:
-  struct out_item {
-    proto::shared_bytes bytes;
-    bool media = false;
-  };
-
   asio::awaitable<void> read_loop();
   asio::awaitable<void> tls_read_loop();
   // Handles one read's result (bytes or error); false when reading must stop.
@@ -92,16 +87,13 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // resumption, timer or scheduler round trip. RTMPS runs a coroutine that
   // drains the queue through TLS.
   void flush();
-  // One or more writevs of the queue (plain TCP); false when the socket is
-  // full (a writability wait is started) or the write failed.
+  // Writes the queue (plain TCP); false when the socket is full (a
+  // writability wait is started) or the write failed.
   bool write_plain();
   void wait_writable();
-  // One non-blocking writev; `n` is what the socket took (0 when full).
-  // False after a write error (fail_write was called).
-  bool send_some(const std::vector<asio::const_buffer>& buffers, std::size_t& n);
   asio::awaitable<void> tls_write_loop();
-  // Drops the queue's first item from the byte accounting and the queue.
-  void pop_front_item();
+  // What one write may gather.
+  gather_limits write_limits() const noexcept;
   // Stops writing after a write error; the close runs from the worker's
   // queue, not inside the caller (which may be the hub's delivery loop).
   void fail_write(const std::error_code& ec);
@@ -130,7 +122,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void stop_publishing();
   void stop_playing();
   void flush_session_output();
-  void queue_bytes(proto::shared_bytes bytes, bool media);
+  // Queues a session reply, under the control-reply bound.
+  void queue_control(proto::shared_bytes bytes);
   void queue_packet(const hub::packet_ptr& p);
   // The player's filter for one media packet (pause, receiveAudio/Video,
   // start at a keyframe, the slow-player queue cap and its policy, which
@@ -158,10 +151,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::shared_ptr<connection_entry> entry_;  // this connection in /metrics and /api (from start())
   proto::server_session session_;
 
-  std::deque<out_item> queue_;
-  std::size_t front_offset_ = 0;  // bytes of queue_.front() already written (plain TCP)
-  std::size_t queued_media_bytes_ = 0;
-  std::size_t queued_control_bytes_ = 0;
+  outbound_queue out_;
+  std::size_t direct_bytes_ = 0;  // media admitted into the direct write being gathered
   bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
   bool write_failed_ = false;
   std::vector<std::uint8_t> scratch_;

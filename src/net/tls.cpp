@@ -128,25 +128,4 @@ asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::ip::tc
   co_return std::tuple{ec, n};
 }
 
-asio::awaitable<std::tuple<std::error_code, std::size_t>> write_all(asio::ip::tcp::socket& socket,
-                                                                   tls_stream* tls,
-                                                                   std::span<const asio::const_buffer> buffers,
-                                                                   std::vector<std::uint8_t>& scratch) {
-  if (tls == nullptr) {
-    auto [ec, n] = co_await asio::async_write(socket, buffers, as_tuple(use_awaitable));
-    co_return std::tuple{ec, n};
-  }
-  std::size_t total = 0;
-  for (const auto& b : buffers) total += b.size();
-  scratch.resize(total);
-  std::size_t at = 0;
-  for (const auto& b : buffers) {
-    if (b.size() == 0) continue;
-    std::memcpy(scratch.data() + at, b.data(), b.size());
-    at += b.size();
-  }
-  auto [ec, n] = co_await asio::async_write(*tls, asio::buffer(scratch), as_tuple(use_awaitable));
-  co_return std::tuple{ec, n};
-}
-
 }  // namespace rtmp::net

@@ -2,8 +2,8 @@
 // RTMPS: RTMP inside TLS (OpenSSL through asio::ssl). Internal to the
 // networking layer. Server and client keep their plain TCP socket (for
 // options, shutdown and close) and, on a TLS connection, an ssl::stream over
-// a reference to it; `tls_read_some` / `tls_write` let one read and one
-// write loop serve both kinds.
+// a reference to it; `read_some` here and `drain` (socket_writer.hpp) let
+// one read and one write loop serve both kinds.
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
@@ -49,13 +49,5 @@ bool tls_peer_gone(const std::error_code& ec) noexcept;
 asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::ip::tcp::socket& socket,
                                                                    tls_stream* tls,
                                                                    asio::mutable_buffer buffer);
-
-/// Writes every buffer: a gathered write (writev) on plain TCP; over TLS the
-/// buffers are first copied into `scratch` so they go out as few records
-/// (asio::ssl writes one buffer of a sequence per record otherwise).
-asio::awaitable<std::tuple<std::error_code, std::size_t>> write_all(asio::ip::tcp::socket& socket,
-                                                                   tls_stream* tls,
-                                                                   std::span<const asio::const_buffer> buffers,
-                                                                   std::vector<std::uint8_t>& scratch);
 
 }  // namespace rtmp::net

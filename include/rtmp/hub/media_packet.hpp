@@ -4,8 +4,11 @@
 /// (keyframe, sequence header, metadata) and chunk-encoded into immutable
 /// wire bytes that all players share.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "rtmp/proto/message.hpp"
@@ -14,7 +17,8 @@
 namespace rtmp::hub {
 
 /// Message stream id used in hub-encoded wire bytes; a player whose stream id
-/// differs gets a re-encoded copy (rare: clients call createStream once).
+/// differs gets the same bytes behind a patched first chunk header
+/// (`wire_for_stream`; rare: clients call createStream once).
 inline constexpr std::uint32_t wire_stream_id = 1;
 
 /// One published message, shared by every subscriber. Immutable after creation.
@@ -49,14 +53,27 @@ using packet_ptr = std::shared_ptr<const media_packet>;
 /// The packet is mutable until the stream assigns its sequence number.
 std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chunk_size, bool is_metadata);
 
+/// The first chunk header of a packet's wire bytes, patched: a few bytes
+/// held by value (no allocation).
+struct chunk_header_copy {
+  std::array<std::uint8_t, 3 + 11> bytes{};  ///< Basic header (1-3 bytes) and type 0 message header (11).
+  std::uint8_t length = 0;                   ///< Bytes used.
+  /// The bytes.
+  const std::uint8_t* data() const noexcept { return bytes.data(); }
+  /// Their number.
+  std::size_t size() const noexcept { return length; }
+  /// The bytes as a span.
+  std::span<const std::uint8_t> span() const noexcept { return {bytes.data(), length}; }
+};
+
 /// A packet's wire bytes for another message stream id, in two parts.
 struct restamped_wire {
-  proto::shared_bytes header;  ///< The first chunk's basic and message header, with the new stream id (a copy of <= 14 bytes).
-  proto::shared_bytes rest;    ///< Everything after it: shares the packet's wire bytes.
+  chunk_header_copy header;  ///< The first chunk's basic and message header, with the new stream id.
+  proto::shared_bytes rest;  ///< Everything after it: shares the packet's wire bytes.
 };
 
 /// The packet's bytes for a player whose message stream id is `stream_id`
-/// (one that did not get `wire_stream_id`), without copying the payload:
+/// (one that did not get `wire_stream_id`), without copying the payload or allocating:
 /// only the first chunk's type 0 message header carries the stream id
 /// (RTMP 1.0 section 5.3.1.2.1; type 3 continuation chunks carry none), so
 /// that header is copied and patched and the rest is shared. Write `header`

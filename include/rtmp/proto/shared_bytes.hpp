@@ -37,6 +37,16 @@ class shared_bytes {
     return shared_bytes(std::move(block), p, bytes.size());
   }
 
+  /// Takes over `bytes` without copying them (one allocation, for the
+  /// owner); `bytes` is left empty.
+  static shared_bytes adopt(std::vector<std::uint8_t>&& bytes) {
+    if (bytes.empty()) return {};
+    auto owner = std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
+    const std::uint8_t* p = owner->data();
+    const std::size_t n = owner->size();
+    return shared_bytes(std::shared_ptr<const std::uint8_t[]>(owner, p), p, n);
+  }
+
   /// Pointer to the first byte (null when empty).
   const std::uint8_t* data() const noexcept { return data_; }
   /// Number of bytes.
