@@ -32,6 +32,8 @@ constexpr std::string_view allowed_methods = "GET, HEAD, OPTIONS";
 // A player sends nothing after its request; what it does send is read into
 // this much and dropped (the read only watches for the peer leaving).
 constexpr std::size_t discard_buffer_size = 512;
+// An FLV tag's DataSize is 24 bits (FLV spec, annex E.4.1).
+constexpr std::size_t max_flv_tag_payload = 0xFFFFFF;
 // How long browsers may cache a CORS preflight answer (seconds).
 constexpr int cors_max_age_seconds = 600;
 
@@ -119,7 +121,8 @@ http_flv_session::http_flv_session(server_impl& owner, std::shared_ptr<asio::ip:
       remote_(std::move(remote)),
       ticket_(std::move(ticket)),
       wake_(socket_->get_executor()),
-      watchdog_(socket_->get_executor()) {
+      watchdog_(socket_->get_executor()),
+      policy_(owner.config.player_limits()) {
   std::error_code ec;
   const auto peer = socket_->remote_endpoint(ec);
   remote_ip_ = ec ? std::string("?") : peer.address().to_string();
@@ -284,24 +287,33 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
   if (closed_ || closing_) return;
   const std::uint8_t type = p->msg.type;
   if (type != 8 && type != 9 && type != 18) return;  // FLV has audio, video and script tags only
-  const bool video = p->is_video();
-  if (!p->header && video && need_keyframe_) {
-    if (!p->keyframe) return;  // start (or resume) at a keyframe
-    need_keyframe_ = false;
-  }
   const std::size_t payload = p->msg.payload.size();
+  if (payload > max_flv_tag_payload) return;  // larger than FLV can frame
+  const std::size_t tag_size = proto::flv_tag_header_size + payload + proto::flv_previous_tag_size_size;
+  std::array<char, 20> line{};  // the chunk-size line
+  const std::size_t line_size =
+      chunked_ ? static_cast<std::size_t>(std::snprintf(line.data(), line.size(), "%zx\r\n", tag_size)) : 0;
+  const std::size_t size = line_size + tag_size + (chunked_ ? 2 : 0);
+
+  // The RTMP players' policy, on the same bound.
+  switch (policy_.admit(*p, out_.queued(byte_class::media), size)) {
+    case hub::admission::send: break;
+    case hub::admission::skip: return;
+    case hub::admission::disconnect: close("slow player: queue limit reached (policy disconnect)", true); return;
+    case hub::admission::drop:
+      if (policy_.started_dropping()) {
+        spdlog::warn("HTTP-FLV {} {} slow player: dropping until the next keyframe", remote_, key_);
+      }
+      if (entry_) entry_->dropped.fetch_add(1, std::memory_order_relaxed);
+      owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+      return;
+  }
+
   proto::flv_tag_framing framing;
   const std::uint32_t ts = cached_header ? 0 : rebase(p->msg.timestamp, p->header);
-  if (proto::make_flv_tag_framing(type, ts, payload, framing)) return;  // larger than FLV can frame
-
+  (void)proto::make_flv_tag_framing(type, ts, payload, framing);  // the size was checked above
   out_block item;
-  const std::size_t tag_size = framing.header.size() + payload + framing.trailer.size();
-  if (chunked_) {
-    std::array<char, 20> line{};
-    const int n = std::snprintf(line.data(), line.size(), "%zx\r\n", tag_size);
-    item.head.append(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(line.data()),
-                                                   static_cast<std::size_t>(n)));
-  }
+  item.head.append(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(line.data()), line_size));
   item.head.append(framing.header);
   item.body = p->msg.payload;  // shared with every other player: no copy
   item.tail.append(framing.trailer);
@@ -309,28 +321,6 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
     static constexpr std::uint8_t crlf[] = {'\r', '\n'};
     item.tail.append(crlf);
   }
-
-  // The RTMP players' slow-subscriber policy, on the same bound.
-  const std::size_t size = item.size();
-  const bool over = out_.queued(byte_class::media) + size > config_.queue_bytes;
-  if (over && !p->header) {
-    if (config_.slow_policy == slow_subscriber_policy::disconnect) {
-      close("slow player: queue limit reached (policy disconnect)", true);
-      return;
-    }
-    if (!dropping_) {
-      dropping_ = true;
-      over_cap_since_ = clock::now();
-      spdlog::warn("HTTP-FLV {} {} slow player: dropping until the next keyframe", remote_, key_);
-    }
-    need_keyframe_ = true;
-    ++dropped_;
-    if (entry_) entry_->dropped.fetch_add(1, std::memory_order_relaxed);
-    owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  if (dropping_ && video && p->keyframe) dropping_ = false;
-  ++tags_out_;
   out_.push(std::move(item));
 }
 
@@ -363,7 +353,8 @@ void http_flv_session::wake_writer() { wake_.cancel(); }
 void http_flv_session::close(std::string reason, bool abort) {
   if (closed_) return;
   closed_ = true;
-  spdlog::info("HTTP-FLV {} {} closed: {} (tags out {}, dropped {})", remote_, key_, reason, tags_out_, dropped_);
+  spdlog::info("HTTP-FLV {} {} closed: {} (tags out {}, dropped {})", remote_, key_, reason, policy_.sent(),
+               policy_.dropped());
   if (stream_ != nullptr) {
     auto s = std::move(stream_);
     s->unsubscribe(this);
@@ -446,7 +437,7 @@ asio::awaitable<void> http_flv_session::watchdog_loop(std::shared_ptr<http_flv_s
       close(close_reason_ + " (end not read in time)", true);
       co_return;
     }
-    if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
+    if (policy_.overdue(now)) {
       close("slow player: over the queue limit for too long", true);
       co_return;
     }

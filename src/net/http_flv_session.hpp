@@ -43,6 +43,7 @@
 #include "server_metrics.hpp"
 #include "rtmp/http/request_parser.hpp"
 #include "rtmp/http/response.hpp"
+#include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
 
@@ -137,11 +138,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
 
   bool has_base_ = false;       // base_ is fixed
   std::uint32_t base_ = 0;      // publisher timestamp sent as 0
-  bool need_keyframe_ = true;   // video starts (and resumes after drops) at a keyframe
-  bool dropping_ = false;       // over the queue bound, dropping until a keyframe fits
-  clock::time_point over_cap_since_{};
-  std::uint64_t dropped_ = 0;
-  std::uint64_t tags_out_ = 0;
+  hub::player_policy policy_;  // keyframes and the queue bound, as for RTMP players
 
   bool closing_ = false;  // the body is ending: flush, then close
   clock::time_point closing_since_{};

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <optional>
 
 #include "record_file.hpp"
 #include "record_hook.hpp"
 #include "record_path.hpp"
+#include "rtmp/hub/player_policy.hpp"
 
 namespace rtmp::net {
 
@@ -50,7 +52,8 @@ class record_session final : public hub::subscriber, public std::enable_shared_f
         stream_(std::move(s)),
         worker_(worker),
         timer_(*owner.workers_.at(worker)),
-        file_(cfg_.flush_bytes, cfg_.flush_interval) {}
+        file_(cfg_.flush_bytes, cfg_.flush_interval),
+        policy_(hub::player_limits{.queue_bytes = std::numeric_limits<std::size_t>::max()}) {}
 
   std::size_t worker() const noexcept override { return worker_; }
 
@@ -119,6 +122,9 @@ class record_session final : public hub::subscriber, public std::enable_shared_f
       if (file_.is_open()) write(*p, rebase(p->msg.timestamp));
       return;
     }
+    // The hub's player policy: a recording starts at a keyframe (audio
+    // before it is kept). A recorder writes as it goes, so it has no bound.
+    if (policy_.admit(*p, 0, 0) != hub::admission::send) return;
     const bool media = p->is_video() || p->is_audio();
     if (p->is_video()) video_seen_ = true;
     if (!file_.is_open()) {
@@ -241,6 +247,7 @@ class record_session final : public hub::subscriber, public std::enable_shared_f
   const std::size_t worker_;
   asio::steady_timer timer_;
   record_file file_;
+  hub::player_policy policy_;  // starts the recording at a keyframe
   hub::packet_ptr metadata_;
   std::vector<hub::packet_ptr> headers_;
   std::uint64_t piece_ = 0;

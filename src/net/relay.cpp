@@ -16,6 +16,7 @@
 #include <chrono>
 #include <deque>
 
+#include "rtmp/hub/player_policy.hpp"
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/rtmp_url.hpp"
 #include "coroutine_support.hpp"
@@ -91,7 +92,8 @@ class relay_session final : public hub::subscriber,
         io_(*owner.workers_.at(worker)),
         tick_(io_),
         retry_(io_),
-        last_request_(clock::now()) {}
+        last_request_(clock::now()),
+        policy_(hub::player_limits{.queue_bytes = cfg_.queue_bytes}) {}
 
   std::size_t worker() const noexcept override { return worker_; }
   const std::string& key() const noexcept { return key_; }
@@ -186,20 +188,14 @@ class relay_session final : public hub::subscriber,
 
   void send(const hub::media_packet& p) {
     if (!started_ || !conn_ || conn_->closed) return;
-    if (p.is_video()) {
-      if (need_keyframe_ && !p.keyframe) return;
-      if (conn_->out.queued() + p.msg.payload.size() > cfg_.queue_bytes) {
-        if (!dropping_) spdlog::warn("relay: push {} is slow: dropping to the next keyframe", key_);
-        dropping_ = true;
-        need_keyframe_ = true;
+    switch (policy_.admit(p, conn_->out.queued(), p.msg.payload.size())) {
+      case hub::admission::send: send_now(p); return;
+      case hub::admission::drop:
+        if (policy_.started_dropping()) spdlog::warn("relay: push {} is slow: dropping to the next keyframe", key_);
         return;
-      }
-      need_keyframe_ = false;
-      dropping_ = false;
-    } else if (conn_->out.queued() + p.msg.payload.size() > cfg_.queue_bytes) {
-      return;
+      case hub::admission::skip:
+      case hub::admission::disconnect: return;  // a push drops, it is never disconnected for being slow
     }
-    send_now(p);
   }
 
   void send_now(const hub::media_packet& p) {
@@ -213,7 +209,7 @@ class relay_session final : public hub::subscriber,
 
   void on_push_started() {
     started_ = true;
-    need_keyframe_ = true;
+    policy_.wait_for_keyframe();
     if (metadata_) send_now(*metadata_);
     for (const auto& h : headers_) send_now(*h);
     flush();
@@ -232,17 +228,12 @@ class relay_session final : public hub::subscriber,
       }
       stream_ = std::move(s);
       claimed_ = true;
-      continue_timeline_ = stream_->last_timestamp(timeline_base_);
-      timeline_set_ = false;
+      timeline_.begin(*stream_);
       spdlog::info("relay: pull {} publishing locally from {}", key_, current_url_);
     }
     delivered_ = true;
     last_media_at_ = clock::now();
-    if (!timeline_set_) {
-      timeline_set_ = true;
-      ts_offset_ = continue_timeline_ ? timeline_base_ + 1 - ev.msg.timestamp : 0;
-    }
-    ev.msg.timestamp += ts_offset_;
+    ev.msg.timestamp = timeline_.apply(ev.msg.timestamp);  // continues after a publisher restart
     batch_.push_back(hub::make_packet(std::move(ev.msg), owner_.chunk_size_, ev.metadata));
   }
 
@@ -452,16 +443,12 @@ class relay_session final : public hub::subscriber,
   bool delivered_ = false;
   // push
   bool subscribed_ = false;
-  bool need_keyframe_ = true;
-  bool dropping_ = false;
+  hub::player_policy policy_;  // keyframes and the queue bound on the outbound connection
   hub::packet_ptr metadata_;
   std::vector<hub::packet_ptr> headers_;
   // pull
   bool claimed_ = false;
-  bool continue_timeline_ = false;
-  bool timeline_set_ = false;
-  std::uint32_t timeline_base_ = 0;
-  std::uint32_t ts_offset_ = 0;
+  hub::timeline_continuation timeline_;
   std::vector<std::shared_ptr<hub::media_packet>> batch_;
 };
 

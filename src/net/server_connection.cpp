@@ -54,7 +54,8 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
-      session_(owner.config.session) {
+      session_(owner.config.session),
+      policy_(owner.config.player_limits()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }
@@ -104,7 +105,7 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   closed_ = true;
   close_reason_ = reason;
   log_limited(lvl, "close:" + std::string(reason.substr(0, 24)), "{} closed: {} (media in {}, out {}, dropped {})",
-              tag(), reason, media_in_, media_out_, dropped_);
+              tag(), reason, media_in_, policy_.sent(), policy_.dropped());
   stop_publishing();
   stop_playing();
   std::error_code ec;
@@ -282,26 +283,13 @@ void server_connection::handle_events() {
       case kind::media:
         if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
           ++media_in_;
-          if (!timeline_set_) {
-            // Continue the stream's timeline after a publisher restart (mod 2^32).
-            timeline_set_ = true;
-            ts_offset_ = continue_timeline_ ? timeline_base_ + 1 - ev.msg.timestamp : 0;
-          }
-          ev.msg.timestamp += ts_offset_;
+          ev.msg.timestamp = timeline_.apply(ev.msg.timestamp);  // continues after a publisher restart
           batch_.push_back(hub::make_packet(std::move(ev.msg), session_.chunk_size(), ev.flag));
         }
         break;
-      case kind::pause:
-        paused_ = ev.flag;
-        if (!paused_) need_keyframe_ = true;
-        break;
-      case kind::receive_audio: want_audio_ = ev.flag; break;
-      case kind::receive_video:
-        // Video turned back on resumes at a keyframe; a repeated
-        // receiveVideo(true) changes nothing (T-37).
-        if (ev.flag && !want_video_) need_keyframe_ = true;
-        want_video_ = ev.flag;
-        break;
+      case kind::pause: policy_.set_paused(ev.flag); break;
+      case kind::receive_audio: policy_.set_receive_audio(ev.flag); break;
+      case kind::receive_video: policy_.set_receive_video(ev.flag); break;
       case kind::ping_response: break;
     }
   }
@@ -401,8 +389,7 @@ void server_connection::start_publish(const proto::session_event& ev) {
   }
   publish_stream_ = std::move(s);
   publish_stream_id_ = ev.stream_id;
-  continue_timeline_ = publish_stream_->last_timestamp(timeline_base_);
-  timeline_set_ = false;
+  timeline_.begin(*publish_stream_);
   session_.accept_publish(ev.stream_id);
   owner_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
   owner_.relays.on_publish_start(session_.app(), key, publish_stream_, worker_);
@@ -448,7 +435,7 @@ void server_connection::start_play(const proto::session_event& ev) {
   hub::stream_snapshot snap;
   play_stream_ = owner_.streams.subscribe(key, this, snap);
   flush_session_output();
-  need_keyframe_ = true;
+  policy_.wait_for_keyframe();
   if (snap.publishing) {
     queue_snapshot(snap);
   }
@@ -501,7 +488,7 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
 void server_connection::on_publish_start() {
   if (closed_ || closing_ || play_stream_ == nullptr) return;
   session_.notify_published(play_stream_id_);
-  need_keyframe_ = true;
+  policy_.wait_for_keyframe();
   flush_session_output();
   spdlog::info("{} publisher started", tag());
 }
@@ -575,44 +562,21 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
   out_.push(std::move(block));
 }
 
-bool server_connection::admit_media(const hub::media_packet& packet) {
-  const hub::media_packet* p = &packet;
+bool server_connection::admit_media(const hub::media_packet& p) {
   if (closed_ || closing_) return false;
-  const bool video = p->is_video();
-  const bool audio = p->is_audio();
-  if (!p->header) {
-    if (paused_ || (video && !want_video_) || (audio && !want_audio_)) return false;
-    if (video && need_keyframe_) {
-      if (!p->keyframe) {
-        return false;  // start (or resume) at a keyframe
-      }
-      need_keyframe_ = false;
-    }
-  }
-  const std::size_t size = p->wire.size();
-  const bool over = out_.queued(byte_class::media) + direct_bytes_ + size > config_.queue_bytes;
-  if (over && !p->header) {
-    if (config_.slow_policy == slow_subscriber_policy::disconnect) {
+  switch (policy_.admit(p, out_.queued(byte_class::media) + direct_bytes_, p.wire.size())) {
+    case hub::admission::send: return true;
+    case hub::admission::skip: return false;
+    case hub::admission::disconnect:
       close("slow player: queue limit reached (policy disconnect)", level::warn, true);
       return false;
-    }
-    if (!dropping_) {
-      dropping_ = true;
-      over_cap_since_ = clock::now();
-      spdlog::warn("{} slow player: dropping until the next keyframe", tag());
-    }
-    // Drop inter-frames until the next keyframe; audio only when there is no room.
-    need_keyframe_ = true;
-    ++dropped_;
-    entry_->dropped.fetch_add(1, std::memory_order_relaxed);
-    owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    case hub::admission::drop:
+      if (policy_.started_dropping()) spdlog::warn("{} slow player: dropping until the next keyframe", tag());
+      entry_->dropped.fetch_add(1, std::memory_order_relaxed);
+      owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+      return false;
   }
-  if (dropping_ && video && p->keyframe && !over) {
-    dropping_ = false;
-  }
-  ++media_out_;
-  return true;
+  return false;
 }
 
 void server_connection::queue_control(proto::shared_bytes bytes) {
@@ -751,7 +715,7 @@ void server_connection::check_deadlines(clock::time_point now) {
     ping_sent_at_ = now;
     flush_session_output();
   }
-  if (dropping_ && now - over_cap_since_ > config_.slow_disconnect_after) {
+  if (policy_.overdue(now)) {
     close("slow player: over the queue limit for too long", level::warn, true);
   }
 }

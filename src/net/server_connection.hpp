@@ -23,6 +23,7 @@
 #include "server_metrics.hpp"
 #include "tls.hpp"
 #include "rtmp/hub/hub.hpp"
+#include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/server_session.hpp"
@@ -163,22 +164,12 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::uint32_t publish_stream_id_ = 0;
   std::string stream_name_;  // for logs: the key of what we publish or play
   std::uint64_t media_in_ = 0;
-  bool continue_timeline_ = false;   // a previous publisher left a timeline to continue
-  bool timeline_set_ = false;        // offset_ fixed by the first media message
-  std::uint32_t timeline_base_ = 0;  // the previous publisher's last timestamp
-  std::uint32_t ts_offset_ = 0;      // added (mod 2^32) to every timestamp we publish
+  hub::timeline_continuation timeline_;  // continues the stream's timestamps after a publisher restart
 
   // Playing.
   std::shared_ptr<hub::stream> play_stream_;
   std::uint32_t play_stream_id_ = 0;
-  bool paused_ = false;
-  bool want_audio_ = true;
-  bool want_video_ = true;
-  bool dropping_ = false;       // dropping until the next keyframe
-  bool need_keyframe_ = false;  // resume (or start) only at a keyframe
-  clock::time_point over_cap_since_{};
-  std::uint64_t dropped_ = 0;
-  std::uint64_t media_out_ = 0;
+  hub::player_policy policy_;  // pause, receiveAudio/Video, keyframes, the queue bound
 
   // Lifetime and deadlines.
   clock::time_point started_at_;

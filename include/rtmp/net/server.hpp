@@ -15,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/recording.hpp"
 #include "rtmp/net/relay.hpp"
@@ -22,11 +23,8 @@
 
 namespace rtmp::net {
 
-/// What to do with a player whose queue is full.
-enum class slow_subscriber_policy : std::uint8_t {
-  drop,        ///< Drop inter-frames until the next keyframe; disconnect after `slow_disconnect_after` over the cap.
-  disconnect,  ///< Close the player at once.
-};
+/// What to do with a player whose queue is full (the hub's player policy).
+using slow_subscriber_policy = hub::slow_subscriber_policy;
 
 /// Who may publish and play (issue: production daemon, authentication).
 /// Rules are per application. A static token is given as `?token=T` after
@@ -57,6 +55,8 @@ struct server_config {
   std::size_t queue_bytes = std::size_t{4} * 1024 * 1024;            ///< Per-player queued media bound.
   slow_subscriber_policy slow_policy = slow_subscriber_policy::drop;  ///< See the enum.
   std::chrono::milliseconds slow_disconnect_after{10'000};  ///< Drop policy: close after this long over the cap.
+  /// The player policy's limits from the three settings above.
+  hub::player_limits player_limits() const noexcept { return {queue_bytes, slow_policy, slow_disconnect_after}; }
   bool wait_for_publisher = true;                      ///< play of an idle stream waits (else StreamNotFound).
   std::size_t read_buffer_size = std::size_t{64} * 1024;            ///< Bytes per socket read.
   std::size_t max_write_batch_bytes = std::size_t{1024} * 1024;     ///< Bytes gathered into one write.
