@@ -219,6 +219,15 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
   return done();
 }
 
+// The value of one /metrics sample (0 when absent), e.g.
+// `rtmp_connections_closed_total{reason="slow_player"}`.
+double metric_value(std::uint16_t http_port, const std::string& sample) {
+  const auto m = raw_http(http_port, request("GET", "/metrics", "Connection: close\r\n")).body;
+  const std::string name = sample + " ";
+  const auto at = m.find(name);
+  return at == std::string::npos ? 0.0 : std::stod(m.substr(at + name.size()));
+}
+
 class http_flv_test : public ::testing::Test {
  protected:
   void SetUp() override { start({}); }
@@ -337,6 +346,9 @@ TEST_F(http_flv_test, a_player_gets_headers_then_a_keyframe_then_live_tags_and_t
   EXPECT_TRUE(player.ended());
   EXPECT_TRUE(player.closed_by_server(3s));
   EXPECT_TRUE(wait_until([&] { return stream_info("cam").is_null(); }, 3s)) << "the stream was not freed";
+  // Counted as the end of the stream, not as a kick.
+  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"stream_ended\"}"), 1.0);
+  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"kicked\"}"), 0.0);
 }
 
 TEST_F(http_flv_test, a_late_player_starts_at_the_newest_keyframe) {
@@ -464,13 +476,7 @@ TEST_F(http_flv_test, a_reader_that_stops_is_dropped_then_closed_and_the_others_
     pub->send_media(9, 1080 + 40 * static_cast<std::uint32_t>(i), video_frame(i % 10 == 0, 30000));
     std::this_thread::sleep_for(10ms);
   }
-  const auto drops = [&] {
-    const auto m = raw_http(http_port_, request("GET", "/metrics", "Connection: close\r\n")).body;
-    const std::string name = "rtmp_media_dropped_total{reason=\"queue_full\"} ";
-    const auto at = m.find(name);
-    return at == std::string::npos ? 0.0 : std::stod(m.substr(at + name.size()));
-  };
-  EXPECT_GT(drops(), 0.0);
+  EXPECT_GT(metric_value(http_port_, "rtmp_media_dropped_total{reason=\"queue_full\"}"), 0.0);
   EXPECT_TRUE(stuck.closed_by_server(5s)) << "the stuck player was never disconnected";
   pub.reset();  // ends the good player's body
   reader.join();
@@ -493,6 +499,7 @@ TEST_F(http_flv_test, disconnect_policy_closes_a_stuck_reader_at_the_bound) {
   }
   EXPECT_TRUE(stuck.closed_by_server(5s));
   EXPECT_TRUE(wait_until([&] { return stream_info("d")["player_count"] == 0; }, 3s));
+  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"slow_player\"}"), 1.0);
 }
 
 TEST_F(http_flv_test, server_shutdown_closes_players_promptly) {

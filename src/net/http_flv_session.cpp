@@ -235,7 +235,7 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
   asio::co_spawn(socket_->get_executor(), read_loop(self), log_failure("HTTP-FLV read loop"));
   asio::co_spawn(socket_->get_executor(), watchdog_loop(self), log_failure("HTTP-FLV watchdog"));
   co_await write_loop();
-  close(close_reason_.empty() ? std::string("write loop ended") : close_reason_);
+  close(close_reason::write_error, "write loop ended");  // no-op: the loop closes before it ends
 }
 
 // --- queueing -----------------------------------------------------------------
@@ -299,7 +299,7 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
   switch (policy_.admit(*p, out_.queued(byte_class::media), size)) {
     case hub::admission::send: break;
     case hub::admission::skip: return;
-    case hub::admission::disconnect: close("slow player: queue limit reached (policy disconnect)", true); return;
+    case hub::admission::disconnect: close(close_reason::slow_player_at_bound); return;
     case hub::admission::drop:
       if (policy_.started_dropping()) {
         spdlog::warn("HTTP-FLV {} {} slow player: dropping until the next keyframe", remote_, key_);
@@ -337,31 +337,33 @@ void http_flv_session::on_publish_start() {
   // ends with its publisher.
 }
 
-void http_flv_session::on_publish_stop() { end_stream("stream ended: the publisher stopped"); }
+void http_flv_session::on_publish_stop() { end_stream(close_reason::stream_ended); }
 
-void http_flv_session::end_stream(std::string reason) {
+void http_flv_session::end_stream(close_reason why) {
   if (closed_ || closing_) return;
   if (chunked_) queue_raw("0\r\n\r\n");  // the last chunk, no trailer section
   closing_ = true;
   closing_since_ = clock::now();
-  close_reason_ = std::move(reason);
+  pending_reason_ = why;
   wake_writer();
 }
 
 void http_flv_session::wake_writer() { wake_.cancel(); }
 
-void http_flv_session::close(std::string reason, bool abort) {
+void http_flv_session::close(close_reason why, std::string_view detail, bool force_reset) {
   if (closed_) return;
   closed_ = true;
-  spdlog::info("HTTP-FLV {} {} closed: {} (tags out {}, dropped {})", remote_, key_, reason, policy_.sent(),
-               policy_.dropped());
+  const close_reason_info& info = info_of(why);
+  spdlog::log(info.level == close_log_level::warn ? spdlog::level::warn : spdlog::level::info,
+              "HTTP-FLV {} {} closed: {} (tags out {}, dropped {})", remote_, key_, close_text(why, detail),
+              policy_.sent(), policy_.dropped());
   if (stream_ != nullptr) {
     auto s = std::move(stream_);
     s->unsubscribe(this);
     owner_.streams.remove_if_unused(s);
   }
   std::error_code ec;
-  if (abort) {
+  if (info.reset || force_reset) {
     socket_->set_option(asio::socket_base::linger(true, 0), ec);
   } else {
     socket_->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -371,7 +373,7 @@ void http_flv_session::close(std::string reason, bool abort) {
   watchdog_.cancel();
   out_.clear();
   ticket_.reset();
-  if (entry_) owner_.metrics.remove(id_, classify_close(reason));
+  if (entry_) owner_.metrics.remove(id_, info.metric);
 }
 
 // --- socket loops -----------------------------------------------------------------
@@ -384,11 +386,11 @@ asio::awaitable<void> http_flv_session::read_loop(std::shared_ptr<http_flv_sessi
     if (closed_) co_return;
     if (ec) {
       if (owner_.stopping) {
-        close("server shutdown");
+        close(close_reason::shutdown);
       } else if (ec == asio::error::eof) {
-        close("peer closed the connection");
+        close(close_reason::peer_closed);
       } else {
-        close("read error: " + ec.message());
+        close(close_reason::read_error, ec.message());
       }
       co_return;
     }
@@ -402,7 +404,7 @@ asio::awaitable<void> http_flv_session::write_loop() {
   while (!closed_) {
     if (out_.empty()) {
       if (closing_) {
-        close(close_reason_);
+        close(pending_reason_);
         co_return;
       }
       wake_.expires_at(clock::time_point::max());
@@ -414,7 +416,11 @@ asio::awaitable<void> http_flv_session::write_loop() {
     const std::error_code ec = co_await drain(*socket_, nullptr, out_, limits, scratch, std::move(hooks));
     if (closed_) co_return;
     if (ec) {
-      close(owner_.stopping ? std::string("server shutdown") : "write error: " + ec.message());
+      if (owner_.stopping) {
+        close(close_reason::shutdown);
+      } else {
+        close(close_reason::write_error, ec.message());
+      }
       co_return;
     }
   }
@@ -434,11 +440,11 @@ asio::awaitable<void> http_flv_session::watchdog_loop(std::shared_ptr<http_flv_s
     const auto now = clock::now();
     if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
       // A player that does not read the end of the body cannot hold the connection.
-      close(close_reason_ + " (end not read in time)", true);
+      close(pending_reason_, "end not read in time", true);
       co_return;
     }
     if (policy_.overdue(now)) {
-      close("slow player: over the queue limit for too long", true);
+      close(close_reason::slow_player_overdue);
       co_return;
     }
   }

@@ -1,5 +1,5 @@
 #pragma once
-// HTTP-FLV playback (issue 7): GET /{app}/{stream}.flv on the operator HTTP
+// HTTP-FLV playback: GET /{app}/{stream}.flv on the operator HTTP
 // endpoint answers with an endless FLV body (Transfer-Encoding: chunked for
 // HTTP/1.1, close-delimited for HTTP/1.0) fed from the same hub queues as
 // RTMP players: the fast start (metadata, sequence headers, GOP cache), then
@@ -38,6 +38,7 @@
 #include <string>
 #include <string_view>
 
+#include "close_reason.hpp"
 #include "connection_limits.hpp"
 #include "outbound_queue.hpp"
 #include "server_metrics.hpp"
@@ -109,8 +110,10 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   void queue_packet(const hub::packet_ptr& p, bool cached_header);
   void queue_raw(std::string_view bytes);
   std::uint32_t rebase(std::uint32_t timestamp, bool header);
-  void end_stream(std::string reason);
-  void close(std::string reason, bool abort = false);
+  // Ends the body (the last chunk) and closes once it is written.
+  void end_stream(close_reason why);
+  // Closes now (idempotent); close_reason.hpp gives the log text, metric and reset.
+  void close(close_reason why, std::string_view detail = {}, bool force_reset = false);
   void wake_writer();
   asio::awaitable<void> read_loop(std::shared_ptr<http_flv_session> self);
   asio::awaitable<void> write_loop();
@@ -142,7 +145,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
 
   bool closing_ = false;  // the body is ending: flush, then close
   clock::time_point closing_since_{};
-  std::string close_reason_;
+  close_reason pending_reason_ = close_reason::stream_ended;  // end_stream's reason
   bool closed_ = false;
 };
 

@@ -286,7 +286,7 @@ void server_impl::stop() {
     for (std::size_t w = 0; w < pool.size(); ++w) {
       asio::post(pool.context(w), [this, w] {
         const std::vector<server_connection*> conns(registry_[w].begin(), registry_[w].end());
-        for (auto* c : conns) c->close("server shutdown", spdlog::level::info);
+        for (auto* c : conns) c->close(close_reason::shutdown);
       });
     }
     const auto hard = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);

@@ -100,16 +100,17 @@ void server_connection::start() {
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_failure("connection read loop"));
 }
 
-void server_connection::close(std::string_view reason, int lvl, bool abort) {
+void server_connection::close(close_reason why, std::string_view detail, bool force_reset) {
   if (closed_) return;
   closed_ = true;
-  close_reason_ = reason;
-  log_limited(lvl, "close:" + std::string(reason.substr(0, 24)), "{} closed: {} (media in {}, out {}, dropped {})",
-              tag(), reason, media_in_, policy_.sent(), policy_.dropped());
+  const close_reason_info& info = info_of(why);
+  const auto lvl = info.level == close_log_level::warn ? level::warn : level::info;
+  log_limited(lvl, "close:" + std::string(info.name), "{} closed: {} (media in {}, out {}, dropped {})", tag(),
+              close_text(why, detail), media_in_, policy_.sent(), policy_.dropped());
   stop_publishing();
   stop_playing();
   std::error_code ec;
-  if (abort) {
+  if (info.reset || force_reset) {
     socket_.set_option(asio::socket_base::linger(true, 0), ec);
   } else {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -118,15 +119,16 @@ void server_connection::close(std::string_view reason, int lvl, bool abort) {
   out_.clear();
   direct_bytes_ = 0;
   ticket_.reset();
-  if (entry_) owner_.metrics.remove(id_, classify_close(reason));
+  if (entry_) owner_.metrics.remove(id_, info.metric);
   owner_.unregister_connection(this);
 }
 
-void server_connection::close_after_flush(std::string reason) {
+void server_connection::close_after_flush(close_reason why, std::string detail) {
   if (closing_ || closed_) return;
   closing_ = true;
   closing_since_ = clock::now();
-  close_reason_ = std::move(reason);
+  pending_reason_ = why;
+  pending_detail_ = std::move(detail);
   flush();
 }
 
@@ -137,19 +139,19 @@ void server_connection::shutdown() {
     session_.notify_unpublished(play_stream_id_);
   }
   flush_session_output();
-  close_after_flush("server shutdown");
+  close_after_flush(close_reason::shutdown);
 }
 
 void server_connection::kick(std::string reason) {
   auto self = shared_from_this();
-  asio::post(socket_.get_executor(), [self, reason = std::move(reason)] {
+  asio::post(socket_.get_executor(), [self, reason = std::move(reason)]() mutable {
     if (self->closed_) return;
     if (self->publish_stream_ != nullptr) {
       self->session_.notify_publish_stopped(self->publish_stream_id_, reason);
     }
     self->flush_session_output();
     self->stop_publishing();  // a no-op in the stream when it already replaced us
-    self->close_after_flush(reason);
+    self->close_after_flush(close_reason::kicked, std::move(reason));
   });
 }
 
@@ -172,7 +174,7 @@ asio::awaitable<void> server_connection::read_loop() {
     auto [wait_ec] = co_await socket_.async_wait(asio::socket_base::wait_read, as_tuple(use_awaitable));
     if (closed_) co_return;
     if (wait_ec) {
-      if (wait_ec != asio::error::operation_aborted) close("read error: " + wait_ec.message(), level::info);
+      if (wait_ec != asio::error::operation_aborted) close(close_reason::read_error, wait_ec.message());
       co_return;
     }
     for (;;) {
@@ -194,7 +196,7 @@ asio::awaitable<void> server_connection::tls_read_loop() {
   auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
   if (closed_) co_return;
   if (hs_ec) {
-    close("TLS handshake failed: " + hs_ec.message(), level::info);
+    close(close_reason::tls_handshake_failed, hs_ec.message());
     co_return;
   }
   // TLS keeps decrypted bytes of its own, so readiness of the socket says
@@ -225,9 +227,9 @@ bool server_connection::on_read(const std::error_code& ec, std::span<const std::
   if (closed_) return false;
   if (ec) {
     if (ec == asio::error::eof) {
-      close("peer closed the connection", level::info);
+      close(close_reason::peer_closed);
     } else if (ec != asio::error::operation_aborted) {
-      close("read error: " + ec.message(), level::info);
+      close(close_reason::read_error, ec.message());
     }
     return false;
   }
@@ -247,10 +249,10 @@ bool server_connection::on_read(const std::error_code& ec, std::span<const std::
   flush_session_output();
   if (err) {
     // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
-    close("protocol error: " + err.message(), level::warn);
+    close(close_reason::protocol_error, err.message());
     return false;
   }
-  if (session_.close_requested()) close_after_flush("request refused");
+  if (session_.close_requested()) close_after_flush(close_reason::refused);
   return !closed_;
 }
 void server_connection::handle_events() {
@@ -320,7 +322,7 @@ void server_connection::refuse_unauthorized(const proto::session_event& ev, bool
     session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Playing " + stream_name_ + " needs authorization.");
   }
   flush_session_output();
-  close_after_flush("request refused: unauthorized");
+  close_after_flush(close_reason::unauthorized);
 }
 
 asio::awaitable<void> server_connection::authorize_by_callback(std::shared_ptr<server_connection> self,
@@ -568,7 +570,7 @@ bool server_connection::admit_media(const hub::media_packet& p) {
     case hub::admission::send: return true;
     case hub::admission::skip: return false;
     case hub::admission::disconnect:
-      close("slow player: queue limit reached (policy disconnect)", level::warn, true);
+      close(close_reason::slow_player_at_bound);
       return false;
     case hub::admission::drop:
       if (policy_.started_dropping()) spdlog::warn("{} slow player: dropping until the next keyframe", tag());
@@ -583,7 +585,7 @@ void server_connection::queue_control(proto::shared_bytes bytes) {
   // Replies the peer provokes (pongs, acks, _error) but does not read
   // would queue without bound (T-39): cap them.
   if (out_.queued(byte_class::control) + bytes.size() > config_.max_control_queue_bytes) {
-    close("peer does not read its control replies", level::warn, true);
+    close(close_reason::control_flood);
     return;
   }
   out_.push(std::move(bytes), byte_class::control);
@@ -652,8 +654,8 @@ void server_connection::wait_writable() {
 
 void server_connection::fail_write(const std::error_code& ec) {
   write_failed_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), reason = "write error: " + ec.message()] {
-    self->close(reason, level::info);
+  asio::post(socket_.get_executor(), [self = shared_from_this(), detail = ec.message()] {
+    self->close(close_reason::write_error, detail);
   });
 }
 
@@ -661,7 +663,7 @@ void server_connection::close_when_flushed() {
   // From the worker's queue: the caller may be in the middle of handling
   // the session's events or the hub's delivery.
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    if (!self->closed_ && self->out_.empty()) self->close(self->close_reason_, level::info);
+    if (!self->closed_ && self->out_.empty()) self->close(self->pending_reason_, self->pending_detail_);
   });
 }
 
@@ -686,26 +688,27 @@ void server_connection::check_deadlines(clock::time_point now) {
   if (closed_) return;
   if (session_.current_phase() == proto::server_session::phase::handshake) {
     // Total deadline, whatever the per-byte pace (T-01).
-    if (now - started_at_ > config_.handshake_timeout) close("handshake timeout", level::info);
+    if (now - started_at_ > config_.handshake_timeout) close(close_reason::handshake_timeout);
     return;
   }
   if (publish_stream_ == nullptr && play_stream_ == nullptr && !closing_ &&
       now - handshake_done_at_ > config_.negotiate_timeout) {
-    close("no publish or play within the negotiation deadline", level::info);
+    close(close_reason::negotiate_timeout);
     return;
   }
   if (closing_ && now - closing_since_ > config_.shutdown_timeout) {
     // A peer that does not read our goodbye cannot hold the connection.
-    close(close_reason_ + " (goodbye not read in time)", level::info, true);
+    close(pending_reason_, pending_detail_.empty() ? "goodbye not read in time" : pending_detail_ + " (goodbye not read in time)",
+          true);
     return;
   }
   if (publish_stream_ != nullptr && now - last_read_ > config_.idle_timeout) {
-    close("publisher idle timeout", level::warn);
+    close(close_reason::idle_timeout);
     return;
   }
   if (play_stream_ == nullptr) return;
   if (ping_outstanding_ && now - ping_sent_at_ > config_.pong_timeout) {
-    close("ping timeout: peer silent", level::warn, true);
+    close(close_reason::ping_timeout);
     return;
   }
   if (!ping_outstanding_ && now - last_read_ > config_.ping_interval) {
@@ -716,7 +719,7 @@ void server_connection::check_deadlines(clock::time_point now) {
     flush_session_output();
   }
   if (policy_.overdue(now)) {
-    close("slow player: over the queue limit for too long", level::warn, true);
+    close(close_reason::slow_player_overdue);
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "close_reason.hpp"
 #include "connection_limits.hpp"
 #include "outbound_queue.hpp"
 #include "server_metrics.hpp"
@@ -52,10 +53,11 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// Graceful goodbye for server shutdown: tells the peer, flushes, closes.
   void shutdown();
 
-  /// Closes now (idempotent), logging `reason` at `level` once. `abort`
-  /// resets the connection instead of a graceful FIN: the kernel then drops
+  /// Closes now (idempotent), logging why once (close_reason.hpp: text,
+  /// level, metric). A reason marked `reset` there, or `force_reset`, resets
+  /// the connection instead of a graceful FIN: the kernel then drops
   /// whatever a stuck peer has not read instead of holding it.
-  void close(std::string_view reason, int level, bool abort = false);
+  void close(close_reason why, std::string_view detail = {}, bool force_reset = false);
 
   /// Closes the connection when a deadline that applies now has passed
   /// (handshake, negotiation, goodbye, publisher idle, pong, slow player) and
@@ -134,7 +136,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // the hub's stream id); queues what the socket does not take.
   void write_batch_now(std::span<const hub::packet_ptr> batch);
   void queue_snapshot(const hub::stream_snapshot& snap);
-  void close_after_flush(std::string reason);
+  // Closes once what is queued (a goodbye) is written, or at the shutdown deadline.
+  void close_after_flush(close_reason why, std::string detail = {});
   std::string tag() const;
   // Logs a per-peer line unless the limiter suppresses it (T-40).
   template <class... Args>
@@ -180,7 +183,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   bool closing_ = false;   // close_after_flush requested
   clock::time_point closing_since_{};
   bool closed_ = false;
-  std::string close_reason_;
+  close_reason pending_reason_ = close_reason::shutdown;  // close_after_flush's reason
+  std::string pending_detail_;
   bool auth_pending_ = false;  // an auth callback is deciding a publish or play
 };
 

@@ -35,30 +35,16 @@ enum class close_kind : std::uint8_t {
   kicked,             ///< Taken over, or kicked by an operator.
   shutdown,           ///< Server shutdown.
   io_error,           ///< Other socket errors.
+  stream_ended,       ///< HTTP-FLV: the publisher stopped, so the body ended.
   count_
 };
 
-/// The label value of each close_kind.
+/// The label value of each close_kind (close_reason.hpp maps each way a
+/// connection ends to one of these).
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(close_kind::count_)> close_kind_names = {
-    "peer_closed", "handshake_timeout", "negotiate_timeout", "protocol_error", "idle_timeout", "ping_timeout",
-    "slow_player", "control_flood",     "refused",           "kicked",         "shutdown",     "io_error"};
-
-/// Maps a close reason (as logged) to its kind.
-inline close_kind classify_close(std::string_view reason) {
-  auto starts = [&](std::string_view p) { return reason.substr(0, p.size()) == p; };
-  if (starts("peer closed")) return close_kind::peer_closed;
-  if (starts("handshake timeout")) return close_kind::handshake_timeout;
-  if (starts("no publish or play")) return close_kind::negotiate_timeout;
-  if (starts("protocol error")) return close_kind::protocol_error;
-  if (starts("publisher idle")) return close_kind::idle_timeout;
-  if (starts("ping timeout")) return close_kind::ping_timeout;
-  if (starts("slow player")) return close_kind::slow_player;
-  if (starts("peer does not read")) return close_kind::control_flood;
-  if (starts("request refused")) return close_kind::refused;
-  if (starts("server shutdown")) return close_kind::shutdown;
-  if (starts("read error") || starts("write error")) return close_kind::io_error;
-  return close_kind::kicked;  // takeover and operator kicks carry free text
-}
+    "peer_closed", "handshake_timeout", "negotiate_timeout", "protocol_error", "idle_timeout",
+    "ping_timeout", "slow_player",       "control_flood",     "refused",        "kicked",
+    "shutdown",    "io_error",          "stream_ended"};
 
 /// What a connection is doing.
 enum class connection_role : std::uint8_t { handshake, negotiating, publishing, playing };
