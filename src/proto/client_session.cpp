@@ -37,7 +37,10 @@ chunk_reader_limits default_client_chunk_limits() noexcept {
 }
 
 client_session::client_session(client_session_config config)
-    : config_(std::move(config)), handshake_(config_.handshake), reader_(config_.chunk_limits) {
+    : config_(std::move(config)),
+      handshake_(config_.handshake),
+      reader_(config_.chunk_limits),
+      control_({.answer_peer_bandwidth = true}) {
   const auto pending = handshake_.pending_output();
   out_.insert(out_.end(), pending.begin(), pending.end());
   handshake_.output_sent(pending.size());
@@ -66,7 +69,7 @@ std::error_code client_session::fail(std::error_code ec) {
 
 std::error_code client_session::on_bytes(std::span<const std::uint8_t> bytes) {
   if (error_) return error_;
-  bytes_in_ += bytes.size();
+  control_.on_bytes(bytes.size());
   if (phase_ == phase::handshake) {
     const std::size_t used = handshake_.consume(bytes);
     const auto pending = handshake_.pending_output();
@@ -98,12 +101,7 @@ std::error_code client_session::on_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 void client_session::maybe_acknowledge() {
-  // RTMP 1.0 section 5.4.3: acknowledge after receiving a window of bytes.
-  if (peer_window_ == 0) return;
-  if (bytes_in_ - last_ack_at_ < peer_window_) return;
-  last_ack_at_ = bytes_in_;
-  ++acks_sent_;
-  send_control(make_acknowledgement(static_cast<std::uint32_t>(bytes_in_)));
+  if (auto ack = control_.acknowledgement_due()) send_control(*ack);
 }
 
 std::error_code client_session::on_message(message& msg) {
@@ -142,56 +140,31 @@ std::error_code client_session::on_message(message& msg) {
 }
 
 std::error_code client_session::on_control(const message& msg) {
-  switch (msg.kind()) {
-    case message_type::window_ack_size: {
-      std::uint32_t window = 0;
-      if (auto ec = parse_u32_control(msg.payload.span(), window)) return ec;
-      peer_window_ = window;
-      return {};
-    }
-    case message_type::set_peer_bandwidth: {
-      peer_bandwidth pb;
-      if (auto ec = parse_peer_bandwidth(msg.payload.span(), pb)) return ec;
-      // RTMP 1.0 section 5.4.5: answer with a Window Acknowledgement Size when
-      // the window differs from the one last announced.
-      if (pb.window != 0 && pb.window != announced_window_) {
-        announced_window_ = pb.window;
-        send_control(make_window_ack_size(pb.window));
+  control_outcome out = control_.on_control(msg);
+  if (out.error) return out.error;
+  if (out.reply) send_control(*out.reply);
+  if (out.event) on_user_control(*out.event);
+  return {};
+}
+
+void client_session::on_user_control(const user_control& uc) {
+  switch (static_cast<user_control_event>(uc.event)) {
+    case user_control_event::stream_eof:
+      if (mode_ == mode::play && stream_id_ != 0 && uc.value == stream_id_ && phase_ == phase::playing) {
+        stream_ended("StreamEOF", nullptr);
       }
-      return {};
-    }
-    case message_type::user_control: {
-      user_control uc;
-      if (auto ec = parse_user_control(msg.payload.span(), uc)) return ec;
-      switch (static_cast<user_control_event>(uc.event)) {
-        case user_control_event::ping_request:
-          send_control(make_user_control(user_control_event::ping_response, uc.value));
-          break;
-        case user_control_event::stream_eof:
-          if (mode_ == mode::play && stream_id_ != 0 && uc.value == stream_id_ && phase_ == phase::playing) {
-            stream_ended("StreamEOF", nullptr);
-          }
-          break;
-        case user_control_event::stream_begin:
-          if (mode_ == mode::play && ended_ && uc.value == stream_id_ && phase_ == phase::playing) {
-            ended_ = false;
-            client_event ev;
-            ev.type = client_event::kind::stream_resumed;
-            ev.reason = "StreamBegin";
-            push_event(std::move(ev));
-          }
-          break;
-        default:
-          break;
+      break;
+    case user_control_event::stream_begin:
+      if (mode_ == mode::play && ended_ && uc.value == stream_id_ && phase_ == phase::playing) {
+        ended_ = false;
+        client_event ev;
+        ev.type = client_event::kind::stream_resumed;
+        ev.reason = "StreamBegin";
+        push_event(std::move(ev));
       }
-      return {};
-    }
-    case message_type::acknowledgement: {
-      std::uint32_t seq = 0;
-      return parse_u32_control(msg.payload.span(), seq);
-    }
+      break;
     default:
-      return {};  // Set Chunk Size and Abort were applied by the chunk reader
+      break;
   }
 }
 

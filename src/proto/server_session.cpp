@@ -32,7 +32,10 @@ bool is_metadata_name(const amf0::value& v) noexcept { return v.as_string() == "
 }  // namespace
 
 server_session::server_session(server_session_config config)
-    : config_(std::move(config)), handshake_(std::make_unique<server_handshake>(config_.handshake)), reader_(config_.chunk_limits) {}
+    : config_(std::move(config)),
+      handshake_(std::make_unique<server_handshake>(config_.handshake)),
+      reader_(config_.chunk_limits),
+      control_({.answer_peer_bandwidth = false, .max_ping_replies_per_read = config_.max_ping_replies_per_read}) {}
 
 bool server_session::next_event(session_event& out) {
   if (event_pos_ == events_.size()) return false;
@@ -51,8 +54,7 @@ void server_session::take_output(std::vector<std::uint8_t>& out) {
 
 std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
   if (phase_ == phase::closed) return errc::peer_closed;
-  bytes_in_ += bytes.size();
-  ping_replies_ = 0;
+  control_.on_bytes(bytes.size());
   if (phase_ == phase::handshake) {
     const std::size_t used = handshake_->consume(bytes);
     const auto pending = handshake_->pending_output();
@@ -83,12 +85,7 @@ std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 void server_session::maybe_acknowledge() {
-  // RTMP 1.0 section 5.4.3: acknowledge after receiving a window of bytes.
-  // A window of 0 means "no acknowledgements" (T-23).
-  if (peer_window_ == 0) return;
-  if (bytes_in_ - last_ack_at_ < peer_window_) return;
-  last_ack_at_ = bytes_in_;
-  send_control(make_acknowledgement(static_cast<std::uint32_t>(bytes_in_)));
+  if (auto ack = control_.acknowledgement_due()) send_control(*ack);
 }
 
 std::error_code server_session::on_message(message& msg) {
@@ -115,44 +112,17 @@ std::error_code server_session::on_message(message& msg) {
 }
 
 std::error_code server_session::on_control(const message& msg) {
-  switch (msg.kind()) {
-    case message_type::window_ack_size: {
-      std::uint32_t window = 0;
-      if (auto ec = parse_u32_control(msg.payload.span(), window)) return ec;
-      peer_window_ = window;
-      return {};
-    }
-    case message_type::user_control: {
-      user_control uc;
-      if (auto ec = parse_user_control(msg.payload.span(), uc)) return ec;
-      if (uc.event == static_cast<std::uint16_t>(user_control_event::ping_request)) {
-        // Answer a few per read: a flood of pings must not become a flood of
-        // replies (T-39). One answer is all a live peer needs.
-        if (ping_replies_ < config_.max_ping_replies_per_read) {
-          ++ping_replies_;
-          send_control(make_user_control(user_control_event::ping_response, uc.value));
-        } else {
-          ++ignored_;
-        }
-      } else if (uc.event == static_cast<std::uint16_t>(user_control_event::ping_response)) {
-        session_event ev;
-        ev.type = session_event::kind::ping_response;
-        ev.value = uc.value;
-        events_.push_back(std::move(ev));
-      }
-      return {};
-    }
-    case message_type::set_peer_bandwidth: {
-      peer_bandwidth pb;  // validated; we do not limit our output by it
-      return parse_peer_bandwidth(msg.payload.span(), pb);
-    }
-    case message_type::acknowledgement: {
-      std::uint32_t seq = 0;
-      return parse_u32_control(msg.payload.span(), seq);
-    }
-    default:
-      return {};  // Set Chunk Size and Abort were applied by the chunk reader
+  control_outcome out = control_.on_control(msg);
+  if (out.error) return out.error;
+  if (out.ignored) ++ignored_;
+  if (out.reply) send_control(*out.reply);
+  if (out.event && out.event->event == static_cast<std::uint16_t>(user_control_event::ping_response)) {
+    session_event ev;
+    ev.type = session_event::kind::ping_response;
+    ev.value = out.event->value;
+    events_.push_back(std::move(ev));
   }
+  return {};
 }
 
 std::error_code server_session::on_command(const message& msg) {

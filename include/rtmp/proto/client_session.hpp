@@ -29,6 +29,7 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
+#include "rtmp/proto/control_responder.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/message.hpp"
@@ -184,9 +185,9 @@ class client_session {
   /// Inbound chunk size in force (the server's Set Chunk Size).
   std::uint32_t peer_chunk_size() const noexcept { return reader_.chunk_size(); }
   /// Total bytes received (handshake included).
-  std::uint64_t bytes_received() const noexcept { return bytes_in_; }
+  std::uint64_t bytes_received() const noexcept { return control_.bytes_received(); }
   /// Acknowledgements sent so far.
-  std::uint64_t acknowledgements_sent() const noexcept { return acks_sent_; }
+  std::uint64_t acknowledgements_sent() const noexcept { return control_.acknowledgements_sent(); }
   /// Messages ignored (unknown types, |RtmpSampleAccess, malformed data messages...).
   std::uint64_t ignored_messages() const noexcept { return ignored_; }
   /// The handshake machine (peer info for logs).
@@ -200,6 +201,7 @@ class client_session {
   std::error_code fail(std::error_code ec);
   std::error_code on_message(message& msg);
   std::error_code on_control(const message& msg);
+  void on_user_control(const user_control& uc);
   std::error_code on_command(const message& msg);
   std::error_code on_result(const command& cmd, bool is_error);
   std::error_code on_status_command(const command& cmd);
@@ -219,6 +221,7 @@ class client_session {
   client_handshake handshake_;
   chunk_reader reader_;
   chunk_writer writer_;
+  control_responder control_;  // acks, window, pings
   std::vector<std::uint8_t> out_;
   std::vector<std::uint8_t> scratch_;
   std::vector<client_event> events_;
@@ -237,11 +240,6 @@ class client_session {
   bool ended_ = false;  // stream_ended reported and not resumed since
   status_info last_error_;
 
-  std::uint32_t peer_window_ = 0;  // the server's Window Acknowledgement Size; 0: no acks
-  std::uint32_t announced_window_ = 0;
-  std::uint64_t bytes_in_ = 0;
-  std::uint64_t last_ack_at_ = 0;
-  std::uint64_t acks_sent_ = 0;
   std::uint64_t ignored_ = 0;
 };
 

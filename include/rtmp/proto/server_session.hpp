@@ -18,6 +18,7 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
+#include "rtmp/proto/control_responder.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/enhanced_connect.hpp"
 #include "rtmp/proto/handshake.hpp"
@@ -168,7 +169,7 @@ class server_session {
   /// Outbound chunk size in force (media must be encoded with it).
   std::uint32_t chunk_size() const noexcept { return writer_.chunk_size(); }
   /// Total bytes received (handshake included).
-  std::uint64_t bytes_received() const noexcept { return bytes_in_; }
+  std::uint64_t bytes_received() const noexcept { return control_.bytes_received(); }
   /// Number of messages ignored (media before publish, unknown types, ...).
   std::uint64_t ignored_messages() const noexcept { return ignored_; }
   /// The handshake machine (peer info for logs).
@@ -211,6 +212,7 @@ class server_session {
   std::unique_ptr<server_handshake> handshake_;
   chunk_reader reader_;
   chunk_writer writer_;
+  control_responder control_;  // acks, window, pings
   connect_request connect_;
   enhanced_capabilities peer_caps_;
   std::vector<std::uint8_t> out_;
@@ -221,11 +223,7 @@ class server_session {
   std::vector<session_event> pending_media_;  // held while a publish awaits its decision
   std::size_t pending_media_bytes_ = 0;
   std::uint32_t next_stream_id_ = 1;
-  std::uint32_t peer_window_ = 0;  // the peer's Window Acknowledgement Size; 0: no acks
-  std::uint64_t bytes_in_ = 0;
-  std::uint64_t last_ack_at_ = 0;
   std::uint64_t ignored_ = 0;
-  std::size_t ping_replies_ = 0;  // in the current on_bytes() call
   bool close_requested_ = false;
 };
 
