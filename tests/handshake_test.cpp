@@ -140,12 +140,12 @@ pump_result pump(client_handshake& client, server_handshake& server, Piece piece
       s2c.insert(s2c.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
       server.output_sent(n);
     }
-    if (client.current_phase() >= client_handshake::phase::await_s2 &&
+    if (client.current_phase() >= client_handshake::phase::await_second &&
         client.pending_output().empty() && !client_trailer_added) {
       c2s.insert(c2s.end(), client_trailer.begin(), client_trailer.end());
       client_trailer_added = true;
     }
-    if (server.current_phase() >= server_handshake::phase::await_c2 && server.pending_output().empty() &&
+    if (server.current_phase() >= server_handshake::phase::await_second && server.pending_output().empty() &&
         !server_trailer_added) {
       s2c.insert(s2c.end(), server_trailer.begin(), server_trailer.end());
       server_trailer_added = true;
@@ -281,7 +281,7 @@ TEST_P(server_vs_capture, answers_c1_with_the_right_scheme) {
   server_handshake server(sc);
   ASSERT_EQ(server.consume(std::span<const std::uint8_t>(c2s).first(1 + blk)), 1 + blk);
   ASSERT_FALSE(server.error());
-  ASSERT_EQ(server.current_phase(), server_handshake::phase::await_c2);
+  ASSERT_EQ(server.current_phase(), server_handshake::phase::await_second);
   EXPECT_EQ(server.peer().time, be32(c1.data()));
   EXPECT_EQ(server.peer().has_version(), p.digest);
 
@@ -473,11 +473,11 @@ TEST(server_handshake_malformed, truncated_c1_waits_without_error) {
   EXPECT_EQ(server.consume(std::span<const std::uint8_t>(c2s).first(1536)), 1536u);  // C0 + 1535 of C1
   EXPECT_FALSE(server.error());
   EXPECT_FALSE(server.done());
-  EXPECT_EQ(server.current_phase(), server_handshake::phase::await_c1);
+  EXPECT_EQ(server.current_phase(), server_handshake::phase::await_first);
   EXPECT_TRUE(server.pending_output().empty());
   // The last byte completes it.
   EXPECT_EQ(server.consume(std::span<const std::uint8_t>(c2s).subspan(1536, 1)), 1u);
-  EXPECT_EQ(server.current_phase(), server_handshake::phase::await_c2);
+  EXPECT_EQ(server.current_phase(), server_handshake::phase::await_second);
   EXPECT_EQ(server.pending_output().size(), 3073u);
 }
 
@@ -641,7 +641,7 @@ TEST(client_handshake, plain_s1_gets_an_echo_c2) {
   s1[4] = s1[5] = s1[6] = s1[7] = 0;
   s0s1.insert(s0s1.end(), s1.begin(), s1.end());
   EXPECT_EQ(client.consume(s0s1), 1 + blk);
-  EXPECT_EQ(client.current_phase(), client_handshake::phase::await_s2);
+  EXPECT_EQ(client.current_phase(), client_handshake::phase::await_second);
   EXPECT_FALSE(client.peer().has_version());
   EXPECT_EQ(client.c2_scheme(), handshake_scheme::plain);
   const bytes c2 = slice(client.pending_output(), 0, blk);

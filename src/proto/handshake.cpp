@@ -13,8 +13,6 @@ namespace rtmp::proto {
 namespace {
 
 constexpr std::size_t block = handshake_block_size;
-constexpr std::size_t c1_offset = 1;          // C1/S1 follow the 1-byte C0/S0
-constexpr std::size_t c2_offset = 1 + block;  // S2 follows S0S1 / C2 follows C0C1
 
 // RTMP 1.0 section 5.2.4: C2/S2 echo the peer's time (bytes 0..3) and random
 // (bytes 8..1535); bytes 4..7 ("time2") are the reader's own clock, so they
@@ -67,18 +65,13 @@ std::uint32_t default_handshake_clock() noexcept {
 }
 
 // ---------------------------------------------------------------------------
-// server_handshake
+// handshake_exchange
 
-server_handshake::server_handshake(server_handshake_config config) : config_(std::move(config)) {
-  if (!config_.random) config_.random = default_handshake_random;
-  if (!config_.clock) config_.clock = default_handshake_clock;
-}
-
-std::size_t server_handshake::consume(std::span<const std::uint8_t> in) {
+std::size_t handshake_exchange::consume(std::span<const std::uint8_t> in) {
   std::size_t used = 0;
   while (used < in.size()) {
     switch (phase_) {
-      case phase::await_c0:
+      case phase::await_version:
         // RTMP 1.0 section 5.2.2: version 3 only. Reject on the first byte so a
         // TLS ClientHello (0x16), "GET ..." ('G') or RTMPE (6) fails at once.
         if (in[used++] != rtmp_version) {
@@ -86,22 +79,22 @@ std::size_t server_handshake::consume(std::span<const std::uint8_t> in) {
           phase_ = phase::failed;
           return used;
         }
-        phase_ = phase::await_c1;
+        phase_ = phase::await_first;
         break;
-      case phase::await_c1:
-      case phase::await_c2: {
+      case phase::await_first:
+      case phase::await_second: {
         const std::size_t n = std::min(block - in_fill_, in.size() - used);
         std::memcpy(in_.data() + in_fill_, in.data() + used, n);
         in_fill_ += n;
         used += n;
         if (in_fill_ == block) {
           in_fill_ = 0;
-          if (phase_ == phase::await_c1) {
-            on_c1();
-            phase_ = phase::await_c2;
+          if (phase_ == phase::await_first) {
+            on_first_block();
+            phase_ = phase::await_second;
           } else {
-            on_c2();
-            phase_ = phase::done;
+            on_second_block();
+            phase_ = error_ ? phase::failed : phase::done;
             return used;  // the rest is chunk stream data
           }
         }
@@ -115,7 +108,23 @@ std::size_t server_handshake::consume(std::span<const std::uint8_t> in) {
   return used;
 }
 
-void server_handshake::on_c1() {
+std::span<const std::uint8_t> handshake_exchange::pending_output() const noexcept {
+  return std::span<const std::uint8_t>(out_).subspan(out_begin_, out_end_ - out_begin_);
+}
+
+void handshake_exchange::output_sent(std::size_t n) noexcept {
+  out_begin_ += std::min(n, out_end_ - out_begin_);
+}
+
+// ---------------------------------------------------------------------------
+// server_handshake
+
+server_handshake::server_handshake(server_handshake_config config) : config_(std::move(config)) {
+  if (!config_.random) config_.random = default_handshake_random;
+  if (!config_.clock) config_.clock = default_handshake_clock;
+}
+
+void server_handshake::on_first_block() {
   const handshake_block_view c1(in_);
   peer_ = parse_peer(c1);
   // Digest C1s announce themselves with a non-zero version field; plain
@@ -127,8 +136,8 @@ void server_handshake::on_c1() {
 
   const std::uint32_t now = config_.clock();
   out_[0] = rtmp_version;
-  const handshake_block_ref s1(out_.data() + c1_offset, block);
-  const handshake_block_ref s2(out_.data() + c2_offset, block);
+  const handshake_block_ref s1(out_.data() + first_offset, block);
+  const handshake_block_ref s2(out_.data() + second_offset, block);
 
   bool digest = peer_.digest_valid;
   fill_first_block(s1, now, digest ? config_.digest_version : std::array<std::uint8_t, 4>{}, config_.random);
@@ -153,24 +162,16 @@ void server_handshake::on_c1() {
   out_end_ = out_.size();
 }
 
-void server_handshake::on_c2() {
+void server_handshake::on_second_block() {
   // Lenient on content (HOSTILE-CASES T-04): only note whether C2 matches.
   // Digest clients either sign (ffmpeg play) or echo S1 (ffmpeg publish).
   const handshake_block_view c2(in_);
-  const handshake_block_view s1(out_.data() + c1_offset, block);
+  const handshake_block_view s1(out_.data() + first_offset, block);
   c2_echo_matched_ = echoes(c2, s1);
   if (!c2_echo_matched_ && scheme_ == handshake_scheme::digest) {
     c2_echo_matched_ =
         response_signature_valid(c2, handshake_client_full_key(), stored_digest(s1, *peer_.schema));
   }
-}
-
-std::span<const std::uint8_t> server_handshake::pending_output() const noexcept {
-  return std::span<const std::uint8_t>(out_).subspan(out_begin_, out_end_ - out_begin_);
-}
-
-void server_handshake::output_sent(std::size_t n) noexcept {
-  out_begin_ += std::min(n, out_end_ - out_begin_);
 }
 
 // ---------------------------------------------------------------------------
@@ -183,7 +184,7 @@ client_handshake::client_handshake(client_handshake_config config) : config_(std
   // C1 time is our epoch (non-fixed by default: a strict server rejected
   // clients with constant time fields, HOSTILE-CASES T-04).
   out_[0] = rtmp_version;
-  const handshake_block_ref c1(out_.data() + c1_offset, block);
+  const handshake_block_ref c1(out_.data() + first_offset, block);
   bool digest = config_.use_digest;
   fill_first_block(c1, config_.clock(), digest ? config_.digest_version : std::array<std::uint8_t, 4>{},
                    config_.random);
@@ -197,49 +198,10 @@ client_handshake::client_handshake(client_handshake_config config) : config_(std
   }
   c1_scheme_ = digest ? handshake_scheme::digest : handshake_scheme::plain;
   out_begin_ = 0;
-  out_end_ = c2_offset;
+  out_end_ = second_offset;
 }
 
-std::size_t client_handshake::consume(std::span<const std::uint8_t> in) {
-  std::size_t used = 0;
-  while (used < in.size()) {
-    switch (phase_) {
-      case phase::await_s0:
-        if (in[used++] != rtmp_version) {  // RTMP 1.0 section 5.2.2
-          error_ = errc::handshake_unsupported_version;
-          phase_ = phase::failed;
-          return used;
-        }
-        phase_ = phase::await_s1;
-        break;
-      case phase::await_s1:
-      case phase::await_s2: {
-        const std::size_t n = std::min(block - in_fill_, in.size() - used);
-        std::memcpy(in_.data() + in_fill_, in.data() + used, n);
-        in_fill_ += n;
-        used += n;
-        if (in_fill_ == block) {
-          in_fill_ = 0;
-          if (phase_ == phase::await_s1) {
-            on_s1();
-            phase_ = phase::await_s2;
-          } else {
-            on_s2();
-            phase_ = error_ ? phase::failed : phase::done;
-            return used;
-          }
-        }
-        break;
-      }
-      case phase::done:
-      case phase::failed:
-        return used;
-    }
-  }
-  return used;
-}
-
-void client_handshake::on_s1() {
+void client_handshake::on_first_block() {
   const handshake_block_view s1(in_);
   peer_ = parse_peer(s1);
   if (peer_.has_version()) {
@@ -249,7 +211,7 @@ void client_handshake::on_s1() {
   }
   const std::uint32_t now = config_.clock();
 
-  const handshake_block_ref c2(out_.data() + c2_offset, block);
+  const handshake_block_ref c2(out_.data() + second_offset, block);
   bool digest = peer_.digest_valid;
   if (digest) {
     config_.random(c2.first<handshake_signed_size>());
@@ -264,9 +226,9 @@ void client_handshake::on_s1() {
   out_end_ = out_.size();  // C2 appended after whatever of C0C1 is unsent
 }
 
-void client_handshake::on_s2() {
+void client_handshake::on_second_block() {
   const handshake_block_view s2(in_);
-  const handshake_block_view c1(out_.data() + c1_offset, block);
+  const handshake_block_view c1(out_.data() + first_offset, block);
   // A digest server signs S2; a plain one (or one that ignored our digest)
   // echoes C1.
   s2_matched_ = echoes(s2, c1);
@@ -274,14 +236,6 @@ void client_handshake::on_s2() {
     s2_matched_ = response_signature_valid(s2, handshake_server_full_key(), c1_digest_);
   }
   if (!s2_matched_ && config_.strict_s2) error_ = errc::handshake_bad_echo;
-}
-
-std::span<const std::uint8_t> client_handshake::pending_output() const noexcept {
-  return std::span<const std::uint8_t>(out_).subspan(out_begin_, out_end_ - out_begin_);
-}
-
-void client_handshake::output_sent(std::size_t n) noexcept {
-  out_begin_ += std::min(n, out_end_ - out_begin_);
 }
 
 }  // namespace rtmp::proto

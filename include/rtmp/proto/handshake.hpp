@@ -1,8 +1,8 @@
 #pragma once
 /// @file handshake.hpp
 /// Sans-I/O RTMP handshake state machines (RTMP 1.0 section 5.2), server and
-/// client, with the HMAC-SHA256 digest scheme of Flash-lineage peers
-/// (see handshake_digest.hpp).
+/// client (one `handshake_exchange` each role specializes), with the
+/// HMAC-SHA256 digest scheme of Flash-lineage peers (see handshake_digest.hpp).
 ///
 /// How a caller drives either machine (no sockets here):
 ///   1. Write `pending_output()` to the peer; after the write completes call
@@ -76,6 +76,86 @@ struct handshake_peer_info {
   bool has_version() const noexcept { return (version[0] | version[1] | version[2] | version[3]) != 0; }
 };
 
+/// What both roles of the handshake share (RTMP 1.0 section 5.2): reading
+/// the peer's version byte (C0 or S0) and its two 1536-byte blocks, and
+/// queueing our output. A role answers the peer's first block (a server
+/// writes S0S1S2 for C1, a client C2 for S1) and looks at the second (C2,
+/// or S2).
+///
+/// A version byte other than 3 fails at once with
+/// `errc::handshake_unsupported_version` (RTMPE 6, 0xFF, 'G' of "GET", TLS
+/// 0x16), without waiting for a block.
+class handshake_exchange {
+ public:
+  /// Progress through the peer's bytes, for logs and tests.
+  enum class phase : std::uint8_t {
+    await_version,  ///< C0 (server) or S0 (client).
+    await_first,    ///< C1 or S1.
+    await_second,   ///< C2 or S2.
+    done,
+    failed,
+  };
+
+  virtual ~handshake_exchange() = default;
+
+  /// Takes bytes read from the peer; `in` is only read during the call.
+  /// Returns the number of bytes taken: all of `in` until the second block
+  /// completes, then the bytes up to its end (the rest belongs to the chunk
+  /// layer). On an unsupported version byte it returns 1 (the offending
+  /// byte) and `error()` is set. After `done()` or an error it takes nothing
+  /// and returns 0.
+  std::size_t consume(std::span<const std::uint8_t> in);
+
+  /// Bytes to send now. The span points into this machine and stays valid,
+  /// with the same contents, until `output_sent()` or the machine is moved
+  /// or destroyed; `consume()` may append but never moves pending bytes.
+  std::span<const std::uint8_t> pending_output() const noexcept;
+
+  /// Marks the first `n` bytes of `pending_output()` as sent (clamped).
+  void output_sent(std::size_t n) noexcept;
+
+  /// True once the peer's second block was consumed without error. Send any
+  /// `pending_output()` before handing the connection to the chunk layer.
+  bool done() const noexcept { return phase_ == phase::done; }
+
+  /// The first error, or an empty code.
+  std::error_code error() const noexcept { return error_; }
+
+  /// Current phase.
+  phase current_phase() const noexcept { return phase_; }
+
+  /// What the peer's first block said; meaningful once past `await_first`.
+  const handshake_peer_info& peer() const noexcept { return peer_; }
+
+ protected:
+  handshake_exchange() = default;
+  // Copying would duplicate a half-finished handshake; a move invalidates
+  // pending_output() spans.
+  handshake_exchange(const handshake_exchange&) = delete;
+  handshake_exchange& operator=(const handshake_exchange&) = delete;
+  handshake_exchange(handshake_exchange&&) = default;
+  handshake_exchange& operator=(handshake_exchange&&) = default;
+
+  /// The peer's first block is complete in `in_`: queue the answer.
+  virtual void on_first_block() = 0;
+  /// The peer's second block is complete in `in_`; may set `error_`.
+  virtual void on_second_block() = 0;
+
+  /// Offset of our first block in `out_` (after the version byte).
+  static constexpr std::size_t first_offset = 1;
+  /// Offset of our second block in `out_`.
+  static constexpr std::size_t second_offset = 1 + handshake_block_size;
+
+  phase phase_ = phase::await_version;
+  std::error_code error_;
+  handshake_peer_info peer_;
+  std::size_t in_fill_ = 0;                                // bytes of the current input block received
+  std::array<std::uint8_t, handshake_block_size> in_{};     // the peer's first block, then its second
+  std::array<std::uint8_t, 1 + 2 * handshake_block_size> out_{};  // our version byte and two blocks
+  std::size_t out_begin_ = 0;                              // sent up to here
+  std::size_t out_end_ = 0;                                // queued up to here
+};
+
 /// Options of `server_handshake`. Copied into the machine.
 struct server_handshake_config {
   /// S1 bytes 4..7 when answering a valid digest C1 (must be non-zero).
@@ -90,8 +170,6 @@ struct server_handshake_config {
 
 /// Server side: await C0C1 -> queue S0S1S2 -> await C2 -> done.
 ///
-/// C0 other than 3 fails at once with `errc::handshake_unsupported_version`
-/// (RTMPE 6, 0xFF, 'G' of "GET", TLS 0x16), without waiting for C1.
 /// On C1 with a non-zero version field both digest schemas are tried with the
 /// 30-byte client key; if one validates, S1 carries `digest_version` and a
 /// digest in the same schema (36-byte server key) and S2 is 1504 random bytes
@@ -104,52 +182,12 @@ struct server_handshake_config {
 /// Randomness order: S1 bytes 8..1535 (1528 bytes), then in the digest scheme
 /// S2 bytes 0..1503. Clock: read once when C1 completes (S1 time and, with
 /// `write_time2`, S2 time2).
-class server_handshake {
+class server_handshake final : public handshake_exchange {
  public:
-  /// Coarse progress, for logs.
-  enum class phase : std::uint8_t { await_c0, await_c1, await_c2, done, failed };
-
   /// A machine waiting for C0. No output until C1 is complete.
   explicit server_handshake(server_handshake_config config = {});
 
-  /// Copying would duplicate a half-finished handshake; moving is allowed
-  /// (pending_output() spans are invalidated by a move).
-  server_handshake(const server_handshake&) = delete;
-  server_handshake& operator=(const server_handshake&) = delete;
-  server_handshake(server_handshake&&) = default;
-  server_handshake& operator=(server_handshake&&) = default;
-
-  /// Takes bytes read from the client; `in` is only read during the call.
-  /// Returns the number of bytes taken: all of `in` until C2 completes, then
-  /// the bytes up to the end of C2 (the rest belongs to the chunk layer). On an
-  /// unsupported C0 it returns 1 (the offending byte) and `error()` is set.
-  /// After `done()` or an error it takes nothing and returns 0.
-  std::size_t consume(std::span<const std::uint8_t> in);
-
-  /// Bytes to send now (S0S1S2 once C1 is complete, else empty). The span
-  /// points into this machine and stays valid, with the same contents, until
-  /// `output_sent()` or the machine is moved or destroyed; `consume()` never
-  /// moves bytes already pending.
-  std::span<const std::uint8_t> pending_output() const noexcept;
-
-  /// Marks the first `n` bytes of `pending_output()` as sent. `n` larger than
-  /// the pending size is clamped.
-  void output_sent(std::size_t n) noexcept;
-
-  /// True once C2 was consumed without error. Send any `pending_output()`
-  /// before handing the connection to the chunk layer.
-  bool done() const noexcept { return phase_ == phase::done; }
-
-  /// The first error (`errc::handshake_unsupported_version`), or an empty code.
-  std::error_code error() const noexcept { return error_; }
-
-  /// Current phase.
-  phase current_phase() const noexcept { return phase_; }
-
-  /// What C1 said; meaningful once the phase is past `await_c1`.
-  const handshake_peer_info& peer() const noexcept { return peer_; }
-
-  /// The scheme of our S1/S2; meaningful once the phase is past `await_c1`.
+  /// The scheme of our S1/S2; meaningful once the phase is past `await_first`.
   handshake_scheme scheme() const noexcept { return scheme_; }
 
   /// True when C2 echoed S1 (bytes 0..3 and 8..1535; time2 is free) or, in the
@@ -157,21 +195,12 @@ class server_handshake {
   bool c2_echo_matched() const noexcept { return c2_echo_matched_; }
 
  private:
-  void on_c1();
-  void on_c2();
+  void on_first_block() override;   // C1: queue S0 S1 S2
+  void on_second_block() override;  // C2: note whether it matched
 
   server_handshake_config config_;
-  phase phase_ = phase::await_c0;
-  std::error_code error_;
-  handshake_peer_info peer_;
   handshake_scheme scheme_ = handshake_scheme::plain;
   bool c2_echo_matched_ = false;
-  std::size_t in_fill_ = 0;  // bytes of the current input block (C1 or C2) received
-  std::array<std::uint8_t, handshake_block_size> in_{};  // C1, then C2
-  // S0 + S1 + S2, written once, sent from out_begin_ to out_end_.
-  std::array<std::uint8_t, 1 + 2 * handshake_block_size> out_{};
-  std::size_t out_begin_ = 0;
-  std::size_t out_end_ = 0;
 };
 
 /// Options of `client_handshake`. Copied into the machine.
@@ -197,7 +226,6 @@ struct client_handshake_config {
 /// 5.2.1 allows it after S1); done means S2 was also received, after which
 /// the client may send other data.
 ///
-/// S0 other than 3 fails at once with `errc::handshake_unsupported_version`.
 /// S1 with a zero version field: C2 echoes S1 (time2 per `write_time2`).
 /// S1 with a version field: its digest is looked for with the 36-byte server
 /// key (leniently: `peer().digest_valid` is informational); if valid, C2 is
@@ -207,48 +235,10 @@ struct client_handshake_config {
 /// Randomness order: C1 bytes 8..1535 (at construction), then for a valid
 /// digest S1, C2 bytes 0..1503. Clock: read at construction (C1 time) and when
 /// S1 completes (C2 time2).
-class client_handshake {
+class client_handshake final : public handshake_exchange {
  public:
-  /// Coarse progress, for logs.
-  enum class phase : std::uint8_t { await_s0, await_s1, await_s2, done, failed };
-
   /// Builds C0C1 into `pending_output()` right away.
   explicit client_handshake(client_handshake_config config = {});
-
-  /// Not copyable (see `server_handshake`); moves invalidate output spans.
-  client_handshake(const client_handshake&) = delete;
-  client_handshake& operator=(const client_handshake&) = delete;
-  client_handshake(client_handshake&&) = default;
-  client_handshake& operator=(client_handshake&&) = default;
-
-  /// Takes bytes read from the server; `in` is only read during the call.
-  /// Returns the number of bytes taken: all of `in` until S2 completes, then
-  /// the bytes up to the end of S2. On an unsupported S0 it returns 1 and
-  /// `error()` is set; with `strict_s2`, a bad S2 sets
-  /// `errc::handshake_bad_echo` (all of S2 counted as taken). After `done()` or
-  /// an error it takes nothing and returns 0.
-  std::size_t consume(std::span<const std::uint8_t> in);
-
-  /// Bytes to send now (C0C1, later C2). The span points into this machine
-  /// and stays valid until `output_sent()` or the machine is moved or
-  /// destroyed; `consume()` may append C2 but never moves pending bytes.
-  std::span<const std::uint8_t> pending_output() const noexcept;
-
-  /// Marks the first `n` bytes of `pending_output()` as sent (clamped).
-  void output_sent(std::size_t n) noexcept;
-
-  /// True once S2 was consumed without error (C2 is queued by then; send any
-  /// `pending_output()` before chunk data).
-  bool done() const noexcept { return phase_ == phase::done; }
-
-  /// The first error (`handshake_unsupported_version`, `handshake_bad_echo`), or empty.
-  std::error_code error() const noexcept { return error_; }
-
-  /// Current phase.
-  phase current_phase() const noexcept { return phase_; }
-
-  /// What S1 said; meaningful once the phase is past `await_s1`.
-  const handshake_peer_info& peer() const noexcept { return peer_; }
 
   /// The scheme of our C1 (digest unless disabled or OpenSSL failed).
   handshake_scheme c1_scheme() const noexcept { return c1_scheme_; }
@@ -261,23 +251,14 @@ class client_handshake {
   bool s2_matched() const noexcept { return s2_matched_; }
 
  private:
-  void on_s1();
-  void on_s2();
+  void on_first_block() override;   // S1: queue C2
+  void on_second_block() override;  // S2: check it (with strict_s2, fail on a mismatch)
 
   client_handshake_config config_;
-  phase phase_ = phase::await_s0;
-  std::error_code error_;
-  handshake_peer_info peer_;
   handshake_scheme c1_scheme_ = handshake_scheme::plain;
   handshake_scheme c2_scheme_ = handshake_scheme::plain;
   bool s2_matched_ = false;
   handshake_digest c1_digest_{};  // our C1 digest (digest scheme)
-  std::size_t in_fill_ = 0;
-  std::array<std::uint8_t, handshake_block_size> in_{};  // S1, then S2
-  // C0 + C1, then C2 appended.
-  std::array<std::uint8_t, 1 + 2 * handshake_block_size> out_{};
-  std::size_t out_begin_ = 0;
-  std::size_t out_end_ = 0;
 };
 
 }  // namespace rtmp::proto
