@@ -10,8 +10,11 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
             libcli11-dev libssl-dev)
+# Every tool a test runs: with CI=true a test whose tool is missing fails.
+# iproute2 (ip netns) for the relay test on network namespaces, systemd for
+# systemd-analyze verify of the installed unit.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
-           gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp)
+           gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)
 

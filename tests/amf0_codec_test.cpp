@@ -13,54 +13,17 @@
 #include <vector>
 
 #include "rtmp/error.hpp"
+#include "support/bytes.hpp"
 
 namespace {
+
+using rtmp::test::concat;
+using rtmp::test::hex;
+using rtmp::test::repeat;
 
 namespace amf0 = rtmp::proto::amf0;
 using bytes = std::vector<std::uint8_t>;
 using rtmp::errc;
-
-// "02 0007 'connect' 00 3FF0" -> bytes. Hex digits in pairs (spaces ignored),
-// text between single quotes copied as ASCII.
-bytes hex(std::string_view s) {
-  bytes out;
-  int nibbles = 0;
-  std::uint8_t cur = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '\'') {
-      const std::size_t end = s.find('\'', i + 1);
-      EXPECT_NE(end, std::string_view::npos) << "unterminated quote in test vector";
-      out.insert(out.end(), s.begin() + static_cast<std::ptrdiff_t>(i + 1),
-                 s.begin() + static_cast<std::ptrdiff_t>(end));
-      i = end;
-    } else if (std::isxdigit(static_cast<unsigned char>(c))) {
-      const int v = std::isdigit(static_cast<unsigned char>(c))
-                        ? c - '0'
-                        : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
-      cur = static_cast<std::uint8_t>((cur << 4) | v);
-      if (++nibbles % 2 == 0) {
-        out.push_back(cur);
-        cur = 0;
-      }
-    }
-  }
-  EXPECT_EQ(nibbles % 2, 0) << "odd number of hex digits in test vector";
-  return out;
-}
-
-bytes concat(std::initializer_list<bytes> parts) {
-  bytes out;
-  for (const bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-bytes repeat(const bytes& b, std::size_t n) {
-  bytes out;
-  out.reserve(b.size() * n);
-  for (std::size_t i = 0; i < n; ++i) out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
 
 bytes enc(const amf0::value& v) {
   bytes out;

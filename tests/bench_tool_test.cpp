@@ -17,9 +17,17 @@
 #include <string>
 #include <thread>
 
+#include "support/net.hpp"
+#include "support/nginx.hpp"
 #include "support/process.hpp"
 
 namespace {
+using rtmp::test::nginx_binary;
+using rtmp::test::nginx_rtmp_module;
+
+using rtmp::test::free_port;
+using rtmp::test::port_open;
+using rtmp::test::wait_until;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -28,29 +36,6 @@ using rtmp::test::read_text;
 using rtmp::test::temp_dir;
 
 const std::string bin_dir = RTMP_BIN_DIR;
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-bool port_open(std::uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  std::error_code ec;
-  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  return !ec;
-}
 
 // The result of one bench run.
 struct bench_run {
@@ -142,32 +127,10 @@ TEST(bench_tool, unreachable_server_reports_failed_players) {
 
 // --- nginx-rtmp ------------------------------------------------------------------------
 
-std::optional<std::string> nginx_rtmp_module() {
-  for (const char* p : {"/usr/lib/nginx/modules/ngx_rtmp_module.so", "/usr/share/nginx/modules/ngx_rtmp_module.so"}) {
-    if (fs::exists(p)) return std::string(p);
-  }
-  // Debian's modules-available snippet names the module relative to the prefix.
-  const std::string snippet = read_text("/usr/share/nginx/modules-available/mod-rtmp.conf");
-  const auto at = snippet.find("modules/");
-  if (at != std::string::npos) {
-    const auto end = snippet.find(';', at);
-    const std::string p = "/usr/lib/nginx/" + snippet.substr(at, end - at);
-    if (fs::exists(p)) return p;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> nginx_binary() {
-  for (const char* p : {"/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"}) {
-    if (fs::exists(p)) return std::string(p);
-  }
-  return std::nullopt;
-}
-
 TEST(bench_tool, nginx_rtmp_five_players_synthetic_publisher) {
   const auto nginx = nginx_binary();
   const auto module = nginx_rtmp_module();
-  if (!nginx || !module) GTEST_SKIP() << "nginx or libnginx-mod-rtmp not installed (scripts/deps.sh test)";
+  RTMP_REQUIRE_TOOL(nginx && module, "nginx or libnginx-mod-rtmp not installed");
   temp_dir dir;
   const std::uint16_t port = free_port();
   {

@@ -28,6 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "support/net.hpp"
+#include "support/nginx.hpp"
+#include "support/process.hpp"
 #include "rtmp/error.hpp"
 #include "rtmp/net/client.hpp"
 #include "rtmp/net/server.hpp"
@@ -38,6 +41,10 @@
 extern char** environ;
 
 namespace {
+using rtmp::test::nginx_rtmp_module;
+
+using rtmp::test::free_port;
+using rtmp::test::wait_until;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -160,21 +167,6 @@ std::vector<media_tag> media_of(const std::vector<rtmp::proto::flv_tag>& tags) {
     out.push_back({t.type, t.timestamp, bytes(t.payload.span().begin(), t.payload.span().end())});
   }
   return out;
-}
-
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
 }
 
 // Waits until the file at `path` contains `text` (e.g. a player's "playing" log line).
@@ -324,7 +316,7 @@ TEST_F(client_integration, publish_and_play_round_trip_is_byte_identical) {
   }
 
   const auto ffprobe = find_in_path("ffprobe");
-  if (!ffprobe) GTEST_SKIP() << "ffprobe not installed; FLV not checked with ffprobe";
+  RTMP_REQUIRE_TOOL(ffprobe, "ffprobe not installed; FLV not checked with ffprobe");
   const std::string probe_out = dir_ / "probe.txt";
   child probe = spawn({*ffprobe, "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", played},
                       probe_out, dir_ / "probe-err.txt");
@@ -337,7 +329,7 @@ TEST_F(client_integration, publish_and_play_round_trip_is_byte_identical) {
 
 TEST_F(client_integration, play_to_stdout_pipes_into_ffprobe) {
   const auto ffprobe = find_in_path("ffprobe");
-  if (!ffprobe) GTEST_SKIP() << "ffprobe not installed";
+  RTMP_REQUIRE_TOOL(ffprobe, "ffprobe not installed");
   start_server();
   const std::string probe_out = dir_ / "probe.txt";
   const std::string player_err = dir_ / "pipe-player-err.txt";
@@ -637,21 +629,6 @@ TEST_F(client_integration, api_errors) {
 
 // --- nginx-rtmp ------------------------------------------------------------------------------------------
 
-std::optional<std::string> nginx_rtmp_module() {
-  for (const char* p : {"/usr/lib/nginx/modules/ngx_rtmp_module.so", "/usr/share/nginx/modules/ngx_rtmp_module.so"}) {
-    if (fs::exists(p)) return std::string(p);
-  }
-  // Debian's modules-available snippet names the module relative to the prefix.
-  const std::string snippet = slurp("/usr/share/nginx/modules-available/mod-rtmp.conf");
-  const auto at = snippet.find("modules/");
-  if (at != std::string::npos) {
-    const auto end = snippet.find(';', at);
-    const std::string p = "/usr/lib/nginx/" + snippet.substr(at, end - at);
-    if (fs::exists(p)) return p;
-  }
-  return std::nullopt;
-}
-
 // nginx with libnginx-mod-rtmp on a free loopback port, stopped on destruction.
 struct nginx_rtmp {
   child proc;
@@ -708,7 +685,7 @@ std::unique_ptr<nginx_rtmp> start_nginx(const temp_dir& dir, std::string& why) {
 TEST_F(client_integration, round_trip_through_nginx_rtmp) {
   std::string why;
   auto ngx = start_nginx(dir_, why);
-  if (!ngx) GTEST_SKIP() << why;
+  RTMP_REQUIRE_TOOL(ngx, why);
   const std::uint16_t port = ngx->port;
   const std::string base = "rtmp://127.0.0.1:" + std::to_string(port) + "/live/";
   const std::string source = flv_dir + "/h264_aac.flv";
@@ -742,7 +719,7 @@ TEST_F(client_integration, round_trip_through_nginx_rtmp) {
   }
 }
 
-// --- ffmpeg on the other end (issue acceptance), against our server and nginx-rtmp ----------------
+// --- ffmpeg on the other end, against our server and nginx-rtmp -----------------------------------
 
 // Video packet count of an FLV file by ffprobe, or -1.
 int ffprobe_video_packets(const std::string& ffprobe, const std::string& file, const temp_dir& dir) {
@@ -761,7 +738,7 @@ int ffprobe_video_packets(const std::string& ffprobe, const std::string& file, c
 class client_with_ffmpeg : public client_integration, public ::testing::WithParamInterface<bool> {
  protected:
   // Our server (param false) or nginx-rtmp (param true); returns the base URL
-  // "rtmp://127.0.0.1:PORT/live/", or "" after GTEST_SKIP.
+  // "rtmp://127.0.0.1:PORT/live/", or "" when nginx-rtmp cannot start.
   std::string base_url() {
     if (!GetParam()) {
       start_server();
@@ -778,9 +755,9 @@ class client_with_ffmpeg : public client_integration, public ::testing::WithPara
 TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
   const auto ffmpeg = find_in_path("ffmpeg");
   const auto ffprobe = find_in_path("ffprobe");
-  if (!ffmpeg || !ffprobe) GTEST_SKIP() << "ffmpeg/ffprobe not installed";
+  RTMP_REQUIRE_TOOL(ffmpeg && ffprobe, "ffmpeg/ffprobe not installed");
   const std::string base = base_url();
-  if (base.empty()) GTEST_SKIP() << "nginx-rtmp not available";
+  RTMP_REQUIRE_TOOL(!base.empty(), "nginx-rtmp not available");
   const std::string source = flv_dir + "/h264_aac.flv";
   const std::string out = dir_ / "ffmpeg-out.flv";
   // Publish the 2 s file three times over (one timeline); ffmpeg joins after
@@ -825,9 +802,9 @@ TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
 TEST_P(client_with_ffmpeg, rtmp_client_plays_what_ffmpeg_publishes) {
   const auto ffmpeg = find_in_path("ffmpeg");
   const auto ffprobe = find_in_path("ffprobe");
-  if (!ffmpeg || !ffprobe) GTEST_SKIP() << "ffmpeg/ffprobe not installed";
+  RTMP_REQUIRE_TOOL(ffmpeg && ffprobe, "ffmpeg/ffprobe not installed");
   const std::string base = base_url();
-  if (base.empty()) GTEST_SKIP() << "nginx-rtmp not available";
+  RTMP_REQUIRE_TOOL(!base.empty(), "nginx-rtmp not available");
   const std::string source = flv_dir + "/h264_aac.flv";
   const std::string played = dir_ / "client-played.flv";
   child player = start_client({"play", base + "ff", "-o", played, "-q", "--log-level", "info", "--timeout", "5"});

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include "support/process.hpp"
+
 #include "rtmp/error.hpp"
 #include "rtmp/proto/flv_reader.hpp"
 #include "rtmp/proto/media_info.hpp"
@@ -177,7 +179,7 @@ std::string run(const std::string& cmd, int& status) {
 // TimestampExtended), must still demux into the same 50 video and 88 audio
 // packets, with the shifted timestamps.
 TEST(flv_writer, ffprobe_accepts_writer_output) {
-  if (std::system("command -v ffprobe >/dev/null 2>&1") != 0) GTEST_SKIP() << "ffprobe not in PATH";
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffprobe"), "ffprobe not in PATH");
   const bytes golden = read_file(std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv");
   ASSERT_FALSE(golden.empty());
   flv_reader r;

@@ -1,4 +1,4 @@
-// Hostile-input battery (issue "Reliability"): one test per case of
+// Hostile-input battery: one test per case of
 // /work/shared/HOSTILE-CASES.md (T-nn) that can run in a few seconds, against
 // the real rtmp::net::server in-process on 127.0.0.1 (port 0, 2 workers).
 //
@@ -56,10 +56,13 @@
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/server_session.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+
+using rtmp::test::free_port;
 
 using namespace std::chrono_literals;
 using rtmp::test::test_client;
@@ -2242,17 +2245,11 @@ TEST_F(hostile, t41_graceful_stop_under_load) {
   EXPECT_EQ(connections(), 0u);
 }
 
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
 // T-41: the rtmp-server program under load gets SIGTERM: exit code 0 within
 // a few seconds, every client told and closed.
 TEST_F(hostile, t41_sigterm_to_rtmp_server_under_load) {
   const std::string bin = std::string(RTMP_BIN_DIR) + "/rtmp-server";
-  if (::access(bin.c_str(), X_OK) != 0) GTEST_SKIP() << bin << " not built";
+  RTMP_REQUIRE_TOOL(::access(bin.c_str(), X_OK) == 0, bin << " not built");
   const auto port = free_port();
   rtmp::test::child_process server(bin + " -l 127.0.0.1:" + std::to_string(port) + " -w 2 --log-level warn >/dev/null 2>&1");
   bool up = false;
@@ -2430,7 +2427,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 class hostile_client : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::access(client_bin.c_str(), X_OK) != 0) GTEST_SKIP() << client_bin << " not built";
+    RTMP_REQUIRE_TOOL(::access(client_bin.c_str(), X_OK) == 0, client_bin << " not built");
   }
 
   // Asserts the client failed cleanly: non-zero, no crash, no hang, in time, with a message.

@@ -24,11 +24,14 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+
+using rtmp::test::wait_until;
 
 using namespace std::chrono_literals;
 using rtmp::test::http_reply;
@@ -208,15 +211,6 @@ bytes audio_frame(std::size_t n) {
   b[0] = 0xAF;
   b[1] = 0x01;
   return b;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
 }
 
 // The value of one /metrics sample (0 when absent), e.g.
@@ -519,9 +513,8 @@ TEST_F(http_flv_test, server_shutdown_closes_players_promptly) {
 class http_flv_ffmpeg : public http_flv_test {
  protected:
   void SetUp() override {
-    if (!rtmp::test::have_program("ffmpeg") || !rtmp::test::have_program("ffprobe")) {
-      GTEST_SKIP() << "ffmpeg/ffprobe not installed (scripts/deps.sh test installs them)";
-    }
+    RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                      "ffmpeg/ffprobe not installed");
     http_flv_test::SetUp();
   }
   std::string flv_url(const std::string& name) const {

@@ -1,7 +1,7 @@
 // The hub's per-stream caches with Enhanced RTMP streams: every multitrack
 // track's sequence header is cached (bounded) and handed to late joiners
 // before the GOP; SequenceStart / SequenceEnd replace or retire a track's
-// entry; legacy streams behave as before.
+// entry; legacy streams keep their one header per kind.
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/server_session.hpp"

@@ -7,10 +7,13 @@
 #include <thread>
 
 #include "rtmp/net/server.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+
+using rtmp::test::free_port;
 
 using namespace std::chrono_literals;
 using rtmp::test::child_process;
@@ -37,9 +40,8 @@ media_environment* media = nullptr;
 class interop : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!rtmp::test::have_program("ffmpeg") || !rtmp::test::have_program("ffprobe")) {
-      GTEST_SKIP() << "ffmpeg/ffprobe not installed (scripts/deps.sh test installs them)";
-    }
+    RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                      "ffmpeg/ffprobe not installed");
     ASSERT_TRUE(media->ok) << "could not make the test media with ffmpeg";
     rtmp::net::server_config cfg;
     cfg.listen = {"127.0.0.1:0"};
@@ -148,7 +150,7 @@ TEST_F(interop, ten_ffmpeg_players_and_one_that_never_reads) {
 }
 
 TEST_F(interop, rtmpdump_plays_the_live_stream) {
-  if (!rtmp::test::have_program("rtmpdump")) GTEST_SKIP() << "rtmpdump not installed";
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("rtmpdump"), "rtmpdump not installed");
   child_process pub(publish_command("dump"));
   std::this_thread::sleep_for(500ms);
   const std::string out = dir_.file("dump.flv");
@@ -161,19 +163,12 @@ TEST_F(interop, rtmpdump_plays_the_live_stream) {
 }
 
 // A free loopback port (bound, read, released: good enough on a test machine).
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
 TEST_F(interop, gstreamer_publishes_and_plays) {
-  if (!rtmp::test::have_program("gst-launch-1.0") ||
-      run("gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 && gst-inspect-1.0 flvdemux >/dev/null 2>&1 && "
-          "gst-inspect-1.0 h264parse >/dev/null 2>&1",
-          30s) != 0) {
-    GTEST_SKIP() << "GStreamer with rtmp2sink/rtmp2src, flvdemux and h264parse not installed";
-  }
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("gst-launch-1.0") &&
+                        run("gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 && gst-inspect-1.0 flvdemux >/dev/null 2>&1 && "
+                            "gst-inspect-1.0 h264parse >/dev/null 2>&1",
+                            30s) == 0,
+                    "GStreamer with rtmp2sink/rtmp2src, flvdemux and h264parse not installed");
   // rtmp2sink publishes the demuxed and re-muxed source file in real time.
   child_process pub("gst-launch-1.0 -q filesrc location=" + media->dir.file("source.flv") +
                     " ! flvdemux name=d d.video ! queue ! h264parse ! flvmux name=m streamable=true ! "
@@ -220,7 +215,7 @@ TEST_F(interop, sigterm_stops_the_server_program_with_exit_0_within_5_s) {
 // counters, and the stream's codecs and resolution. Then a token-protected
 // app: ffmpeg without the token is refused, with it it publishes.
 TEST_F(interop, curl_metrics_and_api_while_ffmpeg_publishes_and_tokens_protect_an_app) {
-  if (!rtmp::test::have_program("curl")) GTEST_SKIP() << "curl not installed";
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("curl"), "curl not installed");
   const std::uint16_t port = free_port();
   const std::uint16_t http = free_port();
   const std::string log = dir_.file("server.log");

@@ -1,4 +1,4 @@
-// Recording (issue 7): FLV files of every publish, checked with our FLV
+// Recording: FLV files of every publish, checked with our FLV
 // reader and with ffprobe. The record file on its own (metadata patch, a
 // crash before close), file names (placeholders, sanitizing), then the
 // in-process server: ffmpeg publishes a 30 s file (not paced) and the
@@ -29,10 +29,14 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/flv_reader.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+
+using rtmp::test::free_port;
+using rtmp::test::wait_until;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -43,15 +47,6 @@ using rtmp::test::temp_dir;
 using rtmp::test::test_client;
 
 const std::string bin_dir = RTMP_BIN_DIR;
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 bytes read_file(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -392,9 +387,8 @@ class recording_ffmpeg : public recording_test {
     source_dir_ = nullptr;
   }
   void SetUp() override {
-    if (!rtmp::test::have_program("ffmpeg") || !rtmp::test::have_program("ffprobe")) {
-      GTEST_SKIP() << "ffmpeg/ffprobe not installed (scripts/deps.sh test installs them)";
-    }
+    RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                      "ffmpeg/ffprobe not installed");
     ASSERT_FALSE(source_.empty()) << "could not make the source file";
     ASSERT_EQ(source_frames_, 750);
   }
@@ -474,12 +468,6 @@ TEST_F(recording_ffmpeg, a_publisher_that_reconnects_gets_a_second_file) {
   std::vector<int> frames{video_frames(files[0].string()), video_frames(files[1].string())};
   std::sort(frames.begin(), frames.end());
   EXPECT_EQ(frames, (std::vector<int>{50, 75}));
-}
-
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
 }
 
 TEST_F(recording_ffmpeg, the_file_of_a_killed_server_is_still_readable) {

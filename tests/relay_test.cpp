@@ -1,4 +1,4 @@
-// Relays (issue 7): static push and on-demand pull (edge mode), with two or
+// Relays: static push and on-demand pull (edge mode), with two or
 // three in-process servers on loopback: a stream published to one server
 // plays from another through a push; 20 players of an edge cause exactly one
 // play connection on the origin and all get media; stopping the first origin
@@ -23,24 +23,18 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
 
+using rtmp::test::wait_until;
+
 using namespace std::chrono_literals;
 namespace amf0 = rtmp::proto::amf0;
 using bytes = std::vector<std::uint8_t>;
 using rtmp::test::test_client;
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 bytes avc_sequence_header() {
   return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
@@ -300,7 +294,7 @@ class netns_hosts {
 
 TEST(relay_netns, fifty_players_on_an_edge_pull_once_and_fail_over_between_origin_hosts) {
   netns_hosts hosts;
-  if (!hosts.ok()) GTEST_SKIP() << "cannot create network namespaces (needs root and iproute2)";
+  RTMP_REQUIRE_TOOL(hosts.ok(), "cannot create network namespaces (needs root and iproute2)");
   const rtmp::test::temp_dir dir;
   const std::string server = bin_dir + "/rtmp-server", client = bin_dir + "/rtmp-client";
   using rtmp::test::child_process;

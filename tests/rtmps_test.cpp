@@ -231,9 +231,8 @@ TEST_F(rtmps, a_missing_or_mismatched_key_fails_at_start) {
 }
 
 TEST_F(rtmps, ffmpeg_publishes_over_rtmps_and_rtmp_client_plays_it_back_over_rtmps) {
-  if (!rtmp::test::have_program("ffmpeg") || !rtmp::test::have_program("ffprobe")) {
-    GTEST_SKIP() << "ffmpeg/ffprobe not installed (scripts/deps.sh test installs them)";
-  }
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                    "ffmpeg/ffprobe not installed");
   const std::string out = dir_.file("played.flv");
   const std::string err = dir_.file("client.err");
   // Our client first (it waits for the publisher), over rtmps with the CA file.

@@ -1,4 +1,4 @@
-// Soak, churn and timestamp wraparound (issue "Reliability").
+// Soak, churn and timestamp wraparound.
 //
 // soak.churn_reconnect_and_slow_players: the real rtmp-server program as a
 // child process on an ephemeral loopback port, so its RSS and descriptors are
@@ -57,10 +57,14 @@
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+
+using rtmp::test::free_port;
+using rtmp::test::port_open;
 
 using namespace std::chrono_literals;
 using rtmp::test::test_client;
@@ -151,24 +155,6 @@ std::string onstatus_code(const proto::message& m) {
 // The rtmp-server program as a child process, and its /proc figures.
 // ================================================================================================
 
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-bool can_connect(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // Running (not exited, not a zombie waiting to be reaped).
 bool pid_running(pid_t pid) {
   if (pid <= 0) return false;
@@ -187,7 +173,7 @@ class server_process {
                                                         std::to_string(port_) + " " + options + " > " + log_ +
                                                         " 2>&1");
     for (int i = 0; i < 200 && !up_; ++i) {
-      up_ = can_connect(port_);
+      up_ = port_open(port_);
       if (!up_) std::this_thread::sleep_for(25ms);
     }
   }

@@ -27,6 +27,30 @@ inline bool have_program(const std::string& program) {
   return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
 }
 
+/// True under CI (CI=true): there a test whose tool is missing fails
+/// instead of skipping (scripts/deps.sh test installs every tool the suite
+/// uses), so a green run has really run every test.
+inline bool missing_tool_is_failure() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+}  // namespace rtmp::test
+
+/// Ends the current test (or SetUp) when `available` is false: a skip on a
+/// developer's machine, a failure under CI. `what` names the missing tool.
+#define RTMP_REQUIRE_TOOL(available, what)                                                        \
+  do {                                                                                            \
+    if (!(available)) {                                                                           \
+      if (::rtmp::test::missing_tool_is_failure()) {                                              \
+        GTEST_FAIL() << what << " (CI=true: a missing tool fails; scripts/deps.sh test installs it)"; \
+      }                                                                                           \
+      GTEST_SKIP() << what << " (scripts/deps.sh test installs it)";                              \
+    }                                                                                             \
+  } while (false)
+
+namespace rtmp::test {
+
 /// A shell command running in the background; killed (with its process
 /// group) when destroyed or when `wait()` runs out of time.
 class child_process {
