@@ -183,7 +183,7 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
         }
       }
     }
-    // A SequenceEnd stays in the GOP (as before) and also retires its
+    // A SequenceEnd stays in the GOP (like any other media) and also retires its
     // tracks' cached headers: a late joiner must not get a stale one.
     if (pkt->sequence_end) forget_tracks(pkt->is_video() ? video_headers_ : audio_headers_, *pkt);
     shared->push_back(std::move(pkt));

@@ -1,5 +1,5 @@
 #pragma once
-// The operator endpoint's routes (issue: production daemon): GET /healthz,
+// The operator endpoint's routes: GET /healthz,
 // GET /metrics (Prometheus text exposition 0.0.4), GET /api/streams,
 // GET /api/streams/{app}/{stream}, POST /api/streams/{app}/{stream}/kick
 // (bearer token). Request in, response out: the socket side lives in

@@ -1,5 +1,5 @@
 #pragma once
-// One FLV recording file (issue 7): written promptly so that it is playable
+// One FLV recording file: written promptly so that it is playable
 // at any moment, and finished with the real duration and size.
 //
 // Crash safety: bytes are buffered in memory only up to `flush_bytes` or

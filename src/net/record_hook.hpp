@@ -1,5 +1,5 @@
 #pragma once
-// The on-record-done hook (issue 7): a shell command or an HTTP POST run
+// The on-record-done hook: a shell command or an HTTP POST run
 // when a recording file is complete, off the media path: the command is
 // spawned and then polled from a timer on the worker (never waited for), the
 // POST is a coroutine; both are bounded by `recording_config::on_done_timeout`.

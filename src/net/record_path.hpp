@@ -1,5 +1,5 @@
 #pragma once
-// Recording file names (issue 7): the record-pattern placeholders and the
+// Recording file names: the record-pattern placeholders and the
 // sanitizing that keeps every recording inside the record directory.
 
 #include <chrono>

@@ -1,5 +1,5 @@
 #pragma once
-// Recording of published streams to FLV files (issue 7).
+// Recording of published streams to FLV files.
 //
 // `recorder_manager` (owned by the server) is told by each publisher's
 // connection, on its worker, right after a publish is accepted

@@ -1,5 +1,5 @@
 #pragma once
-// Relays (issue 7): static push and on-demand pull (edge mode).
+// Relays: static push and on-demand pull (edge mode).
 //
 // `relay_manager` (owned by the server) is told by each publisher's
 // connection right after a publish is accepted (`on_publish_start`) and by

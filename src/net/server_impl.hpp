@@ -48,8 +48,8 @@ class server_impl {
   connection_limits limits;  ///< --max-connections, --max-connections-per-ip
   server_metrics metrics;    ///< Counters and open connections, for /metrics and /api
   http_api api;              ///< The operator endpoint's routes
-  recorder_manager recorders;  ///< Recording (issue 7): started by each accepted publish
-  relay_manager relays;        ///< Push and pull relays (issue 7): told by each publish and play
+  recorder_manager recorders;  ///< Recording: started by each accepted publish
+  relay_manager relays;        ///< Push and pull relays: told by each publish and play
 
  private:
   // Worker w's deadline sweep: every sweep_interval() it calls

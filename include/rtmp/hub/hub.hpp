@@ -25,8 +25,8 @@ std::string stream_key(std::string_view app, std::string_view name);
 class hub {
  public:
   /// `workers` are the pool's io_contexts, by worker index. A stream gets
-  /// `config`, or the entry of `per_app` for its application (issue #5:
-  /// per-application settings such as the GOP cache).
+  /// `config`, or the entry of `per_app` for its application
+  /// (per-application settings such as the GOP cache).
   hub(std::vector<asio::io_context*> workers, stream_config config,
       std::map<std::string, stream_config> per_app = {});
 

@@ -19,7 +19,7 @@ namespace rtmp::net {
 
 /// A fixed set of single-threaded io_contexts.
 /// Thread-safety: `run()`, `stop()` and `join()` are called from the owning
-/// (main) thread; `context(i)` and `next()` may be called from any thread.
+/// (main) thread; `context(i)` and `next_index()` may be called from any thread.
 class io_context_pool {
  public:
   /// Creates `workers` contexts (at least 1). Nothing runs until `run()`.

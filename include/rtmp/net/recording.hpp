@@ -1,6 +1,6 @@
 #pragma once
 /// @file recording.hpp
-/// Recording settings (issue 7): every publish session of an application
+/// Recording settings: every publish session of an application
 /// with recording on is written to FLV files under one directory. See
 /// src/net/recorder.hpp for the behaviour (rotation, crash safety, the
 /// on-record-done hook).

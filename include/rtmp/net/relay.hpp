@@ -1,6 +1,6 @@
 #pragma once
 /// @file relay.hpp
-/// Relay settings (issue 7: scaling past one machine).
+/// Relay settings: scaling past one machine.
 ///
 /// * Static push: every stream published to an application is re-published
 ///   to other RTMP servers (`push`), reconnecting with exponential back-off

@@ -26,7 +26,7 @@ namespace rtmp::net {
 /// What to do with a player whose queue is full (the hub's player policy).
 using slow_subscriber_policy = hub::slow_subscriber_policy;
 
-/// Who may publish and play (issue: production daemon, authentication).
+/// Who may publish and play.
 /// Rules are per application. A static token is given as `?token=T` after
 /// the stream name or in the tcUrl's query; an HTTP callback gets a JSON
 /// POST {action, app, stream, query, tc_url, client} and allows on 2xx.
