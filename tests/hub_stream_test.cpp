@@ -127,8 +127,11 @@ TEST_F(stream_fixture, multitrack_headers_are_cached_per_track) {
   auto snap = join();
   EXPECT_EQ(snap.video_header, t0);
   EXPECT_EQ(snap.audio_header, ah);
-  // Track 1's header leads the GOP: every track is configured before the picture.
-  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{t1, key}));
+  // Track 1's header has its own place, sent before the GOP: every track is
+  // configured before the picture.
+  EXPECT_EQ(snap.track_headers, (std::vector<hub::packet_ptr>{t1}));
+  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{key}));
+  EXPECT_EQ(snap.start_sequence(), (std::vector<hub::packet_ptr>{t0, ah, t1, key}));
   EXPECT_EQ(stream_->status().video_tracks, 2u);
 
   // A new SequenceStart for track 1 replaces its entry only.
@@ -136,7 +139,7 @@ TEST_F(stream_fixture, multitrack_headers_are_cached_per_track) {
                                                     "hvc1", {{1, nullptr, hevc_start(9)}}));
   snap = join();
   EXPECT_EQ(snap.video_header, t0);
-  EXPECT_EQ(snap.gop.front(), t1b);
+  EXPECT_EQ(snap.track_headers, (std::vector<hub::packet_ptr>{t1b}));
 
   // SequenceEnd for track 0 retires it; track 1 remains.
   publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_end, ertmp::one_track, "hvc1",
@@ -158,7 +161,8 @@ TEST_F(stream_fixture, one_message_configuring_many_tracks_is_sent_once_and_in_o
                                                       "hvc1", {{0, nullptr, hevc_start(3)}}));
   const auto snap = join();
   EXPECT_EQ(snap.video_header, both);
-  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{again}));
+  EXPECT_EQ(snap.track_headers, (std::vector<hub::packet_ptr>{again}));
+  EXPECT_TRUE(snap.gop.empty());
   // The API shows the lowest track's header.
   EXPECT_EQ(stream_->status().video_header, again);
 }
@@ -170,12 +174,12 @@ TEST_F(stream_fixture, cached_tracks_are_bounded) {
   }
   EXPECT_EQ(stream_->status().video_tracks, hub::max_cached_tracks);
   const auto snap = join();
-  EXPECT_EQ(snap.gop.size() + 1, hub::max_cached_tracks);
+  EXPECT_EQ(snap.track_headers.size() + 1, hub::max_cached_tracks);
   // An already cached track can still be replaced when the cache is full.
   auto t3 = publish(9, ertmp::multitrack_video_tag(ertmp::key_frame, ertmp::sequence_start, ertmp::one_track, "hvc1",
                                                    {{3, nullptr, hevc_start(7)}}));
   const auto after = join();
-  EXPECT_NE(std::find(after.gop.begin(), after.gop.end(), t3), after.gop.end());
+  EXPECT_NE(std::find(after.track_headers.begin(), after.track_headers.end(), t3), after.track_headers.end());
   EXPECT_EQ(stream_->status().video_tracks, hub::max_cached_tracks);
 }
 
@@ -188,7 +192,7 @@ TEST_F(stream_fixture, multitrack_audio_headers_are_cached_per_track) {
   auto a1 = publish(8, opus(1));
   const auto snap = join();
   EXPECT_EQ(snap.audio_header, a0);
-  EXPECT_EQ(snap.gop, (std::vector<hub::packet_ptr>{a1}));
+  EXPECT_EQ(snap.track_headers, (std::vector<hub::packet_ptr>{a1}));
   EXPECT_EQ(stream_->status().audio_tracks, 2u);
 }
 
@@ -201,6 +205,7 @@ TEST_F(stream_fixture, a_new_publisher_starts_with_empty_caches) {
   const auto snap = stream_->subscribe(&player_);
   stream_->unsubscribe(&player_);
   EXPECT_EQ(snap.video_header, nullptr);
+  EXPECT_TRUE(snap.track_headers.empty());
   EXPECT_TRUE(snap.gop.empty());
   stream_->release(next.get());
 }
@@ -351,7 +356,6 @@ TEST(wire_for_stream, equals_a_fresh_encode_and_shares_the_payload) {
   m.payload = proto::shared_bytes::copy_of(bytes(300, 0x27));
   hub::media_packet p;
   p.msg = m;
-  p.chunk_size = 128;
   p.wire = proto::encode_standalone(100, m, 128);
   const auto [header, rest] = hub::wire_for_stream(p, 5);
   bytes joined(header.data(), header.data() + header.size());

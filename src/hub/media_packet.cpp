@@ -50,7 +50,6 @@ std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chun
     p->header = is_metadata;
   }
   msg.stream_id = wire_stream_id;
-  p->chunk_size = chunk_size;
   p->wire = proto::encode_standalone(csid_for(msg.type), msg, chunk_size);
   p->msg = std::move(msg);
   return p;

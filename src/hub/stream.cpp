@@ -24,10 +24,11 @@ std::vector<packet_ptr> distinct_oldest_first(const Cache& cache) {
 
 std::vector<packet_ptr> stream_snapshot::start_sequence() const {
   std::vector<packet_ptr> out;
-  out.reserve(gop.size() + 3);
+  out.reserve(track_headers.size() + gop.size() + 3);
   if (metadata) out.push_back(metadata);
   if (video_header) out.push_back(video_header);
   if (audio_header) out.push_back(audio_header);
+  out.insert(out.end(), track_headers.begin(), track_headers.end());
   out.insert(out.end(), gop.begin(), gop.end());
   return out;
 }
@@ -206,12 +207,12 @@ stream_snapshot stream::subscribe(subscriber* s) {
       auto audio = distinct_oldest_first(audio_headers_);
       if (!video.empty()) snap.video_header = video.front();
       if (!audio.empty()) snap.audio_header = audio.front();
-      // Further tracks' headers (multitrack only) lead the GOP, oldest first.
-      for (std::size_t i = 1; i < video.size(); ++i) snap.gop.push_back(std::move(video[i]));
-      for (std::size_t i = 1; i < audio.size(); ++i) snap.gop.push_back(std::move(audio[i]));
-      std::sort(snap.gop.begin(), snap.gop.end(),
+      // Further tracks' headers (multitrack only), oldest first.
+      for (std::size_t i = 1; i < video.size(); ++i) snap.track_headers.push_back(std::move(video[i]));
+      for (std::size_t i = 1; i < audio.size(); ++i) snap.track_headers.push_back(std::move(audio[i]));
+      std::sort(snap.track_headers.begin(), snap.track_headers.end(),
                 [](const packet_ptr& a, const packet_ptr& b) { return a->seq < b->seq; });
-      if (config_.gop_cache && gop_open_) snap.gop.insert(snap.gop.end(), gop_.begin(), gop_.end());
+      if (config_.gop_cache && gop_open_) snap.gop = gop_;
     }
     ++count_per_worker_[w];
     ++subscribers_;

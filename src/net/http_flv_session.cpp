@@ -267,6 +267,7 @@ void http_flv_session::queue_snapshot(const hub::stream_snapshot& snap) {
   if (snap.metadata) queue_packet(snap.metadata, true);
   if (snap.video_header) queue_packet(snap.video_header, true);
   if (snap.audio_header) queue_packet(snap.audio_header, true);
+  for (const auto& p : snap.track_headers) queue_packet(p, true);
   for (const auto& p : snap.gop) queue_packet(p, false);
   wake_writer();
 }

@@ -286,7 +286,7 @@ void server_connection::handle_events() {
         if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
           ++media_in_;
           ev.msg.timestamp = timeline_.apply(ev.msg.timestamp);  // continues after a publisher restart
-          batch_.push_back(hub::make_packet(std::move(ev.msg), session_.chunk_size(), ev.flag));
+          batch_.push_back(hub::make_packet(std::move(ev.msg), config_.session.chunk_size, ev.flag));
         }
         break;
       case kind::pause: policy_.set_paused(ev.flag); break;
@@ -447,10 +447,7 @@ void server_connection::start_play(const proto::session_event& ev) {
 void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
   // Fast start: metadata and sequence headers, then the GOP from its
   // keyframe, so the player can decode at once.
-  if (snap.metadata) queue_packet(snap.metadata);
-  if (snap.video_header) queue_packet(snap.video_header);
-  if (snap.audio_header) queue_packet(snap.audio_header);
-  for (const auto& p : snap.gop) queue_packet(p);
+  for (const auto& p : snap.start_sequence()) queue_packet(p);
   flush();
 }
 

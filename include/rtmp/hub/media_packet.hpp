@@ -25,7 +25,6 @@ inline constexpr std::uint32_t wire_stream_id = 1;
 struct media_packet {
   proto::message msg;         ///< The message (payload shared with `wire`'s source).
   proto::shared_bytes wire;   ///< Chunk-encoded (fmt 0 + fmt 3), msid `wire_stream_id`.
-  std::uint32_t chunk_size = 0;  ///< Chunk size `wire` was encoded with.
   std::uint64_t seq = 0;      ///< Position in its stream (1, 2, ...), assigned by the stream.
   bool keyframe = false;      ///< A video keyframe: a player may start or resume here.
   bool header = false;        ///< Sequence header or metadata: never dropped.
@@ -48,7 +47,8 @@ struct media_packet {
 /// Shared, immutable packet.
 using packet_ptr = std::shared_ptr<const media_packet>;
 
-/// Classifies `msg` and encodes it at `chunk_size`. `is_metadata` marks an
+/// Classifies `msg` and encodes it at `chunk_size` (the server's outbound
+/// chunk size, server_session_config::chunk_size: every player reads it). `is_metadata` marks an
 /// onMetaData data message. Allocates the packet and its wire bytes once.
 /// The packet is mutable until the stream assigns its sequence number.
 std::shared_ptr<media_packet> make_packet(proto::message msg, std::uint32_t chunk_size, bool is_metadata);

@@ -60,16 +60,18 @@ struct stream_snapshot {
   packet_ptr video_header;
   /// The oldest cached audio sequence header (the only one unless multitrack).
   packet_ptr audio_header;
-  /// The cached sequence headers of further multitrack tracks (oldest
-  /// first, `header` set), then the media since the last video keyframe
-  /// (keyframe first). Headers come first so that a player that sends this
-  /// after `video_header` and `audio_header` configures every track before
-  /// the first picture; oldest first so that a newer header of a track
-  /// overrides an older multitrack message that also carried it.
+  /// The cached sequence headers of further Enhanced RTMP multitrack
+  /// tracks, oldest first (so that a newer header of a track overrides an
+  /// older multitrack message that also carried it). Empty unless the
+  /// publisher sends multitrack audio or video.
+  std::vector<packet_ptr> track_headers;
+  /// The media since the last video keyframe, keyframe first (empty with
+  /// the GOP cache off).
   std::vector<packet_ptr> gop;
 
   /// Everything above in sending order: metadata, video_header,
-  /// audio_header, gop.
+  /// audio_header, track_headers, gop, so that every track is configured
+  /// before the first picture.
   std::vector<packet_ptr> start_sequence() const;
 };
 
