@@ -9,8 +9,11 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "coroutine_support.hpp"
 
@@ -121,6 +124,46 @@ asio::awaitable<int> post_json(asio::any_io_executor ex, std::string url, std::s
   std::error_code ignored;
   socket->close(ignored);
   co_return status;
+}
+
+auth_decision check_tokens(const auth_config& auth, const auth_request& r) {
+  const auto& rules = r.publish ? auth.publish_tokens : auth.play_tokens;
+  const auto rule = rules.find(r.app);
+  if (rule == rules.end()) return {};  // the app needs no token
+  const std::string name = r.query.empty() ? r.stream : r.stream + "?" + r.query;
+  if (token_allowed(rule->second, name, r.tc_url)) return {};
+  auth_decision d;
+  d.allowed = false;
+  d.no_token = query_param(r.query, "token").empty();
+  d.why = "no valid token";
+  return d;
+}
+
+bool has_callback(const auth_config& auth, bool publish) noexcept {
+  return !(publish ? auth.on_publish_url : auth.on_play_url).empty();
+}
+
+asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r) {
+  nlohmann::json body{{"action", r.publish ? "publish" : "play"},
+                      {"app", r.app},
+                      {"stream", r.stream},
+                      {"query", r.query},
+                      {"tc_url", r.tc_url},
+                      {"client", r.client},
+                      {"client_endpoint", r.client_endpoint}};
+  if (!r.protocol.empty()) body["protocol"] = r.protocol;
+  const std::string& url = r.publish ? auth.on_publish_url : auth.on_play_url;
+  const int status = co_await post_json(std::move(ex), url, body.dump(), auth.callback_timeout);
+  auth_decision d;
+  const bool reached = status > 0;
+  d.allowed = reached ? status >= 200 && status < 300 : auth.callback_fail_open;
+  d.fail_open = !reached && d.allowed;
+  if (!d.allowed) {
+    d.why = reached ? "the " + std::string(r.publish ? "on_publish" : "on_play") + " callback answered " +
+                          std::to_string(status)
+                    : "the callback could not be reached in time (fail-closed)";
+  }
+  co_return d;
 }
 
 }  // namespace rtmp::net

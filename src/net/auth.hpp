@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rtmp/net/server.hpp"
+
 namespace rtmp::net {
 
 /// The value of parameter `name` in a query string ("a=1&token=x"), or
@@ -19,6 +21,39 @@ std::string_view query_param(std::string_view query, std::string_view name) noex
 /// True when `tokens` holds the `token` given after the stream name
 /// ("cam?token=T") or in the tcUrl's query ("rtmp://h/live?token=T").
 bool token_allowed(const std::vector<std::string>& tokens, std::string_view stream_name, std::string_view tc_url);
+
+/// A publish or play request, as the authorization rules see it.
+struct auth_request {
+  bool publish = false;         ///< Publish, else play.
+  std::string app;              ///< Application (first path segment).
+  std::string stream;           ///< Stream name without its query.
+  std::string query;            ///< The stream name's query ("token=T"), or an HTTP request's.
+  std::string tc_url;           ///< The connect tcUrl (empty over HTTP).
+  std::string client;           ///< The peer's address.
+  std::string client_endpoint;  ///< The peer's "ADDR:PORT".
+  std::string protocol;         ///< "http-flv" over HTTP; empty for RTMP (not sent).
+};
+
+/// What the rules decided.
+struct auth_decision {
+  bool allowed = true;     ///< Go ahead.
+  bool no_token = false;   ///< Refused, and the query has no token at all (HTTP: 401, not 403).
+  std::string why;         ///< When refused: why, for the log (never the token).
+  bool fail_open = false;  ///< Allowed only because the callback could not be reached (fail-open).
+};
+
+/// The static token rules of `auth` for `r`: allowed when the app needs no
+/// token or a valid one was given (after the stream name, or in the tcUrl).
+auth_decision check_tokens(const auth_config& auth, const auth_request& r);
+
+/// True when a publish (play) of `auth` is decided by an HTTP callback.
+bool has_callback(const auth_config& auth, bool publish) noexcept;
+
+/// Asks the on_publish / on_play callback of `auth` about `r` (a JSON POST
+/// of action, app, stream, query, tc_url, client, client_endpoint and, over
+/// HTTP, protocol): allowed on 2xx; when it cannot be reached in time, as
+/// `callback_fail_open` says. Runs on `ex`.
+asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r);
 
 /// POSTs `json_body` to `url` ("http://HOST[:PORT]/PATH"; no TLS) and
 /// returns the response's status code, or -1 when the URL is invalid or

@@ -6,19 +6,15 @@
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <vector>
 
 #include "auth.hpp"
-#include "server_impl.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/flv_writer.hpp"
 #include "coroutine_support.hpp"
 #include "socket_writer.hpp"
-
 
 namespace rtmp::net {
 
@@ -110,11 +106,11 @@ http::response flv_other_method_response(const http::request& req, const std::st
 
 // --- session ------------------------------------------------------------------
 
-http_flv_session::http_flv_session(server_impl& owner, std::shared_ptr<asio::ip::tcp::socket> socket,
+http_flv_session::http_flv_session(connection_services& services, std::shared_ptr<asio::ip::tcp::socket> socket,
                                    std::size_t worker, std::uint64_t id, std::string remote,
                                    admission_ticket ticket)
-    : owner_(owner),
-      config_(owner.config),
+    : services_(services),
+      config_(services.config),
       socket_(std::move(socket)),
       worker_(worker),
       id_(id),
@@ -122,7 +118,7 @@ http_flv_session::http_flv_session(server_impl& owner, std::shared_ptr<asio::ip:
       ticket_(std::move(ticket)),
       wake_(socket_->get_executor()),
       watchdog_(socket_->get_executor()),
-      policy_(owner.config.player_limits()) {
+      policy_(services.config.player_limits()) {
   std::error_code ec;
   const auto peer = socket_->remote_endpoint(ec);
   remote_ip_ = ec ? std::string("?") : peer.address().to_string();
@@ -136,31 +132,24 @@ http_flv_session::~http_flv_session() {
 }
 
 asio::awaitable<int> http_flv_session::authorize(const http::request& req, const flv_target& target) {
-  const auto& auth = config_.auth;
-  if (const auto rule = auth.play_tokens.find(target.app); rule != auth.play_tokens.end()) {
-    // As RTMP play: ?token=T after the stream name (here: the URL's query).
-    if (query_param(req.query, "token").empty()) co_return 401;
-    if (!token_allowed(rule->second, target.name + "?" + req.query, {})) co_return 403;
-  }
-  if (auth.on_play_url.empty()) co_return 0;
-  nlohmann::json body{{"action", "play"},
-                      {"app", target.app},
-                      {"stream", target.name},
-                      {"query", req.query},
-                      {"tc_url", ""},
-                      {"client", remote_ip_},
-                      {"client_endpoint", remote_},
-                      {"protocol", "http-flv"}};
-  const int status = co_await post_json(socket_->get_executor(), auth.on_play_url, body.dump(), auth.callback_timeout);
-  const bool reached = status > 0;
-  const bool allowed = reached ? status >= 200 && status < 300 : auth.callback_fail_open;
-  if (!reached && allowed) spdlog::warn("HTTP-FLV {} auth callback unreachable: allowed (fail-open)", remote_);
-  co_return allowed ? 0 : 403;
+  // As an RTMP play: ?token=T after the stream name (here: the URL's query).
+  auth_request r;
+  r.app = target.app;
+  r.stream = target.name;
+  r.query = req.query;
+  r.client = remote_ip_;
+  r.client_endpoint = remote_;
+  r.protocol = "http-flv";
+  if (const auth_decision d = check_tokens(config_.auth, r); !d.allowed) co_return d.no_token ? 401 : 403;
+  if (!has_callback(config_.auth, false)) co_return 0;
+  const auth_decision d = co_await ask_callback(socket_->get_executor(), config_.auth, std::move(r));
+  if (d.fail_open) spdlog::warn("HTTP-FLV {} auth callback unreachable: allowed (fail-open)", remote_);
+  co_return d.allowed ? 0 : 403;
 }
 
 asio::awaitable<void> http_flv_session::answer(http::response r, const std::string& why) {
   std::uint64_t suppressed = 0;
-  if (owner_.limiter(worker_).allow(remote_ip_ + "|flv-refused", clock::now(), suppressed)) {
+  if (services_.limiter(worker_).allow(remote_ip_ + "|flv-refused", clock::now(), suppressed)) {
     spdlog::info("HTTP-FLV {} {}: {} ({})", remote_, key_, r.status, why);
   }
   r.keep_alive = false;
@@ -197,11 +186,11 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
     co_await answer(std::move(r), refused == 401 ? "no token" : "refused");
     co_return;
   }
-  if (owner_.stopping) {
+  if (services_.stopping) {
     co_await answer(http::make_error(503, "the server is shutting down"), "shutting down");
     co_return;
   }
-  const auto existing = owner_.streams.find(key_);
+  const auto existing = services_.streams.find(key_);
   if (existing == nullptr || !existing->publishing()) {
     co_await answer(http::make_error(404, "no such stream is being published"), "not published");
     co_return;
@@ -215,16 +204,16 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
   }
 
   hub::stream_snapshot snap;
-  stream_ = owner_.streams.subscribe(key_, this, snap);
+  stream_ = services_.streams.subscribe(key_, this, snap);
   if (!snap.publishing) {  // the publisher left between the lookup and here
     auto s = std::move(stream_);
     s->unsubscribe(this);
-    owner_.streams.remove_if_unused(s);
+    services_.streams.remove_if_unused(s);
     co_await answer(http::make_error(404, "no such stream is being published"), "not published");
     co_return;
   }
-  entry_ = owner_.metrics.add(id_, remote_);
-  owner_.metrics.set_role(*entry_, connection_role::playing, key_);
+  entry_ = services_.metrics.add(id_, remote_);
+  services_.metrics.set_role(*entry_, connection_role::playing, key_);
   spdlog::info("HTTP-FLV {} play {}", remote_, key_);
 
   std::error_code nb;
@@ -306,7 +295,7 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
         spdlog::warn("HTTP-FLV {} {} slow player: dropping until the next keyframe", remote_, key_);
       }
       if (entry_) entry_->dropped.fetch_add(1, std::memory_order_relaxed);
-      owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+      services_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return;
   }
 
@@ -361,7 +350,7 @@ void http_flv_session::close(close_reason why, std::string_view detail, bool for
   if (stream_ != nullptr) {
     auto s = std::move(stream_);
     s->unsubscribe(this);
-    owner_.streams.remove_if_unused(s);
+    services_.streams.remove_if_unused(s);
   }
   std::error_code ec;
   if (info.reset || force_reset) {
@@ -374,7 +363,7 @@ void http_flv_session::close(close_reason why, std::string_view detail, bool for
   watchdog_.cancel();
   out_.clear();
   ticket_.reset();
-  if (entry_) owner_.metrics.remove(id_, info.metric);
+  if (entry_) services_.metrics.remove(id_, info.metric);
 }
 
 // --- socket loops -----------------------------------------------------------------
@@ -386,7 +375,7 @@ asio::awaitable<void> http_flv_session::read_loop(std::shared_ptr<http_flv_sessi
     (void)n;
     if (closed_) co_return;
     if (ec) {
-      if (owner_.stopping) {
+      if (services_.stopping) {
         close(close_reason::shutdown);
       } else if (ec == asio::error::eof) {
         close(close_reason::peer_closed);
@@ -417,7 +406,7 @@ asio::awaitable<void> http_flv_session::write_loop() {
     const std::error_code ec = co_await drain(*socket_, nullptr, out_, limits, scratch, std::move(hooks));
     if (closed_) co_return;
     if (ec) {
-      if (owner_.stopping) {
+      if (services_.stopping) {
         close(close_reason::shutdown);
       } else {
         close(close_reason::write_error, ec.message());

@@ -40,6 +40,7 @@
 
 #include "close_reason.hpp"
 #include "connection_limits.hpp"
+#include "connection_services.hpp"
 #include "outbound_queue.hpp"
 #include "server_metrics.hpp"
 #include "rtmp/http/request_parser.hpp"
@@ -50,7 +51,6 @@
 
 namespace rtmp::net {
 
-class server_impl;
 
 /// The stream an FLV playback URL names.
 struct flv_target {
@@ -76,7 +76,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   /// `socket` is the HTTP connection (shared with the listener, which closes
   /// it after `run`); `remote` is "ADDR:PORT"; `ticket` is the player's slot
   /// under the connection caps, given back when it closes.
-  http_flv_session(server_impl& owner, std::shared_ptr<asio::ip::tcp::socket> socket, std::size_t worker,
+  http_flv_session(connection_services& services, std::shared_ptr<asio::ip::tcp::socket> socket, std::size_t worker,
                    std::uint64_t id, std::string remote, admission_ticket ticket);
   ~http_flv_session() override;
 
@@ -120,7 +120,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   asio::awaitable<void> watchdog_loop(std::shared_ptr<http_flv_session> self);
   std::chrono::milliseconds watchdog_tick() const;
 
-  server_impl& owner_;
+  connection_services& services_;
   const server_config& config_;
   const std::shared_ptr<asio::ip::tcp::socket> socket_;
   const std::size_t worker_;

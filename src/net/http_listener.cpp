@@ -137,7 +137,7 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
             http_slot_lent(const http_slot_lent&) = delete;
             http_slot_lent& operator=(const http_slot_lent&) = delete;
           } lent(http_connections_);
-          auto player = std::make_shared<http_flv_session>(*this, sock, worker,
+          auto player = std::make_shared<http_flv_session>(services_, sock, worker,
                                                            next_id_.fetch_add(1, std::memory_order_relaxed), who,
                                                            std::move(ticket));
           co_await player->run(parser.take_request(), *flv);

@@ -78,7 +78,8 @@ server_impl::server_impl(server_config cfg)
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
-      http_sockets_(pool.size()) {}
+      http_sockets_(pool.size()),
+      services_{config, streams, metrics, recorders, relays, stopping, limiters_, *this} {}
 
 std::error_code server_impl::open_acceptor(const std::string& text, std::unique_ptr<tcp::acceptor>& out) {
   tcp::endpoint ep;
@@ -174,7 +175,7 @@ asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ss
     admission_ticket ticket;
     if (!admit(socket, ticket)) continue;
     const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-    auto conn = std::make_shared<server_connection>(*this, w, id, std::move(socket), std::move(ticket), tls);
+    auto conn = std::make_shared<server_connection>(services_, w, id, std::move(socket), std::move(ticket), tls);
     asio::post(pool.context(w), [conn] { conn->start(); });
   }
 }
@@ -240,12 +241,12 @@ asio::awaitable<void> server_impl::deadline_sweep(std::size_t w) {
   }
 }
 
-void server_impl::register_connection(server_connection* c) {
+void server_impl::attach(server_connection* c) {
   registry_[c->worker()].insert(c);
   connections.fetch_add(1, std::memory_order_relaxed);
 }
 
-void server_impl::unregister_connection(server_connection* c) {
+void server_impl::detach(server_connection* c) {
   if (registry_[c->worker()].erase(c) > 0) connections.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -12,11 +12,8 @@
 #include <algorithm>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
-
 #include "auth.hpp"
 #include "coroutine_support.hpp"
-#include "server_impl.hpp"
 #include "socket_writer.hpp"
 
 namespace rtmp::net {
@@ -43,10 +40,10 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
 
 }  // namespace
 
-server_connection::server_connection(server_impl& owner, std::size_t worker, std::uint64_t id,
+server_connection::server_connection(connection_services& services, std::size_t worker, std::uint64_t id,
                                      asio::ip::tcp::socket socket, admission_ticket ticket, asio::ssl::context* tls)
-    : owner_(owner),
-      config_(owner.config),
+    : services_(services),
+      config_(services.config),
       worker_(worker),
       id_(id),
       socket_(std::move(socket)),
@@ -54,28 +51,14 @@ server_connection::server_connection(server_impl& owner, std::size_t worker, std
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
-      session_(owner.config.session),
-      policy_(owner.config.player_limits()) {
+      session_(services.config.session),
+      policy_(services.config.player_limits()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }
 
 server_connection::~server_connection() {
-  if (entry_ && !closed_) owner_.metrics.remove(id_, close_kind::shutdown);
-}
-
-template <class... Args>
-void server_connection::log_limited(int lvl, std::string_view kind, spdlog::format_string_t<Args...> fmt,
-                                    Args&&... args) {
-  if (!spdlog::should_log(static_cast<level>(lvl))) return;
-  std::uint64_t suppressed = 0;
-  std::string key = remote_ip_;
-  key += '|';
-  key += kind;
-  if (!owner_.limiter(worker_).allow(key, clock::now(), suppressed)) return;
-  std::string line = fmt::format(fmt, std::forward<Args>(args)...);
-  if (suppressed > 0) line += fmt::format(" ({} similar lines from this address suppressed)", suppressed);
-  spdlog::log(static_cast<level>(lvl), "{}", line);
+  if (entry_ && !closed_) services_.metrics.remove(id_, close_kind::shutdown);
 }
 
 std::string server_connection::tag() const {
@@ -86,8 +69,8 @@ std::string server_connection::tag() const {
 }
 
 void server_connection::start() {
-  owner_.register_connection(this);
-  entry_ = owner_.metrics.add(id_, remote_);
+  services_.registry.attach(this);
+  entry_ = services_.metrics.add(id_, remote_);
   // Programs the server may start later (hooks) must not inherit sockets.
   ::fcntl(socket_.native_handle(), F_SETFD, FD_CLOEXEC);
   std::error_code ec;
@@ -119,8 +102,8 @@ void server_connection::close(close_reason why, std::string_view detail, bool fo
   out_.clear();
   direct_bytes_ = 0;
   ticket_.reset();
-  if (entry_) owner_.metrics.remove(id_, info.metric);
-  owner_.unregister_connection(this);
+  if (entry_) services_.metrics.remove(id_, info.metric);
+  services_.registry.detach(this);
 }
 
 void server_connection::close_after_flush(close_reason why, std::string detail) {
@@ -304,11 +287,37 @@ void server_connection::publish_batch() {
 
 // --- authentication ----------------------------------------------------------
 
-bool server_connection::request_allowed(const proto::session_event& ev, bool publish) {
-  const auto& tokens = publish ? config_.auth.publish_tokens : config_.auth.play_tokens;
-  const auto it = tokens.find(session_.app());
-  if (it == tokens.end()) return true;  // the app needs no token
-  return token_allowed(it->second, ev.name, session_.tc_url());
+auth_request server_connection::auth_request_for(const proto::session_event& ev, bool publish) const {
+  const auto q = ev.name.find('?');
+  auth_request r;
+  r.publish = publish;
+  r.app = session_.app();
+  r.stream = ev.name.substr(0, q);
+  r.query = q == std::string::npos ? std::string() : ev.name.substr(q + 1);
+  r.tc_url = session_.tc_url();
+  r.client = remote_ip_;
+  r.client_endpoint = remote_;
+  return r;
+}
+
+void server_connection::authorize(const proto::session_event& ev, bool publish) {
+  stream_name_ = hub::stream_key(session_.app(), ev.name);
+  auth_request request = auth_request_for(ev, publish);
+  if (const auth_decision d = check_tokens(config_.auth, request); !d.allowed) {
+    refuse_unauthorized(ev, publish, d.why);
+    return;
+  }
+  if (has_callback(config_.auth, publish)) {
+    auth_pending_ = true;
+    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, std::move(request)),
+                   log_failure("auth callback"));
+    return;
+  }
+  if (publish) {
+    start_publish(ev);
+  } else {
+    start_play(ev);
+  }
 }
 
 void server_connection::refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why) {
@@ -326,29 +335,16 @@ void server_connection::refuse_unauthorized(const proto::session_event& ev, bool
 }
 
 asio::awaitable<void> server_connection::authorize_by_callback(std::shared_ptr<server_connection> self,
-                                                               proto::session_event ev, bool publish) {
-  const auto q = ev.name.find('?');
-  nlohmann::json body{{"action", publish ? "publish" : "play"},
-                      {"app", session_.app()},
-                      {"stream", ev.name.substr(0, q)},
-                      {"query", q == std::string::npos ? std::string() : ev.name.substr(q + 1)},
-                      {"tc_url", session_.tc_url()},
-                      {"client", remote_ip_},
-                      {"client_endpoint", remote_}};
-  const std::string& url = publish ? config_.auth.on_publish_url : config_.auth.on_play_url;
-  const int status = co_await post_json(socket_.get_executor(), url, body.dump(), config_.auth.callback_timeout);
+                                                               proto::session_event ev, auth_request request) {
+  const bool publish = request.publish;
+  const auth_decision d = co_await ask_callback(socket_.get_executor(), config_.auth, std::move(request));
   auth_pending_ = false;
   if (closed_ || closing_) co_return;
-  const bool reached = status > 0;
-  const bool allowed = reached ? status >= 200 && status < 300 : config_.auth.callback_fail_open;
-  if (!allowed) {
-    refuse_unauthorized(ev, publish,
-                        reached ? "the " + std::string(publish ? "on_publish" : "on_play") + " callback answered " +
-                                      std::to_string(status)
-                                : "the callback could not be reached in time (fail-closed)");
+  if (!d.allowed) {
+    refuse_unauthorized(ev, publish, d.why);
     co_return;
   }
-  if (!reached) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", tag());
+  if (d.fail_open) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", tag());
   if (publish) {
     start_publish(ev);
   } else {
@@ -363,18 +359,7 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", "Connection is already busy.");
     return;
   }
-  stream_name_ = hub::stream_key(session_.app(), ev.name);
-  if (!request_allowed(ev, true)) {
-    refuse_unauthorized(ev, true, "no valid token");
-    return;
-  }
-  if (!config_.auth.on_publish_url.empty()) {
-    auth_pending_ = true;
-    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, true),
-                   log_failure("auth callback"));
-    return;
-  }
-  start_publish(ev);
+  authorize(ev, true);
 }
 
 void server_connection::start_publish(const proto::session_event& ev) {
@@ -382,201 +367,34 @@ void server_connection::start_publish(const proto::session_event& ev) {
   stream_name_ = key;
   hub::stream::claim_result result{};
   auto self = shared_from_this();
-  auto s = owner_.streams.claim(key, std::shared_ptr<hub::publisher>(self, static_cast<hub::publisher*>(this)), result);
+  auto s = services_.streams.claim(key, std::shared_ptr<hub::publisher>(self, static_cast<hub::publisher*>(this)), result);
   if (result == hub::stream::claim_result::busy) {
     log_limited(level::warn, "publish refused", "{} publish refused: stream is already being published", tag());
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", key + " is already being published.");
-    owner_.streams.remove_if_unused(s);
+    services_.streams.remove_if_unused(s);
     return;
   }
   publish_stream_ = std::move(s);
   publish_stream_id_ = ev.stream_id;
   timeline_.begin(*publish_stream_);
   session_.accept_publish(ev.stream_id);
-  owner_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
-  owner_.relays.on_publish_start(session_.app(), key, publish_stream_, worker_);
-  owner_.metrics.set_role(*entry_, connection_role::publishing, key);
+  services_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
+  services_.relays.on_publish_start(session_.app(), key, publish_stream_, worker_);
+  services_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over ? " (took over)" : "");
-}
-
-void server_connection::on_play_request(const proto::session_event& ev) {
-  if (publish_stream_ != nullptr || play_stream_ != nullptr || auth_pending_) {
-    session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Connection is already busy.");
-    return;
-  }
-  stream_name_ = hub::stream_key(session_.app(), ev.name);
-  if (!request_allowed(ev, false)) {
-    refuse_unauthorized(ev, false, "no valid token");
-    return;
-  }
-  if (!config_.auth.on_play_url.empty()) {
-    auth_pending_ = true;
-    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, false),
-                   log_failure("auth callback"));
-    return;
-  }
-  start_play(ev);
-}
-
-void server_connection::start_play(const proto::session_event& ev) {
-  const std::string key = hub::stream_key(session_.app(), ev.name);
-  stream_name_ = key;
-  const bool pulled = owner_.relays.on_play(session_.app(), key, worker_);  // edge: starts the pull
-  if (!config_.wait_for_publisher && !pulled) {
-    auto existing = owner_.streams.find(key);
-    if (existing == nullptr || !existing->publishing()) {
-      log_limited(level::info, "play refused", "{} play refused: stream not found", tag());
-      session_.reject_play(ev.stream_id, "NetStream.Play.StreamNotFound", key + " is not being published.");
-      return;
-    }
-  }
-  session_.accept_play(ev.stream_id);
-  owner_.metrics.set_role(*entry_, connection_role::playing, key);
-  play_stream_id_ = ev.stream_id;
-  hub::stream_snapshot snap;
-  play_stream_ = owner_.streams.subscribe(key, this, snap);
-  flush_session_output();
-  policy_.wait_for_keyframe();
-  if (snap.publishing) {
-    queue_snapshot(snap);
-  }
-  log_limited(level::info, "play", "{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
-}
-
-void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
-  // Fast start: metadata and sequence headers, then the GOP from its
-  // keyframe, so the player can decode at once.
-  for (const auto& p : snap.start_sequence()) queue_packet(p);
-  flush();
 }
 
 void server_connection::stop_publishing() {
   if (publish_stream_ == nullptr) return;
   auto s = std::move(publish_stream_);
   publish_stream_.reset();
-  if (entry_ && !closed_) owner_.metrics.set_role(*entry_, connection_role::negotiating, {});
+  if (entry_ && !closed_) services_.metrics.set_role(*entry_, connection_role::negotiating, {});
   s->release(this);
-  owner_.streams.remove_if_unused(s);
+  services_.streams.remove_if_unused(s);
 }
 
-void server_connection::stop_playing() {
-  if (play_stream_ == nullptr) return;
-  auto s = std::move(play_stream_);
-  play_stream_.reset();
-  if (entry_ && !closed_) owner_.metrics.set_role(*entry_, connection_role::negotiating, {});
-  s->unsubscribe(this);
-  owner_.streams.remove_if_unused(s);
-}
-
-// --- hub callbacks (on this worker) ------------------------------------------------
-
-void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
-  if (closed_ || closing_) return;
-  // With write coalescing the hub already gathered a window's media into
-  // this batch (hub::stream_config::write_coalesce): it leaves in one write.
-  if (out_.empty() && !write_busy_ && !write_failed_ && tls_ == nullptr &&
-      play_stream_id_ == hub::wire_stream_id && batch.size() <= max_write_buffers) {
-    write_batch_now(batch);
-    return;
-  }
-  for (const auto& p : batch) queue_packet(p);
-  flush();
-}
-
-void server_connection::on_publish_start() {
-  if (closed_ || closing_ || play_stream_ == nullptr) return;
-  session_.notify_published(play_stream_id_);
-  policy_.wait_for_keyframe();
-  flush_session_output();
-  spdlog::info("{} publisher started", tag());
-}
-
-void server_connection::on_publish_stop() {
-  if (closed_ || closing_ || play_stream_ == nullptr) return;
-  session_.notify_unpublished(play_stream_id_);
-  flush_session_output();
-  spdlog::info("{} publisher stopped; player waits", tag());
-}
-
-// --- queueing ---------------------------------------------------------------------
-
-void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) {
-  // The usual case of a player that keeps up: nothing is queued, so the
-  // packets' shared wire bytes are written as they are, without a queue
-  // entry (and a reference count) per packet; only what the socket does not
-  // take is queued. The batch keeps the bytes alive during the write.
-  thread_local std::vector<const hub::media_packet*> picked;
-  thread_local std::vector<asio::const_buffer> buffers;
-  picked.clear();
-  buffers.clear();
-  std::size_t total = 0;
-  for (const auto& p : batch) {
-    if (!admit_media(*p)) {
-      if (closed_) return;  // the slow-player policy closed us
-      continue;
-    }
-    picked.push_back(p.get());
-    buffers.emplace_back(p->wire.data(), p->wire.size());
-    total += p->wire.size();
-    direct_bytes_ += p->wire.size();  // counts against the queue bound while admitting the rest
-  }
-  direct_bytes_ = 0;
-  if (picked.empty()) return;
-  std::error_code ec;
-  const std::size_t n = send_now(socket_, buffers, ec);
-  buffers.clear();
-  if (ec) {
-    fail_write(ec);
-    return;
-  }
-  add_bytes(entry_->bytes_out, n);
-  if (n == total) return;
-  // The socket is full: queue the rest (the first item possibly part-written).
-  std::size_t left = n;
-  for (const hub::media_packet* p : picked) {
-    const std::size_t size = p->wire.size();
-    if (left >= size) {
-      left -= size;
-      continue;
-    }
-    out_.push_partial(p->wire, byte_class::media, left);
-    left = 0;
-  }
-  wait_writable();
-}
-
-void server_connection::queue_packet(const hub::packet_ptr& p) {
-  if (!admit_media(*p) || closed_) return;
-  if (play_stream_id_ == hub::wire_stream_id) {
-    out_.push(p->wire, byte_class::media);
-    return;
-  }
-  // Another message stream id: a patched copy of the first header, then the
-  // shared rest (no copy of the payload, no allocation).
-  auto [header, rest] = hub::wire_for_stream(*p, play_stream_id_);
-  out_block block;
-  block.head.append(header.span());
-  block.body = std::move(rest);
-  out_.push(std::move(block));
-}
-
-bool server_connection::admit_media(const hub::media_packet& p) {
-  if (closed_ || closing_) return false;
-  switch (policy_.admit(p, out_.queued(byte_class::media) + direct_bytes_, p.wire.size())) {
-    case hub::admission::send: return true;
-    case hub::admission::skip: return false;
-    case hub::admission::disconnect:
-      close(close_reason::slow_player_at_bound);
-      return false;
-    case hub::admission::drop:
-      if (policy_.started_dropping()) spdlog::warn("{} slow player: dropping until the next keyframe", tag());
-      entry_->dropped.fetch_add(1, std::memory_order_relaxed);
-      owner_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
-      return false;
-  }
-  return false;
-}
+// --- session output -------------------------------------------------------------
 
 void server_connection::queue_control(proto::shared_bytes bytes) {
   // Replies the peer provokes (pongs, acks, _error) but does not read

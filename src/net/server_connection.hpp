@@ -18,8 +18,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth.hpp"
 #include "close_reason.hpp"
 #include "connection_limits.hpp"
+#include "connection_services.hpp"
 #include "outbound_queue.hpp"
 #include "server_metrics.hpp"
 #include "tls.hpp"
@@ -31,7 +33,6 @@
 
 namespace rtmp::net {
 
-class server_impl;
 
 class server_connection final : public std::enable_shared_from_this<server_connection>,
                                 public hub::subscriber,
@@ -43,7 +44,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// given back when the connection closes. With `tls` (an RTMPS listener's
   /// context, which outlives the connection) the connection first does the
   /// TLS handshake and then speaks RTMP inside TLS.
-  server_connection(server_impl& owner, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
+  server_connection(connection_services& services, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
                     admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
   ~server_connection() override;
 
@@ -62,7 +63,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// Closes the connection when a deadline that applies now has passed
   /// (handshake, negotiation, goodbye, publisher idle, pong, slow player) and
   /// pings a silent player. Called by its worker's deadline sweep
-  /// (server_impl), so a connection needs no timer of its own.
+  /// (connection_registry), so a connection needs no timer of its own.
   void check_deadlines(clock::time_point now);
 
   // hub::subscriber
@@ -115,13 +116,16 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // The decision made: claim the stream / subscribe (after any auth).
   void start_publish(const proto::session_event& ev);
   void start_play(const proto::session_event& ev);
-  // Static token rules of the app (config auth); true when none apply.
-  bool request_allowed(const proto::session_event& ev, bool publish);
+  // The request as the authorization rules see it.
+  auth_request auth_request_for(const proto::session_event& ev, bool publish) const;
+  // Static tokens, then the callback if one is configured: starts the
+  // publish or play, or refuses it.
+  void authorize(const proto::session_event& ev, bool publish);
   // Unauthorized / Play.Failed, one log line, close after the goodbye.
   void refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why);
   // Asks the on_publish / on_play URL, then starts or refuses.
   asio::awaitable<void> authorize_by_callback(std::shared_ptr<server_connection> self, proto::session_event ev,
-                                              bool publish);
+                                              auth_request request);
   void stop_publishing();
   void stop_playing();
   void flush_session_output();
@@ -143,7 +147,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   template <class... Args>
   void log_limited(int level, std::string_view kind, spdlog::format_string_t<Args...> fmt, Args&&... args);
 
-  server_impl& owner_;
+  connection_services& services_;
   const server_config& config_;
   const std::size_t worker_;
   const std::uint64_t id_;
@@ -187,5 +191,20 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   std::string pending_detail_;
   bool auth_pending_ = false;  // an auth callback is deciding a publish or play
 };
+
+template <class... Args>
+inline void server_connection::log_limited(int lvl, std::string_view kind, spdlog::format_string_t<Args...> fmt,
+                                           Args&&... args) {
+  const auto spd_level = static_cast<spdlog::level::level_enum>(lvl);
+  if (!spdlog::should_log(spd_level)) return;
+  std::uint64_t suppressed = 0;
+  std::string key = remote_ip_;
+  key += '|';
+  key += kind;
+  if (!services_.limiter(worker_).allow(key, clock::now(), suppressed)) return;
+  std::string line = fmt::format(fmt, std::forward<Args>(args)...);
+  if (suppressed > 0) line += fmt::format(" ({} similar lines from this address suppressed)", suppressed);
+  spdlog::log(spd_level, "{}", line);
+}
 
 }  // namespace rtmp::net

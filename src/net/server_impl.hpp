@@ -1,5 +1,6 @@
 #pragma once
-// Internal state of rtmp::net::server, shared with server_connection.
+// Internal state of rtmp::net::server. Connections see only its
+// connection_services.
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "connection_limits.hpp"
+#include "connection_services.hpp"
 #include "http_api.hpp"
 #include "log_limiter.hpp"
 #include "recorder.hpp"
@@ -26,19 +28,16 @@ namespace rtmp::net {
 
 class server_connection;
 
-class server_impl {
+class server_impl final : public connection_registry {
  public:
   explicit server_impl(server_config cfg);
 
   std::error_code start();
   void stop();
 
-  /// Called on the connection's worker.
-  void register_connection(server_connection* c);
-
-  /// The log limiter of worker `w` (use only on that worker).
-  log_limiter& limiter(std::size_t w) { return limiters_[w]; }
-  void unregister_connection(server_connection* c);
+  // connection_registry: the deadline sweep's connections of each worker.
+  void attach(server_connection* c) override;
+  void detach(server_connection* c) override;
 
   server_config config;
   io_context_pool pool;
@@ -85,6 +84,7 @@ class server_impl {
   std::atomic<bool> sweeps_stopped_{false};
   bool started_ = false;
   bool stopped_ = false;
+  connection_services services_;  // what connections get of the server (last: refers to the members above)
 
   friend class server;
 };
