@@ -237,22 +237,199 @@ struct publish_options {
   std::string loop = "1";
 };
 
-int run_publish(const common_options& common, const publish_options& opt) {
-  std::uint64_t loops = 1;  // 0: forever
-  if (opt.loop == "forever" || opt.loop == "inf") {
-    loops = 0;
-  } else {
-    try {
-      const long long n = std::stoll(opt.loop);
-      if (n < 1) throw std::invalid_argument("loop");
-      loops = static_cast<std::uint64_t>(n);
-    } catch (const std::exception&) {
-      spdlog::error("--loop takes a count >= 1 or 'forever', not '{}'", opt.loop);
-      return exit_usage;
+// --loop: a count >= 1, or 0 for "forever"/"inf"; nothing when invalid.
+std::optional<std::uint64_t> parse_loop_count(const std::string& text) {
+  if (text == "forever" || text == "inf") return 0;
+  try {
+    const long long n = std::stoll(text);
+    if (n >= 1) return static_cast<std::uint64_t>(n);
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Sends an FLV input through a connected, publishing client: paced to the
+// tags' timestamps (unless --no-pace), looped with one continuous timeline,
+// metadata once per stream.
+class flv_publish_run {
+ public:
+  flv_publish_run(rtmp::net::client& c, const common_options& common, const publish_options& opt)
+      : c_(c), opt_(opt), progress_("publish", !common.quiet && ::isatty(STDERR_FILENO)) {}
+
+  // Publishes `loops` passes of `fd` (0: until stopped); the exit code.
+  int run(int fd, std::uint64_t loops) {
+    for (std::uint64_t pass = 0; (loops == 0 || pass < loops) && !g_stop; ++pass) {
+      if (pass > 0 && ::lseek(fd, 0, SEEK_SET) != 0) {
+        spdlog::error("cannot rewind {}: {}", opt_.input, std::strerror(errno));
+        return finish(exit_file);
+      }
+      if (const int code = publish_pass(fd, pass); code != exit_ok) return finish(code);
     }
+    return finish(exit_ok);
+  }
+
+  std::uint64_t frames() const noexcept { return progress_.frames(); }
+
+ private:
+  // Ends the progress line (once) before `code` is returned or reported.
+  int finish(int code) {
+    if (!progress_done_) progress_.done();
+    progress_done_ = true;
+    return code;
+  }
+
+  // The progress line ends before the error is reported.
+  int fail(const char* what, const std::error_code& ec) {
+    finish(exit_ok);
+    return report(c_, what, ec);
+  }
+
+  // One pass over the input; exit_ok at its end (or when stopped).
+  int publish_pass(int fd, std::uint64_t pass) {
+    rtmp::proto::flv_reader reader;
+    pass_ = {};
+    std::vector<std::uint8_t> block(64 * 1024);
+    while (!g_stop) {
+      const ssize_t n = read_some(fd, block.data(), block.size());
+      if (n < 0) {
+        if (g_stop) break;
+        spdlog::error("cannot read {}: {}", opt_.input, std::strerror(errno));
+        return exit_file;
+      }
+      if (n == 0) {
+        if (auto ec = reader.finish()) {
+          if (ec != errc::flv_truncated || reader.tags_read() == 0) {
+            spdlog::error("{}: {}", opt_.input, ec.message());
+            return exit_file;
+          }
+          spdlog::warn("{}: input ends inside a tag; the incomplete tag was skipped", opt_.input);
+        }
+        break;
+      }
+      if (auto ec = reader.feed(std::span<const std::uint8_t>(block.data(), static_cast<std::size_t>(n)))) {
+        spdlog::error("{}: {}", opt_.input, ec.message());
+        return exit_file;
+      }
+      rtmp::proto::flv_tag tag;
+      while (!g_stop && reader.next(tag)) {
+        if (const int code = publish_tag(tag, pass); code != exit_ok) return code;
+      }
+    }
+    // The next pass starts one frame interval after this one's last timestamp.
+    if (pass_.have_first) {
+      loop_base_ += static_cast<std::uint64_t>(pass_.max - pass_.first) + (pass_.gap ? pass_.gap : 40);
+    }
+    return exit_ok;
+  }
+
+  // One tag: its timestamp on the continuous timeline, pacing, sending.
+  int publish_tag(const rtmp::proto::flv_tag& tag, std::uint64_t pass) {
+    if (!pass_.have_first) {
+      pass_.first = tag.timestamp;
+      pass_.have_first = true;
+      if (pass == 0) loop_base_ = pass_.first;  // the first pass keeps the file's timestamps
+    }
+    if (tag.timestamp > pass_.last && tag.type != 18) pass_.gap = tag.timestamp - pass_.last;
+    if (tag.type != 18) pass_.last = tag.timestamp;
+    pass_.max = std::max(pass_.max, tag.timestamp);
+    // Continuous timeline over passes: out = raw - first of the pass + loop base.
+    const std::int64_t shifted =
+        static_cast<std::int64_t>(tag.timestamp) - pass_.first + static_cast<std::int64_t>(loop_base_);
+    const auto ts = static_cast<std::uint32_t>(std::max<std::int64_t>(0, shifted));
+    if (!opt_.no_pace) {
+      if (const int code = wait_for(ts); code != exit_ok || g_stop) return code;
+    }
+    last_out_ts_ = ts;
+    return send(tag, ts);
+  }
+
+  // Waits until `ts` is due on the pacing clock, keeping the connection served.
+  int wait_for(std::uint32_t ts) {
+    if (!have_pace_base_ || ts < last_out_ts_ || ts - last_out_ts_ > 5000) {
+      // Start, or a timestamp jump: restart the pacing clock here.
+      have_pace_base_ = true;
+      pace_base_ts_ = ts;
+      pace_start_ = clock_type::now();
+    }
+    const auto target = pace_start_ + std::chrono::milliseconds(ts - pace_base_ts_);
+    while (!g_stop && clock_type::now() < target) {
+      const auto step = std::min(target, clock_type::now() + 250ms);
+      if (auto ec = c_.wait_until(step)) return fail("connection failed", ec);
+      progress_.update();
+    }
+    return exit_ok;
+  }
+
+  int send(const rtmp::proto::flv_tag& tag, std::uint32_t ts) {
+    std::error_code ec;
+    if (tag.type == 18) {
+      const bool meta = is_metadata_tag(tag);
+      if (meta && metadata_sent_) return exit_ok;  // once per stream, not per pass
+      ec = c_.send_script_data(tag.payload.span(), meta ? 0 : ts);
+      metadata_sent_ = metadata_sent_ || meta;
+    } else if (tag.type == 8 || tag.type == 9) {
+      rtmp::proto::message m;
+      m.type = tag.type;
+      m.timestamp = ts;
+      m.payload = tag.payload;
+      ec = c_.send(m);
+    } else {
+      progress_.dropped();
+      return exit_ok;
+    }
+    if (ec) return fail("send failed", ec);
+    progress_.media(tag.type, ts, tag.payload.size());
+    progress_.update();
+    bool ended_by_server = false;
+    const auto on_event = [&ended_by_server](const rtmp::proto::client_event& ev) {
+      if (ev.type == rtmp::proto::client_event::kind::stream_ended) {
+        spdlog::error("the server stopped the stream: {} {}", ev.reason, ev.status.description);
+        ended_by_server = true;
+        return false;
+      }
+      if (ev.type == rtmp::proto::client_event::kind::status) {
+        spdlog::debug("status {} {}", ev.status.code, ev.status.description);
+      }
+      return true;
+    };
+    if (auto perr = c_.poll(on_event)) return fail("connection failed", perr);
+    if (ended_by_server) {
+      c_.close();
+      return finish(exit_usage);
+    }
+    return exit_ok;
+  }
+
+  // Timestamps of the current pass.
+  struct pass_state {
+    bool have_first = false;
+    std::uint32_t first = 0;  // the pass's first timestamp
+    std::uint32_t max = 0;    // its largest
+    std::uint32_t last = 0;   // its last audio/video timestamp
+    std::uint32_t gap = 0;    // the last increase between audio/video timestamps
+  };
+
+  rtmp::net::client& c_;
+  const publish_options& opt_;
+  progress_line progress_;
+  bool progress_done_ = false;
+  pass_state pass_;
+  std::uint64_t loop_base_ = 0;  // where the current pass starts on the output timeline
+  bool metadata_sent_ = false;
+  bool have_pace_base_ = false;
+  std::uint32_t pace_base_ts_ = 0;  // output timestamp at pace_start_
+  clock_type::time_point pace_start_{};
+  std::uint32_t last_out_ts_ = 0;
+};
+
+int run_publish(const common_options& common, const publish_options& opt) {
+  const auto loops = parse_loop_count(opt.loop);
+  if (!loops) {
+    spdlog::error("--loop takes a count >= 1 or 'forever', not '{}'", opt.loop);
+    return exit_usage;
   }
   const bool from_stdin = opt.input == "-";
-  if (from_stdin && loops != 1) {
+  if (from_stdin && *loops != 1) {
     spdlog::error("--loop needs a regular file, not stdin");
     return exit_usage;
   }
@@ -267,142 +444,15 @@ int run_publish(const common_options& common, const publish_options& opt) {
   if (auto ec = c.publish(timeout_of(common))) return report(c, "publish failed", ec);
   spdlog::info("publishing {} to {}", from_stdin ? "stdin" : opt.input, common.url);
 
-  progress_line progress("publish", !common.quiet && ::isatty(STDERR_FILENO));
-  std::vector<std::uint8_t> block(64 * 1024);
-  bool metadata_sent = false;
-  bool have_base = false;
-  std::uint32_t pace_base_ts = 0;         // output timestamp at pace_start
-  clock_type::time_point pace_start{};
-  std::uint32_t last_out_ts = 0;
-  // Continuous timeline over loops: out = raw - file_first + loop_base.
-  std::uint64_t loop_base = 0;
-  int result = exit_ok;
-  bool ended_by_server = false;
-
-  const auto on_event = [&](const rtmp::proto::client_event& ev) {
-    if (ev.type == rtmp::proto::client_event::kind::stream_ended) {
-      spdlog::error("the server stopped the stream: {} {}", ev.reason, ev.status.description);
-      ended_by_server = true;
-      return false;
-    }
-    if (ev.type == rtmp::proto::client_event::kind::status) {
-      spdlog::debug("status {} {}", ev.status.code, ev.status.description);
-    }
-    return true;
-  };
-
-  for (std::uint64_t iteration = 0; (loops == 0 || iteration < loops) && result == exit_ok && !g_stop; ++iteration) {
-    if (iteration > 0 && ::lseek(fd, 0, SEEK_SET) != 0) {
-      spdlog::error("cannot rewind {}: {}", opt.input, std::strerror(errno));
-      result = exit_file;
-      break;
-    }
-    rtmp::proto::flv_reader reader;
-    bool have_first = false;
-    std::uint32_t file_first = 0, file_max = 0, last_raw = 0, gap = 0;
-    bool eof = false;
-    while (!eof && result == exit_ok && !g_stop) {
-      const ssize_t n = read_some(fd, block.data(), block.size());
-      if (n < 0) {
-        if (g_stop) break;
-        spdlog::error("cannot read {}: {}", opt.input, std::strerror(errno));
-        result = exit_file;
-        break;
-      }
-      if (n == 0) {
-        eof = true;
-        if (auto ec = reader.finish()) {
-          if (ec == errc::flv_truncated && reader.tags_read() > 0) {
-            spdlog::warn("{}: input ends inside a tag; the incomplete tag was skipped", opt.input);
-          } else {
-            spdlog::error("{}: {}", opt.input, ec.message());
-            result = exit_file;
-          }
-        }
-        break;
-      }
-      if (auto ec = reader.feed(std::span<const std::uint8_t>(block.data(), static_cast<std::size_t>(n)))) {
-        spdlog::error("{}: {}", opt.input, ec.message());
-        result = exit_file;
-        break;
-      }
-      rtmp::proto::flv_tag tag;
-      while (result == exit_ok && !g_stop && reader.next(tag)) {
-        if (!have_first) {
-          file_first = tag.timestamp;
-          have_first = true;
-          if (iteration == 0) loop_base = file_first;  // the first pass keeps the file's timestamps
-        }
-        if (tag.timestamp > last_raw && tag.type != 18) gap = tag.timestamp - last_raw;
-        if (tag.type != 18) last_raw = tag.timestamp;
-        file_max = std::max(file_max, tag.timestamp);
-        const std::int64_t shifted = static_cast<std::int64_t>(tag.timestamp) - file_first + static_cast<std::int64_t>(loop_base);
-        const auto ts = static_cast<std::uint32_t>(std::max<std::int64_t>(0, shifted));
-        if (!opt.no_pace) {
-          if (!have_base || ts < last_out_ts || ts - last_out_ts > 5000) {
-            // Start, or a timestamp jump: restart the pacing clock here.
-            have_base = true;
-            pace_base_ts = ts;
-            pace_start = clock_type::now();
-          }
-          const auto target = pace_start + std::chrono::milliseconds(ts - pace_base_ts);
-          while (!g_stop && clock_type::now() < target) {
-            const auto step = std::min(target, clock_type::now() + 250ms);
-            if (auto ec = c.wait_until(step)) {
-              progress.done();
-              return report(c, "connection failed", ec);
-            }
-            progress.update();
-          }
-          if (g_stop) break;
-        }
-        last_out_ts = ts;
-        std::error_code ec;
-        if (tag.type == 18) {
-          const bool meta = is_metadata_tag(tag);
-          if (meta && metadata_sent) continue;  // once per stream, not per loop
-          ec = c.send_script_data(tag.payload.span(), meta ? 0 : ts);
-          metadata_sent = metadata_sent || meta;
-        } else if (tag.type == 8 || tag.type == 9) {
-          rtmp::proto::message m;
-          m.type = tag.type;
-          m.timestamp = ts;
-          m.payload = tag.payload;
-          ec = c.send(m);
-        } else {
-          progress.dropped();
-          continue;
-        }
-        if (ec) {
-          progress.done();
-          return report(c, "send failed", ec);
-        }
-        progress.media(tag.type, ts, tag.payload.size());
-        progress.update();
-        if (auto perr = c.poll(on_event)) {
-          progress.done();
-          return report(c, "connection failed", perr);
-        }
-        if (ended_by_server) {
-          progress.done();
-          c.close();
-          return exit_usage;
-        }
-      }
-    }
-    // Next loop starts one frame interval after this one's last timestamp.
-    if (have_first) loop_base += static_cast<std::uint64_t>(file_max - file_first) + (gap ? gap : 40);
-  }
-  progress.done();
+  flv_publish_run publishing(c, common, opt);
+  const int result = publishing.run(fd, *loops);
   if (!from_stdin) ::close(fd);
   if (result != exit_ok) {
     c.close();
     return result;
   }
-  if (auto ec = c.finish(std::chrono::milliseconds(3000))) {
-    return report(c, "finishing failed", ec);
-  }
-  spdlog::info("done: {} frames sent{}", progress.frames(), g_stop ? " (interrupted)" : "");
+  if (auto ec = c.finish(std::chrono::milliseconds(3000))) return report(c, "finishing failed", ec);
+  spdlog::info("done: {} frames sent{}", publishing.frames(), g_stop ? " (interrupted)" : "");
   return exit_ok;
 }
 

@@ -155,10 +155,14 @@ void add_setting_options(CLI::App& app, settings& s) {
       ->default_val(d.pull_idle_timeout_ms);
 }
 
-std::optional<config_problem> validate(const settings& s) {
+namespace {
+
+// "ADDR:PORT" lists: listen (at least one), tls-listen and http-listen
+// ("" is what --print-config writes for none: off), and the TLS files.
+std::optional<config_problem> validate_listeners(const settings& s) {
   if (s.listen.empty()) return config_problem{"listen", "needs at least one address"};
+  asio::ip::tcp::endpoint ep;
   for (const auto& text : s.listen) {
-    asio::ip::tcp::endpoint ep;
     if (net::parse_endpoint(text, ep)) {
       return config_problem{"listen", "\"" + text +
                                           "\" is not ADDR:PORT or [V6ADDR]:PORT with a port up to 65535 "
@@ -166,80 +170,89 @@ std::optional<config_problem> validate(const settings& s) {
     }
   }
   bool tls_on = false;
-  for (const auto& text : s.tls_listen) {
-    if (text.empty()) continue;  // "" (what --print-config writes for none): off
-    tls_on = true;
-    asio::ip::tcp::endpoint ep;
-    if (net::parse_endpoint(text, ep)) {
-      return config_problem{"tls-listen", "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
+  for (const auto& [key, list] : {std::pair{"tls-listen", &s.tls_listen}, std::pair{"http-listen", &s.http_listen}}) {
+    for (const auto& text : *list) {
+      if (text.empty()) continue;
+      if (list == &s.tls_listen) tls_on = true;
+      if (net::parse_endpoint(text, ep)) return config_problem{key, "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
     }
   }
-  if (tls_on && s.tls_cert.empty()) return config_problem{"tls-cert", "is needed when tls-listen is set"};
-  if (tls_on && s.tls_key.empty()) return config_problem{"tls-key", "is needed when tls-listen is set"};
-  for (const auto* file : {&s.tls_cert, &s.tls_key}) {
-    if (!tls_on || file->empty()) continue;
+  for (const auto& [key, file] : {std::pair{"tls-cert", &s.tls_cert}, std::pair{"tls-key", &s.tls_key}}) {
+    if (!tls_on) break;
+    if (file->empty()) return config_problem{key, "is needed when tls-listen is set"};
     std::error_code ec;
     if (!std::filesystem::is_regular_file(*file, ec)) {
-      return config_problem{file == &s.tls_cert ? "tls-cert" : "tls-key", "\"" + *file + "\" is not a readable file"};
+      return config_problem{key, "\"" + *file + "\" is not a readable file"};
     }
   }
-  for (const auto& text : s.http_listen) {
-    if (text.empty()) continue;  // "" (what --print-config writes for none): off
-    asio::ip::tcp::endpoint ep;
-    if (net::parse_endpoint(text, ep)) {
-      return config_problem{"http-listen", "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
+  return std::nullopt;
+}
+
+// Values that end up in HTTP header fields.
+std::optional<config_problem> validate_header_values(const settings& s) {
+  for (const auto& [key, value] : {std::pair{"http-token", &s.http_token}, std::pair{"http-flv-cors", &s.http_flv_cors}}) {
+    for (char c : *value) {
+      if (c <= ' ' || c == 0x7f) return config_problem{key, "must not contain spaces or control characters"};
     }
   }
-  for (char c : s.http_token) {
-    if (c <= ' ' || c == 0x7f) return config_problem{"http-token", "must not contain spaces or control characters"};
-  }
-  for (char c : s.http_flv_cors) {
-    if (c <= ' ' || c == 0x7f) return config_problem{"http-flv-cors", "must not contain spaces or control characters"};
-  }
-  for (const auto* list : {&s.publish_tokens, &s.play_tokens}) {
-    for (const auto& rule : *list) {
+  return std::nullopt;
+}
+
+// One APP=VALUE list: every non-empty rule needs a non-empty APP, and
+// `value_ok` says whether its value is acceptable.
+struct app_rule_list {
+  const char* key;
+  const std::vector<std::string>* rules;
+  bool (*value_ok)(std::string_view value);
+  const char* expected;  // what a rule must look like, for the message
+};
+
+bool non_empty(std::string_view v) { return !v.empty(); }
+bool record_mode_ok(std::string_view v) {
+  net::record_mode mode{};
+  return net::parse_record_mode(std::string(v), mode);
+}
+
+std::optional<config_problem> validate_app_rules(const settings& s) {
+  const app_rule_list lists[] = {
+      {"publish-token", &s.publish_tokens, non_empty, "APP=TOKEN"},
+      {"play-token", &s.play_tokens, non_empty, "APP=TOKEN"},
+      {"gop-cache-app", &s.gop_cache_app, is_on_off, "APP=on or APP=off"},
+      {"record", &s.record, record_mode_ok, "APP=all, APP=video, APP=audio or APP=off"},
+  };
+  for (const auto& list : lists) {
+    for (const auto& rule : *list.rules) {
       if (rule.empty()) continue;
       const auto eq = rule.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size()) {
-        return config_problem{list == &s.publish_tokens ? "publish-token" : "play-token",
-                              "must be APP=TOKEN (got a value without '=' or with an empty side)"};
+      if (eq == std::string::npos || eq == 0 || !list.value_ok(std::string_view(rule).substr(eq + 1))) {
+        // Token rules are not echoed: the value is a secret.
+        const bool secret = list.rules == &s.publish_tokens || list.rules == &s.play_tokens;
+        return config_problem{list.key, std::string("must be ") + list.expected +
+                                            (secret ? " (got a value without '=' or with an empty side)"
+                                                    : " (got \"" + rule + "\")")};
       }
     }
   }
-  for (const auto& rule : s.gop_cache_app) {
-    if (rule.empty()) continue;
-    const auto eq = rule.find('=');
-    if (eq == std::string::npos || eq == 0 || !is_on_off(rule.substr(eq + 1))) {
-      return config_problem{"gop-cache-app", "must be APP=on or APP=off (got \"" + rule + "\")"};
-    }
-  }
+  return std::nullopt;
+}
+
+// Publish/play authorization: the token file and the callbacks.
+std::optional<config_problem> validate_auth(const settings& s) {
   if (!s.token_file.empty()) {
     net::auth_config scratch;
     if (auto why = read_token_file(s.token_file, scratch)) return config_problem{"token-file", *why};
   }
-  for (const auto* url : {&s.on_publish, &s.on_play}) {
-    if (!url->empty() && url->rfind("http://", 0) != 0) {
-      return config_problem{url == &s.on_publish ? "on-publish" : "on-play", "must be an http:// URL"};
-    }
+  for (const auto& [key, url] : {std::pair{"on-publish", &s.on_publish}, std::pair{"on-play", &s.on_play}}) {
+    if (!url->empty() && url->rfind("http://", 0) != 0) return config_problem{key, "must be an http:// URL"};
   }
   std::optional<config_problem> p;
   if ((p = check_range("auth-timeout-ms", s.auth_timeout_ms, 100, 60000, " ms"))) return p;
-  if ((p = check_one_of("auth-fail-open", s.auth_fail_open, on_off))) return p;
-  for (const auto& rule : s.record) {
-    if (rule.empty()) continue;
-    const auto eq = rule.find('=');
-    net::record_mode mode{};
-    if (eq == std::string::npos || eq == 0 || !net::parse_record_mode(rule.substr(eq + 1), mode)) {
-      return config_problem{"record", "must be APP=all, APP=video, APP=audio or APP=off (got \"" + rule + "\")"};
-    }
-  }
-  if (s.record_path.empty()) return config_problem{"record-path", "must not be empty"};
-  if (s.record_pattern.empty()) return config_problem{"record-pattern", "must not be empty"};
-  if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
-  if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
-  if ((p = check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms"))) return p;
-  for (const auto* list : {&s.push, &s.pull}) {
-    const std::string key = list == &s.push ? "push" : "pull";
+  return check_one_of("auth-fail-open", s.auth_fail_open, on_off);
+}
+
+// push = APP=URL (one per rule), pull = APP=URL[,URL...].
+std::optional<config_problem> validate_relays(const settings& s) {
+  for (const auto& [key, list] : {std::pair{"push", &s.push}, std::pair{"pull", &s.pull}}) {
     std::map<std::string, std::size_t> per_app;
     for (const auto& rule : *list) {
       if (rule.empty()) continue;
@@ -260,13 +273,25 @@ std::optional<config_problem> validate(const settings& s) {
         if (++per_app[rule.substr(0, eq)] > net::max_relay_targets) {
           return config_problem{key, "more than " + std::to_string(net::max_relay_targets) + " URLs for one application"};
         }
-        if (list == &s.push && urls.size() > 0) {
-          return config_problem{key, "takes one URL per rule (repeat the key for more)"};
-        }
+        if (list == &s.push && !urls.empty()) return config_problem{key, "takes one URL per rule (repeat the key for more)"};
       }
     }
   }
-  if ((p = check_range("pull-idle-timeout-ms", s.pull_idle_timeout_ms, 100, 3600000, " ms"))) return p;
+  return check_range("pull-idle-timeout-ms", s.pull_idle_timeout_ms, 100, 3600000, " ms");
+}
+
+std::optional<config_problem> validate_recording(const settings& s) {
+  if (s.record_path.empty()) return config_problem{"record-path", "must not be empty"};
+  if (s.record_pattern.empty()) return config_problem{"record-pattern", "must not be empty"};
+  std::optional<config_problem> p;
+  if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
+  if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
+  return check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms");
+}
+
+// Numbers in their ranges and words from their lists.
+std::optional<config_problem> validate_scalars(const settings& s) {
+  std::optional<config_problem> p;
   if ((p = check_range("workers", s.workers, 0, 1024))) return p;
   if ((p = check_range("chunk-size", s.chunk_size, 128, 65536, " bytes"))) return p;
   if ((p = check_one_of("log-level", s.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}))) {
@@ -283,7 +308,17 @@ std::optional<config_problem> validate(const settings& s) {
   if ((p = check_one_of("wait-for-publisher", s.wait_for_publisher, on_off))) return p;
   if ((p = check_one_of("publisher-takeover", s.publisher_takeover, on_off))) return p;
   if ((p = check_not_negative("max-connections", s.max_connections))) return p;
-  if ((p = check_not_negative("max-connections-per-ip", s.max_connections_per_ip))) return p;
+  return check_not_negative("max-connections-per-ip", s.max_connections_per_ip);
+}
+
+}  // namespace
+
+std::optional<config_problem> validate(const settings& s) {
+  // The first problem found is the one reported.
+  for (auto* check : {validate_listeners, validate_header_values, validate_app_rules, validate_auth,
+                      validate_recording, validate_relays, validate_scalars}) {
+    if (auto p = check(s)) return p;
+  }
   return std::nullopt;
 }
 
