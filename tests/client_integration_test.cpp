@@ -44,6 +44,7 @@ namespace {
 using rtmp::test::nginx_rtmp_module;
 
 using rtmp::test::free_port;
+using rtmp::test::port_open;
 using rtmp::test::wait_until;
 
 namespace fs = std::filesystem;
@@ -666,15 +667,7 @@ std::unique_ptr<nginx_rtmp> start_nginx(const temp_dir& dir, std::string& why) {
   }
   n->proc = spawn({*nginx, "-e", "stderr", "-c", conf, "-p", dir.path}, "/dev/null", n->err_path);
   const std::uint16_t port = n->port;
-  const bool listening = wait_until(
-      [&] {
-        asio::io_context io;
-        asio::ip::tcp::socket s(io);
-        std::error_code ec;
-        s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-        return !ec;
-      },
-      5s);
+  const bool listening = wait_until([&] { return port_open(port); }, 5s);
   if (!listening) {
     why = "nginx did not start: " + slurp(n->err_path);
     return nullptr;

@@ -56,6 +56,7 @@
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/server_session.hpp"
+#include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
@@ -71,11 +72,7 @@ using clock_type = std::chrono::steady_clock;
 using ms = std::chrono::milliseconds;
 namespace proto = rtmp::proto;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized_build = true;
-#else
-constexpr bool sanitized_build = false;
-#endif
+using rtmp::test::sanitized_build;
 
 // Memory bound for the cases that must stay bounded (T-07, T-13, T-18, T-19,
 // T-26, T-36, T-38, T-39). Generous: the server is in-process, so the test's
@@ -231,21 +228,11 @@ proto::connect_params connect_params_for(const std::string& app) {
 }
 
 // Synthetic media: byte 2 carries a tag so a player can tell whose frame it got.
-bytes video_header() { return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f}; }
-bytes keyframe(std::uint8_t tag, std::size_t size = 2000) {
-  bytes b(size, tag);
-  b[0] = 0x17;
-  b[1] = 0x01;
-  return b;
-}
-bytes interframe(std::uint8_t tag, std::size_t size = 600) {
-  bytes b(size, tag);
-  b[0] = 0x27;
-  b[1] = 0x01;
-  return b;
-}
-bytes audio_header() { return {0xAF, 0x00, 0x12, 0x10}; }
-bytes audio_frame(std::uint8_t tag) { return {0xAF, 0x01, tag, tag, tag, tag}; }
+bytes video_header() { return rtmp::test::short_avc_sequence_header(); }
+bytes keyframe(std::uint8_t tag, std::size_t size = 2000) { return rtmp::test::video_frame(true, size, tag); }
+bytes interframe(std::uint8_t tag, std::size_t size = 600) { return rtmp::test::video_frame(false, size, tag); }
+bytes audio_header() { return rtmp::test::aac_sequence_header(); }
+bytes audio_frame(std::uint8_t tag) { return rtmp::test::audio_frame(6, tag); }
 
 bool is_media(const proto::message& m) { return m.type == 8 || m.type == 9; }
 

@@ -21,10 +21,13 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/media.hpp"
 #include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+using rtmp::test::aac_sequence_header;
+using rtmp::test::avc_sequence_header;
 
 using namespace std::chrono_literals;
 using rtmp::test::http_reply;
@@ -44,18 +47,7 @@ std::optional<double> sample(const std::string& page, const std::string& name) {
   return std::nullopt;
 }
 
-bytes avc_sequence_header() {
-  // AVCDecoderConfigurationRecord, High profile, one SPS/PPS (content only has to be well-formed enough).
-  return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
-          0x01, 0x00, 0x02, 0x68, 0xee};
-}
-bytes aac_sequence_header() { return {0xAF, 0x00, 0x12, 0x10}; }  // AAC LC, 44.1 kHz, stereo
-bytes keyframe(std::size_t n) {
-  bytes b(n, 0x11);
-  b[0] = 0x17;
-  b[1] = 0x01;
-  return b;
-}
+bytes keyframe(std::size_t n) { return rtmp::test::video_frame(true, n); }
 
 class http_api_test : public ::testing::Test {
  protected:

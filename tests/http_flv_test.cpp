@@ -24,12 +24,17 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/http_client.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+using rtmp::test::aac_sequence_header;
+using rtmp::test::audio_frame;
+using rtmp::test::avc_sequence_header;
+using rtmp::test::video_frame;
 
 using rtmp::test::wait_until;
 
@@ -195,23 +200,6 @@ class flv_player {
   bool eof_ = false;
 };
 
-bytes avc_sequence_header() {
-  return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
-          0x01, 0x00, 0x02, 0x68, 0xee};
-}
-bytes aac_sequence_header() { return {0xAF, 0x00, 0x12, 0x10}; }  // AAC LC, 44.1 kHz, stereo
-bytes video_frame(bool key, std::size_t n, std::uint8_t fill = 0x11) {
-  bytes b(n, fill);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 0x01;
-  return b;
-}
-bytes audio_frame(std::size_t n) {
-  bytes b(n, 0x22);
-  b[0] = 0xAF;
-  b[1] = 0x01;
-  return b;
-}
 
 // The value of one /metrics sample (0 when absent), e.g.
 // `rtmp_connections_closed_total{reason="slow_player"}`.

@@ -29,13 +29,17 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/flv_reader.hpp"
+#include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+using rtmp::test::avc_sequence_header;
+using rtmp::test::video_frame;
 
 using rtmp::test::free_port;
+using rtmp::test::port_open;
 using rtmp::test::wait_until;
 
 using namespace std::chrono_literals;
@@ -129,16 +133,6 @@ bool starts_with_keyframe(const std::string& file) {
   return !text.empty() && text[0] == 'K';
 }
 
-bytes avc_sequence_header() {
-  return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
-          0x01, 0x00, 0x02, 0x68, 0xee};
-}
-bytes video_frame(bool key, std::size_t n) {
-  bytes b(n, 0x11);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 0x01;
-  return b;
-}
 
 // --- the record file alone --------------------------------------------------------
 
@@ -475,15 +469,7 @@ TEST_F(recording_ffmpeg, the_file_of_a_killed_server_is_still_readable) {
   const std::string log = dir_.file("server.log");
   rtmp::test::child_process server(bin_dir + "/rtmp-server --listen 127.0.0.1:" + std::to_string(port) +
                                    " --record live=all --record-path " + rec().string() + " 2> " + log);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        asio::io_context io;
-        asio::ip::tcp::socket s(io);
-        std::error_code ec;
-        s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-        return !ec;
-      },
-      10s))
+  ASSERT_TRUE(wait_until([&] { return port_open(port); }, 10s))
       << rtmp::test::read_text(log);
   rtmp::test::child_process pub("ffmpeg -nostdin -loglevel error -re -i " + source_ +
                                 " -c copy -f flv rtmp://127.0.0.1:" + std::to_string(port) + "/live/cam");

@@ -23,11 +23,14 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+using rtmp::test::avc_sequence_header;
+using rtmp::test::video_frame;
 
 using rtmp::test::wait_until;
 
@@ -36,17 +39,7 @@ namespace amf0 = rtmp::proto::amf0;
 using bytes = std::vector<std::uint8_t>;
 using rtmp::test::test_client;
 
-bytes avc_sequence_header() {
-  return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f,
-          0x01, 0x00, 0x02, 0x68, 0xee};
-}
 
-bytes video_frame(bool key, std::size_t n) {
-  bytes b(n, 0x11);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 0x01;
-  return b;
-}
 
 /// A server on 127.0.0.1 with an ephemeral port.
 struct node {

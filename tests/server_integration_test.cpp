@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "rtmp/net/server.hpp"
+#include "support/media.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -14,21 +15,11 @@ using namespace std::chrono_literals;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
-bytes video_header() { return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f}; }
-bytes keyframe(std::uint8_t tag, std::size_t size = 2000) {
-  bytes b(size, tag);
-  b[0] = 0x17;
-  b[1] = 0x01;
-  return b;
-}
-bytes interframe(std::uint8_t tag, std::size_t size = 500) {
-  bytes b(size, tag);
-  b[0] = 0x27;
-  b[1] = 0x01;
-  return b;
-}
-bytes audio_header() { return {0xAF, 0x00, 0x12, 0x10}; }
-bytes audio_frame(std::uint8_t tag) { return {0xAF, 0x01, tag, tag, tag}; }
+bytes video_header() { return rtmp::test::short_avc_sequence_header(); }
+bytes keyframe(std::uint8_t tag, std::size_t size = 2000) { return rtmp::test::video_frame(true, size, tag); }
+bytes interframe(std::uint8_t tag, std::size_t size = 500) { return rtmp::test::video_frame(false, size, tag); }
+bytes audio_header() { return rtmp::test::aac_sequence_header(); }
+bytes audio_frame(std::uint8_t tag) { return rtmp::test::audio_frame(5, tag); }
 
 rtmp::net::server_config test_config() {
   rtmp::net::server_config cfg;

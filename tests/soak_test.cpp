@@ -73,11 +73,7 @@ using clock_type = std::chrono::steady_clock;
 using ms = std::chrono::milliseconds;
 namespace proto = rtmp::proto;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized_build = true;
-#else
-constexpr bool sanitized_build = false;
-#endif
+using rtmp::test::sanitized_build;
 
 double seconds_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double>(b - a).count();

@@ -17,11 +17,8 @@
 
 #include "coroutine_support.hpp"
 
-
 namespace rtmp::net {
 
-using asio::use_awaitable;
-using asio::experimental::as_tuple;
 using tcp = asio::ip::tcp;
 
 namespace {

@@ -23,8 +23,6 @@
 
 namespace rtmp::net {
 
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
 using clock = std::chrono::steady_clock;
 using phase = proto::client_session::phase;
 

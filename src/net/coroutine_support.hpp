@@ -1,9 +1,12 @@
 #pragma once
 // What the networking files that run Asio coroutines share: the GCC 12
-// diagnostic workaround and the completion handler that logs a coroutine's
-// escaping exception (a coroutine is never spawned with bare `detached`).
+// diagnostic workaround, the completion handler that logs a coroutine's
+// escaping exception (a coroutine is never spawned with bare `detached`),
+// and the completion tokens every coroutine uses.
 // Internal to the networking layer.
 
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -18,6 +21,11 @@
 #endif
 
 namespace rtmp::net {
+
+// Completion tokens: `co_await op(..., as_tuple(use_awaitable))` gives the
+// error code and results as a tuple instead of throwing.
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
 
 /// Logs the exception in `e` (if any) as "`what` failed: ...".
 inline void log_coroutine_failure(std::string_view what, const std::exception_ptr& e) noexcept {

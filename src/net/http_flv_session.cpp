@@ -18,9 +18,6 @@
 
 namespace rtmp::net {
 
-using asio::use_awaitable;
-using asio::experimental::as_tuple;
-
 namespace {
 
 constexpr std::string_view flv_suffix = ".flv";

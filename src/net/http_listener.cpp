@@ -23,11 +23,8 @@
 #include "server_impl.hpp"
 #include "socket_writer.hpp"
 
-
 namespace rtmp::net {
 
-using asio::use_awaitable;
-using asio::experimental::as_tuple;
 using tcp = asio::ip::tcp;
 
 asio::awaitable<void> server_impl::http_accept_loop(tcp::acceptor& acceptor) {

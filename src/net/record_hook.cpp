@@ -19,15 +19,11 @@
 #include "auth.hpp"
 #include "coroutine_support.hpp"
 
-
 extern char** environ;
 
 namespace rtmp::net {
 
 namespace {
-
-using asio::use_awaitable;
-using asio::experimental::as_tuple;
 
 // Decrements the in-flight count when the hook's coroutine ends (or is
 // destroyed with its io_context).

@@ -22,11 +22,8 @@
 #include "coroutine_support.hpp"
 #include "socket_writer.hpp"
 
-
 namespace rtmp::net {
 
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 using clock = std::chrono::steady_clock;
 

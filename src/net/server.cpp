@@ -156,8 +156,7 @@ std::error_code server_impl::start() {
 }
 
 asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ssl::context* tls) {
-  using asio::experimental::as_tuple;
-  for (;;) {
+    for (;;) {
     const std::size_t w = pool.next_index();
     // The socket is created on the worker that will own the connection.
     auto [ec, socket] = co_await acceptor.async_accept(pool.context(w), as_tuple(asio::use_awaitable));
@@ -222,8 +221,7 @@ std::chrono::milliseconds server_impl::sweep_interval() const {
 }
 
 asio::awaitable<void> server_impl::deadline_sweep(std::size_t w) {
-  using asio::experimental::as_tuple;
-  asio::steady_timer& timer = *sweep_timers_[w];
+    asio::steady_timer& timer = *sweep_timers_[w];
   std::vector<server_connection*>& batch = sweep_batches_[w];
   const auto interval = sweep_interval();
   for (;;) {

@@ -18,8 +18,6 @@
 
 namespace rtmp::net {
 
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
 using level = spdlog::level::level_enum;
 
 namespace {

@@ -1,4 +1,5 @@
 #include "socket_writer.hpp"
+#include "coroutine_support.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -7,9 +8,6 @@
 #include <limits>
 
 namespace rtmp::net {
-
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
 
 std::size_t send_now(asio::ip::tcp::socket& socket, std::span<const asio::const_buffer> buffers,
                      std::error_code& ec) {

@@ -1,4 +1,5 @@
 #include "tls.hpp"
+#include "coroutine_support.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
@@ -14,9 +15,6 @@
 #include <cstring>
 
 namespace rtmp::net {
-
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
 
 namespace {
 

@@ -41,20 +41,10 @@ client_session::client_session(client_session_config config)
       handshake_(config_.handshake),
       reader_(config_.chunk_limits),
       control_({.answer_peer_bandwidth = true}) {
-  const auto pending = handshake_.pending_output();
-  out_.insert(out_.end(), pending.begin(), pending.end());
-  handshake_.output_sent(pending.size());
+  handshake_.exchange({}, out_);  // C0C1, built by the handshake's constructor
 }
 
-bool client_session::next_event(client_event& out) {
-  if (event_pos_ == events_.size()) return false;
-  out = std::move(events_[event_pos_++]);
-  if (event_pos_ == events_.size()) {
-    events_.clear();
-    event_pos_ = 0;
-  }
-  return true;
-}
+bool client_session::next_event(client_event& out) { return events_.next(out); }
 
 void client_session::take_output(std::vector<std::uint8_t>& out) {
   out.clear();
@@ -71,10 +61,7 @@ std::error_code client_session::on_bytes(std::span<const std::uint8_t> bytes) {
   if (error_) return error_;
   control_.on_bytes(bytes.size());
   if (phase_ == phase::handshake) {
-    const std::size_t used = handshake_.consume(bytes);
-    const auto pending = handshake_.pending_output();
-    out_.insert(out_.end(), pending.begin(), pending.end());
-    handshake_.output_sent(pending.size());
+    const std::size_t used = handshake_.exchange(bytes, out_);
     if (auto ec = handshake_.error()) return fail(ec);
     if (!handshake_.done()) return {};
     // C2 is queued before connect, as RTMP 1.0 section 5.2.1 requires.
@@ -91,31 +78,16 @@ std::error_code client_session::on_bytes(std::span<const std::uint8_t> bytes) {
     send_command(0, connect);
     bytes = bytes.subspan(used);
   }
-  if (auto ec = reader_.feed(bytes)) return fail(ec);
-  message msg;
-  while (reader_.next(msg)) {
-    if (auto ec = on_message(msg)) return fail(ec);
-  }
-  maybe_acknowledge();
+  if (auto ec = read_messages(reader_, bytes, [this](message& m) { return on_message(m); })) return fail(ec);
+  // RTMP 1.0 section 5.4.3: an Acknowledgement after each window of bytes.
+  if (auto ack = control_.acknowledgement_due()) send_control(*ack);
   return {};
 }
 
-void client_session::maybe_acknowledge() {
-  if (auto ack = control_.acknowledgement_due()) send_control(*ack);
-}
-
 std::error_code client_session::on_message(message& msg) {
+  if (is_protocol_control(msg.type)) return on_control(msg);
+  if (is_command(msg.type)) return on_command(msg);
   switch (msg.kind()) {
-    case message_type::set_chunk_size:
-    case message_type::abort:
-    case message_type::acknowledgement:
-    case message_type::user_control:
-    case message_type::window_ack_size:
-    case message_type::set_peer_bandwidth:
-      return on_control(msg);
-    case message_type::command_amf0:
-    case message_type::command_amf3:
-      return on_command(msg);
     case message_type::audio:
     case message_type::video:
       if (phase_ != phase::playing && phase_ != phase::starting) {
@@ -439,17 +411,13 @@ void client_session::stream_ended(std::string reason, const status_info* status)
 }
 
 void client_session::send_command(std::uint32_t stream_id, const command& cmd) {
-  scratch_.clear();
-  if (encode_command(cmd, scratch_)) return;  // only for absurd key lengths; never built here
   message m;
-  m.type = static_cast<std::uint8_t>(message_type::command_amf0);
-  m.stream_id = stream_id;
-  m.payload = shared_bytes::copy_of(scratch_);
-  writer_.write(client_csid::command, m, out_);
+  // Fails only for absurd key lengths, which are never built here.
+  if (!make_command_message(cmd, stream_id, scratch_, m)) writer_.write(client_csid::command, m, out_);
 }
 
 void client_session::send_control(const message& msg) { writer_.write(client_csid::control, msg, out_); }
 
-void client_session::push_event(client_event ev) { events_.push_back(std::move(ev)); }
+void client_session::push_event(client_event ev) { events_.push(std::move(ev)); }
 
 }  // namespace rtmp::proto

@@ -80,6 +80,17 @@ std::error_code encode_command(const command& c, std::vector<std::uint8_t>& out)
   return ec;
 }
 
+std::error_code make_command_message(const command& c, std::uint32_t stream_id, std::vector<std::uint8_t>& scratch,
+                                     message& out) {
+  scratch.clear();
+  if (auto ec = encode_command(c, scratch)) return ec;
+  out.type = static_cast<std::uint8_t>(message_type::command_amf0);
+  out.timestamp = 0;
+  out.stream_id = stream_id;
+  out.payload = shared_bytes::copy_of(scratch);
+  return {};
+}
+
 std::vector<std::uint8_t> encode_command(const command& c) {
   std::vector<std::uint8_t> out;
   if (encode_command(c, out)) out.clear();

@@ -116,6 +116,14 @@ void handshake_exchange::output_sent(std::size_t n) noexcept {
   out_begin_ += std::min(n, out_end_ - out_begin_);
 }
 
+std::size_t handshake_exchange::exchange(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
+  const std::size_t used = consume(in);
+  const auto pending = pending_output();
+  out.insert(out.end(), pending.begin(), pending.end());
+  output_sent(pending.size());
+  return used;
+}
+
 // ---------------------------------------------------------------------------
 // server_handshake
 

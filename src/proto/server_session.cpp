@@ -37,15 +37,7 @@ server_session::server_session(server_session_config config)
       reader_(config_.chunk_limits),
       control_({.answer_peer_bandwidth = false, .max_ping_replies_per_read = config_.max_ping_replies_per_read}) {}
 
-bool server_session::next_event(session_event& out) {
-  if (event_pos_ == events_.size()) return false;
-  out = std::move(events_[event_pos_++]);
-  if (event_pos_ == events_.size()) {
-    events_.clear();
-    event_pos_ = 0;
-  }
-  return true;
-}
+bool server_session::next_event(session_event& out) { return events_.next(out); }
 
 void server_session::take_output(std::vector<std::uint8_t>& out) {
   out.clear();
@@ -56,10 +48,7 @@ std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
   if (phase_ == phase::closed) return errc::peer_closed;
   control_.on_bytes(bytes.size());
   if (phase_ == phase::handshake) {
-    const std::size_t used = handshake_->consume(bytes);
-    const auto pending = handshake_->pending_output();
-    out_.insert(out_.end(), pending.begin(), pending.end());
-    handshake_->output_sent(pending.size());
+    const std::size_t used = handshake_->exchange(bytes, out_);
     if (auto ec = handshake_->error()) {
       phase_ = phase::closed;
       return ec;
@@ -69,43 +58,25 @@ std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
     phase_ = phase::await_connect;
     bytes = bytes.subspan(used);
   }
-  if (auto ec = reader_.feed(bytes)) {
+  if (auto ec = read_messages(reader_, bytes, [this](message& m) { return on_message(m); })) {
     phase_ = phase::closed;
     return ec;
   }
-  message msg;
-  while (reader_.next(msg)) {
-    if (auto ec = on_message(msg)) {
-      phase_ = phase::closed;
-      return ec;
-    }
-  }
-  maybe_acknowledge();
-  return {};
-}
-
-void server_session::maybe_acknowledge() {
+  // RTMP 1.0 section 5.4.3: an Acknowledgement after each window of bytes.
   if (auto ack = control_.acknowledgement_due()) send_control(*ack);
+  return {};
 }
 
 std::error_code server_session::on_message(message& msg) {
   switch (msg.kind()) {
-    case message_type::set_chunk_size:
-    case message_type::abort:
-    case message_type::acknowledgement:
-    case message_type::user_control:
-    case message_type::window_ack_size:
-    case message_type::set_peer_bandwidth:
-      return on_control(msg);
-    case message_type::command_amf0:
-    case message_type::command_amf3:
-      return on_command(msg);
-    case message_type::audio:
+    case message_type::audio:  // a publisher's messages, the most frequent, first
     case message_type::video:
     case message_type::data_amf0:
     case message_type::data_amf3:
       return on_media(msg);
     default:
+      if (is_protocol_control(msg.type)) return on_control(msg);
+      if (is_command(msg.type)) return on_command(msg);
       ++ignored_;  // unknown types and shared objects are skipped, never fatal
       return {};
   }
@@ -120,7 +91,7 @@ std::error_code server_session::on_control(const message& msg) {
     session_event ev;
     ev.type = session_event::kind::ping_response;
     ev.value = out.event->value;
-    events_.push_back(std::move(ev));
+    events_.push(std::move(ev));
   }
   return {};
 }
@@ -175,7 +146,7 @@ std::error_code server_session::on_command(const message& msg) {
     ev.stream_id = msg.stream_id;
     const amf0::value* arg = cmd.argument(0);
     ev.flag = arg == nullptr || arg->as_bool(true);
-    events_.push_back(std::move(ev));
+    events_.push(std::move(ev));
   } else if (name == "pause") {
     stream_slot* slot = find_stream(msg.stream_id);
     if (slot != nullptr && slot->state == stream_state::playing) {
@@ -185,7 +156,7 @@ std::error_code server_session::on_command(const message& msg) {
       ev.type = session_event::kind::pause;
       ev.stream_id = msg.stream_id;
       ev.flag = paused;
-      events_.push_back(std::move(ev));
+      events_.push(std::move(ev));
       send_status(msg.stream_id, level_status, paused ? "NetStream.Pause.Notify" : "NetStream.Unpause.Notify",
                   paused ? "Paused." : "Unpaused.");
     }
@@ -388,7 +359,7 @@ std::error_code server_session::on_media(message& msg) {
     pending_media_.push_back(std::move(ev));
     return {};
   }
-  events_.push_back(std::move(ev));
+  events_.push(std::move(ev));
   return {};
 }
 
@@ -399,7 +370,7 @@ void server_session::accept_publish(std::uint32_t stream_id) {
   send_status(stream_id, level_status, "NetStream.Publish.Start", slot->name + " is now published.");
   // Media that arrived while the decision was pending, in order.
   for (auto& ev : pending_media_) {
-    if (ev.stream_id == stream_id) events_.push_back(std::move(ev));
+    if (ev.stream_id == stream_id) events_.push(std::move(ev));
   }
   pending_media_.clear();
   pending_media_bytes_ = 0;
@@ -481,13 +452,9 @@ void server_session::send_data(std::uint32_t stream_id, std::span<const std::uin
 }
 
 void server_session::send_command(std::uint32_t stream_id, const command& cmd) {
-  scratch_.clear();
-  if (encode_command(cmd, scratch_)) return;  // only for absurd key lengths; never built here
   message m;
-  m.type = static_cast<std::uint8_t>(message_type::command_amf0);
-  m.stream_id = stream_id;
-  m.payload = shared_bytes::copy_of(scratch_);
-  writer_.write(server_csid::command, m, out_);
+  // Fails only for absurd key lengths, which are never built here.
+  if (!make_command_message(cmd, stream_id, scratch_, m)) writer_.write(server_csid::command, m, out_);
 }
 
 void server_session::send_status(std::uint32_t stream_id, std::string_view level, std::string_view code,
@@ -509,7 +476,7 @@ void server_session::push_event(session_event::kind type, std::uint32_t stream_i
   ev.type = type;
   ev.stream_id = stream_id;
   ev.name = std::move(name);
-  events_.push_back(std::move(ev));
+  events_.push(std::move(ev));
 }
 
 }  // namespace rtmp::proto

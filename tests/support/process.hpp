@@ -27,6 +27,14 @@ inline bool have_program(const std::string& program) {
   return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
 }
 
+/// True in ASan and TSan builds, whose programs run several times slower:
+/// tests widen their time bounds there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool sanitized_build = true;
+#else
+inline constexpr bool sanitized_build = false;
+#endif
+
 /// True under CI (CI=true): there a test whose tool is missing fails
 /// instead of skipping (scripts/deps.sh test installs every tool the suite
 /// uses), so a green run has really run every test.

@@ -140,4 +140,17 @@ class chunk_reader {
   std::size_t ready_pos_ = 0;
 };
 
+/// Feeds `bytes` to `reader` and calls `on_message(message&)` for each
+/// message they complete, in order. Stops at the first error, the reader's
+/// or the one `on_message` returns, and returns it.
+template <class OnMessage>
+std::error_code read_messages(chunk_reader& reader, std::span<const std::uint8_t> bytes, OnMessage&& on_message) {
+  if (auto ec = reader.feed(bytes)) return ec;
+  message msg;
+  while (reader.next(msg)) {
+    if (auto ec = on_message(msg)) return ec;
+  }
+  return {};
+}
+
 }  // namespace rtmp::proto

@@ -30,6 +30,7 @@
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/control_responder.hpp"
+#include "rtmp/proto/event_queue.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/message.hpp"
@@ -212,7 +213,6 @@ class client_session {
   void stream_ended(std::string reason, const status_info* status);
   void send_command(std::uint32_t stream_id, const command& cmd);
   void send_control(const message& msg);
-  void maybe_acknowledge();
   void push_event(client_event ev);
 
   client_session_config config_;
@@ -224,8 +224,7 @@ class client_session {
   control_responder control_;  // acks, window, pings
   std::vector<std::uint8_t> out_;
   std::vector<std::uint8_t> scratch_;
-  std::vector<client_event> events_;
-  std::size_t event_pos_ = 0;
+  event_queue<client_event> events_;
 
   mode mode_ = mode::none;
   std::string stream_name_;

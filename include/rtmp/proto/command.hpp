@@ -24,6 +24,7 @@
 #include "rtmp/error.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/amf0_value.hpp"
+#include "rtmp/proto/message.hpp"
 
 namespace rtmp::proto {
 
@@ -73,6 +74,13 @@ std::error_code encode_command(const command& c, std::vector<std::uint8_t>& out)
 /// Returns the AMF0 encoding of `c`; an empty vector if it cannot be encoded
 /// (only possible for keys over 65535 bytes or strings over 4 GiB).
 std::vector<std::uint8_t> encode_command(const command& c);
+
+/// `c` as an AMF0 command message (type 20) on message stream `stream_id`,
+/// encoded through `scratch` (cleared first) and copied once into the
+/// message's shared payload. Errors as `encode_command`; `out` is then
+/// unchanged.
+std::error_code make_command_message(const command& c, std::uint32_t stream_id, std::vector<std::uint8_t>& scratch,
+                                     message& out);
 
 // --- reading commands ---------------------------------------------------------
 

@@ -32,6 +32,7 @@
 #include <optional>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "rtmp/proto/handshake_digest.hpp"
 
@@ -113,6 +114,11 @@ class handshake_exchange {
 
   /// Marks the first `n` bytes of `pending_output()` as sent (clamped).
   void output_sent(std::size_t n) noexcept;
+
+  /// `consume(in)`, then appends what is pending to `out` and marks it
+  /// sent: for a caller that queues its output in one buffer. Returns what
+  /// `consume` returned.
+  std::size_t exchange(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
 
   /// True once the peer's second block was consumed without error. Send any
   /// `pending_output()` before handing the connection to the chunk layer.

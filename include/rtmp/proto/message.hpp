@@ -33,6 +33,12 @@ enum class message_type : std::uint8_t {
 /// stream 2 with message stream id 0.
 constexpr bool is_protocol_control(std::uint8_t type) noexcept { return type >= 1 && type <= 6; }
 
+/// True for command messages, AMF0 (20) or AMF3-wrapped (17).
+constexpr bool is_command(std::uint8_t type) noexcept {
+  return type == static_cast<std::uint8_t>(message_type::command_amf0) ||
+         type == static_cast<std::uint8_t>(message_type::command_amf3);
+}
+
 /// One complete RTMP message. Cheap to copy: the payload is shared.
 struct message {
   std::uint8_t type = 0;        ///< A `message_type` value (unknown values are kept as they are).

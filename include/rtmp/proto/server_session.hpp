@@ -19,6 +19,7 @@
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/control_responder.hpp"
+#include "rtmp/proto/event_queue.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/enhanced_connect.hpp"
 #include "rtmp/proto/handshake.hpp"
@@ -202,7 +203,6 @@ class server_session {
                    std::string_view description);
   void send_control(const message& msg);
   void send_result_if_wanted(const command& cmd);
-  void maybe_acknowledge();
   bool valid_stream_name(std::string_view name) const noexcept;
   stream_slot* find_stream(std::uint32_t id) noexcept;
   void push_event(session_event::kind type, std::uint32_t stream_id, std::string name = {});
@@ -217,8 +217,7 @@ class server_session {
   enhanced_capabilities peer_caps_;
   std::vector<std::uint8_t> out_;
   std::vector<std::uint8_t> scratch_;
-  std::vector<session_event> events_;
-  std::size_t event_pos_ = 0;
+  event_queue<session_event> events_;
   std::vector<stream_slot> streams_;
   std::vector<session_event> pending_media_;  // held while a publish awaits its decision
   std::size_t pending_media_bytes_ = 0;
