@@ -12,7 +12,10 @@
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/control_message.hpp"
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_capture;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
@@ -53,11 +56,6 @@ bytes fmt0(std::uint32_t csid, std::uint32_t ts, std::uint32_t len, std::uint8_t
 }
 
 void append(bytes& out, const bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
-
-bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), {});
-}
 
 // ---------------------------------------------------------------------------
 // Round trips through chunk_writer, fed whole, byte by byte and in random splits.
@@ -509,7 +507,7 @@ TEST(chunk_reader, malformed_aggregate_is_an_error) {
 }
 
 TEST(chunk_reader, decodes_ffmpeg_publish_capture) {
-  const bytes file = read_file(std::string(RTMP_CAPTURES_DIR) + "/ffmpeg-publish.c2s.bin");
+  const bytes file = read_capture("ffmpeg-publish.c2s.bin");
   ASSERT_GT(file.size(), 3073u);
   const std::span<const std::uint8_t> chunks(file.data() + 3073, file.size() - 3073);
   for (int mode = 0; mode < 2; ++mode) {
@@ -553,7 +551,7 @@ TEST(chunk_reader, decodes_ffmpeg_publish_capture) {
 TEST(chunk_reader, decodes_every_client_capture_without_error) {
   for (const char* name : {"ffmpeg-play.c2s.bin", "rtmpdump-play.c2s.bin", "gst-rtmp2src-play.c2s.bin",
                            "gst-rtmp2sink-publish.c2s.bin"}) {
-    const bytes file = read_file(std::string(RTMP_CAPTURES_DIR) + "/" + name);
+    const bytes file = read_capture(name);
     ASSERT_GT(file.size(), 3073u) << name;
     chunk_reader r;
     ASSERT_FALSE(r.feed(std::span<const std::uint8_t>(file.data() + 3073, file.size() - 3073))) << name;
@@ -566,7 +564,7 @@ TEST(chunk_reader, decodes_every_client_capture_without_error) {
 TEST(chunk_reader, decodes_every_server_capture_without_error) {
   for (const char* name : {"ffmpeg-play.s2c.bin", "rtmpdump-play.s2c.bin", "gst-rtmp2src-play.s2c.bin",
                            "ffmpeg-publish.s2c.bin", "gst-rtmp2sink-publish.s2c.bin"}) {
-    const bytes file = read_file(std::string(RTMP_CAPTURES_DIR) + "/" + name);
+    const bytes file = read_capture(name);
     ASSERT_GT(file.size(), 3073u) << name;
     chunk_reader r;
     ASSERT_FALSE(r.feed(std::span<const std::uint8_t>(file.data() + 3073, file.size() - 3073))) << name;

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "rtmp/error.hpp"
+#include "support/files.hpp"
 #include "support/bytes.hpp"
 
 namespace {
+using rtmp::test::read_capture;
 
 using rtmp::test::concat;
 using rtmp::test::hex;
@@ -28,13 +30,6 @@ using rtmp::errc;
 bytes slice(const bytes& b, std::size_t from, std::size_t n) {
   return bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
                b.begin() + static_cast<std::ptrdiff_t>(from + n));
-}
-
-bytes read_capture(const char* name) {
-  const std::string path = std::string(RTMP_CAPTURES_DIR) + "/" + name;
-  std::ifstream f(path, std::ios::binary);
-  EXPECT_TRUE(f.good()) << "cannot open " << path;
-  return bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
 // Encodes, parses back and checks that nothing changed.

@@ -15,7 +15,10 @@
 #include "rtmp/proto/flv_writer.hpp"
 #include "rtmp/proto/media_info.hpp"
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_binary;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
@@ -25,13 +28,8 @@ std::string flv_path(const std::string& name) {
   return std::string(RTMP_CAPTURES_DIR) + "/../flv/" + name;
 }
 
-bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), {});
-}
-
 bytes load_golden(const std::string& name) {
-  bytes b = read_file(flv_path(name));
+  bytes b = read_binary(flv_path(name));
   EXPECT_FALSE(b.empty()) << "missing golden file " << flv_path(name);
   return b;
 }

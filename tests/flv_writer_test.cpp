@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 #include "rtmp/error.hpp"
@@ -18,16 +19,12 @@
 #include "rtmp/proto/media_info.hpp"
 
 namespace {
+using rtmp::test::read_binary;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
 
 bytes to_vec(const shared_bytes& b) { return bytes(b.data(), b.data() + b.size()); }
-
-bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), {});
-}
 
 std::vector<flv_tag> read_tags(const bytes& in, flv_reader& r) {
   EXPECT_FALSE(r.feed(in));
@@ -180,7 +177,7 @@ std::string run(const std::string& cmd, int& status) {
 // packets, with the shifted timestamps.
 TEST(flv_writer, ffprobe_accepts_writer_output) {
   RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffprobe"), "ffprobe not in PATH");
-  const bytes golden = read_file(std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv");
+  const bytes golden = read_binary(std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv");
   ASSERT_FALSE(golden.empty());
   flv_reader r;
   const auto tags = read_tags(golden, r);

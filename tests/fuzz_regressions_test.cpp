@@ -19,14 +19,12 @@
 
 #include "targets.hpp"
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_binary;
 
 namespace fs = std::filesystem;
-
-std::vector<std::uint8_t> read_file(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
 
 // Regular files of `dir` (none when it does not exist), sorted, without
 // dot files such as .gitkeep.
@@ -50,7 +48,7 @@ std::size_t replay(const rtmp::fuzz::target& t, const fs::path& dir) {
     SCOPED_TRACE(path.string());
     // Printed before the run so that an abort names the file.
     std::fprintf(stderr, "replaying %s\n", path.c_str());
-    const auto bytes = read_file(path);
+    const auto bytes = read_binary(path);
     t.run(rtmp::fuzz::bytes_view(bytes.data(), bytes.size()));
     ++count;
   }

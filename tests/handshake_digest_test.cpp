@@ -16,15 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_capture;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
-
-bytes read_capture(const std::string& name) {
-  std::ifstream f(std::string(RTMP_CAPTURES_DIR) + "/" + name, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 // Block i (0 = C1/S1, 1 = C2/S2) of a capture that starts with C0/S0.
 handshake_block_view block_of(const bytes& capture, std::size_t i) {

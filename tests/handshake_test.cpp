@@ -23,16 +23,14 @@
 
 #include "rtmp/error.hpp"
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_capture;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
 constexpr std::size_t blk = handshake_block_size;
-
-bytes read_capture(const std::string& name) {
-  std::ifstream f(std::string(RTMP_CAPTURES_DIR) + "/" + name, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 bytes slice(const bytes& b, std::size_t off, std::size_t n) {
   return bytes(b.begin() + static_cast<std::ptrdiff_t>(off), b.begin() + static_cast<std::ptrdiff_t>(off + n));

@@ -29,12 +29,14 @@
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/flv_reader.hpp"
+#include "support/files.hpp"
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_client.hpp"
 
 namespace {
+using rtmp::test::read_binary;
 using rtmp::test::avc_sequence_header;
 using rtmp::test::video_frame;
 
@@ -52,11 +54,6 @@ using rtmp::test::test_client;
 
 const std::string bin_dir = RTMP_BIN_DIR;
 
-bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 struct parsed_flv {
   bool complete = false;  // ended right after a PreviousTagSize
   std::vector<rtmp::proto::flv_tag> tags;
@@ -65,7 +62,7 @@ struct parsed_flv {
 parsed_flv parse_flv(const fs::path& p) {
   parsed_flv out;
   rtmp::proto::flv_reader reader;
-  const bytes b = read_file(p);
+  const bytes b = read_binary(p);
   if (reader.feed(b)) return out;
   out.complete = !reader.finish();
   rtmp::proto::flv_tag t;

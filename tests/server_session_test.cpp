@@ -12,15 +12,13 @@
 #include "rtmp/proto/byte_order.hpp"
 #include "rtmp/proto/control_message.hpp"
 
+#include "support/files.hpp"
+
 namespace {
+using rtmp::test::read_capture;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
-
-bytes read_file(const std::string& name) {
-  std::ifstream f(std::string(RTMP_CAPTURES_DIR) + "/" + name, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(f), {});
-}
 
 // Plays the client: does a plain handshake, sends messages through a chunk
 // writer, and decodes everything the server answers.
@@ -152,7 +150,7 @@ struct replay {
 };
 
 TEST(server_session, ffmpeg_publish_capture) {
-  replay r(read_file("ffmpeg-publish.c2s.bin"));
+  replay r(read_capture("ffmpeg-publish.c2s.bin"));
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.session.app(), "live");
   ASSERT_GE(r.events.size(), 3u);
@@ -193,7 +191,7 @@ TEST(server_session, ffmpeg_publish_capture) {
 
 TEST(server_session, every_play_capture_reaches_play_start) {
   for (const char* name : {"ffmpeg-play.c2s.bin", "rtmpdump-play.c2s.bin", "gst-rtmp2src-play.c2s.bin"}) {
-    replay r(read_file(name));
+    replay r(read_capture(name));
     ASSERT_FALSE(r.ec) << name << ": " << r.ec.message();
     bool played = false;
     for (const auto& ev : r.events) played = played || ev.type == session_event::kind::play;
@@ -216,7 +214,7 @@ TEST(server_session, every_play_capture_reaches_play_start) {
 }
 
 TEST(server_session, gstreamer_publish_capture) {
-  replay r(read_file("gst-rtmp2sink-publish.c2s.bin"));
+  replay r(read_capture("gst-rtmp2sink-publish.c2s.bin"));
   ASSERT_FALSE(r.ec) << r.ec.message();
   bool published = false;
   std::size_t meta = 0;
@@ -231,7 +229,7 @@ TEST(server_session, gstreamer_publish_capture) {
 TEST(server_session, media_pipelined_after_publish_is_held_until_accepted) {
   // ffmpeg sends publish, @setDataFrame and media without waiting: fed in
   // large reads, they arrive before the decision and must not be lost.
-  const bytes c2s = read_file("ffmpeg-publish.c2s.bin");
+  const bytes c2s = read_capture("ffmpeg-publish.c2s.bin");
   replay big(c2s, true, 65536);
   replay small(c2s, true, 1);
   ASSERT_FALSE(big.ec);
@@ -246,7 +244,7 @@ TEST(server_session, media_pipelined_after_publish_is_held_until_accepted) {
 }
 
 TEST(server_session, rejected_publish_relays_nothing) {
-  const bytes c2s = read_file("ffmpeg-publish.c2s.bin");
+  const bytes c2s = read_capture("ffmpeg-publish.c2s.bin");
   server_session s;
   ASSERT_FALSE(s.on_bytes(c2s));
   session_event ev;
@@ -261,7 +259,7 @@ TEST(server_session, rejected_publish_relays_nothing) {
 }
 
 TEST(server_session, capture_fed_one_byte_at_a_time_gives_the_same_events) {
-  const bytes c2s = read_file("ffmpeg-publish.c2s.bin");
+  const bytes c2s = read_capture("ffmpeg-publish.c2s.bin");
   const bytes head(c2s.begin(), c2s.begin() + 8000);
   replay whole(head, true, head.size());
   server_session s;
