@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # clang-tidy (Debian's clang-tidy 14) over the core library, src/, with the
-# checked-in .clang-tidy (src/net/.clang-tidy adds one exception). Every
+# checked-in .clang-tidy (the .clang-tidy of each networking folder adds one
+# exception for Asio's coroutine frames). Every
 # finding is an error: the script exits non-zero on the first run with any.
 # Needs the default preset's compile_commands.json (configured here if
 # missing). Takes about 2 minutes on 2 cores.

@@ -2,7 +2,7 @@
 // gather limits, partial writes, byte accounting per class, framing around
 // shared bytes, linearizing for TLS, and ring growth and release.
 
-#include "outbound_queue.hpp"
+#include "net/outbound_queue.hpp"
 
 #include <gtest/gtest.h>
 

@@ -23,8 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "record_file.hpp"
-#include "record_path.hpp"
+#include "record/record_file.hpp"
+#include "record/record_path.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/command.hpp"

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "rtmp/error.hpp"
-#include "socket_writer.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::bench {
 

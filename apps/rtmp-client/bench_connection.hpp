@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench_clock.hpp"
-#include "outbound_queue.hpp"
+#include "net/outbound_queue.hpp"
 #include "rtmp/proto/client_session.hpp"
 
 namespace rtmp::bench {

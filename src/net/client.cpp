@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "coroutine_support.hpp"
+#include "net/coroutine_support.hpp"
 #include "rtmp/error.hpp"
-#include "socket_writer.hpp"
-#include "tls.hpp"
+#include "net/socket_writer.hpp"
+#include "net/tls.hpp"
 
 namespace rtmp::net {
 

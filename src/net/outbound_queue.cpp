@@ -1,4 +1,4 @@
-#include "outbound_queue.hpp"
+#include "net/outbound_queue.hpp"
 
 #include <algorithm>
 #include <cstring>

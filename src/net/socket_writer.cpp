@@ -1,5 +1,5 @@
-#include "socket_writer.hpp"
-#include "coroutine_support.hpp"
+#include "net/socket_writer.hpp"
+#include "net/coroutine_support.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>

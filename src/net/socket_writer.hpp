@@ -28,8 +28,8 @@
 #include <system_error>
 #include <vector>
 
-#include "outbound_queue.hpp"
-#include "tls.hpp"
+#include "net/outbound_queue.hpp"
+#include "net/tls.hpp"
 
 namespace rtmp::net {
 

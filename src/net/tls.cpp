@@ -1,5 +1,5 @@
-#include "tls.hpp"
-#include "coroutine_support.hpp"
+#include "net/tls.hpp"
+#include "net/coroutine_support.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>

@@ -2,7 +2,7 @@
 /// @file recording.hpp
 /// Recording settings: every publish session of an application
 /// with recording on is written to FLV files under one directory. See
-/// src/net/recorder.hpp for the behaviour (rotation, crash safety, the
+/// src/record/recorder.hpp for the behaviour (rotation, crash safety, the
 /// on-record-done hook).
 
 #include <chrono>

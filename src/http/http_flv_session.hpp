@@ -38,11 +38,11 @@
 #include <string>
 #include <string_view>
 
-#include "close_reason.hpp"
-#include "connection_limits.hpp"
-#include "connection_services.hpp"
-#include "outbound_queue.hpp"
-#include "server_metrics.hpp"
+#include "server/close_reason.hpp"
+#include "server/connection_limits.hpp"
+#include "server/connection_services.hpp"
+#include "net/outbound_queue.hpp"
+#include "server/server_metrics.hpp"
 #include "rtmp/http/request_parser.hpp"
 #include "rtmp/http/response.hpp"
 #include "rtmp/hub/player_policy.hpp"

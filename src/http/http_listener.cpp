@@ -18,10 +18,10 @@
 
 #include <vector>
 
-#include "coroutine_support.hpp"
-#include "http_flv_session.hpp"
-#include "server_impl.hpp"
-#include "socket_writer.hpp"
+#include "net/coroutine_support.hpp"
+#include "http/http_flv_session.hpp"
+#include "server/server_impl.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::net {
 

@@ -1,4 +1,4 @@
-#include "http_flv_session.hpp"
+#include "http/http_flv_session.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <vector>
 
-#include "auth.hpp"
+#include "server/auth.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/flv_writer.hpp"
-#include "coroutine_support.hpp"
-#include "socket_writer.hpp"
+#include "net/coroutine_support.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::net {
 

@@ -13,10 +13,10 @@
 #include <cstddef>
 #include <vector>
 
-#include "log_limiter.hpp"
-#include "recorder.hpp"
-#include "relay.hpp"
-#include "server_metrics.hpp"
+#include "net/log_limiter.hpp"
+#include "record/recorder.hpp"
+#include "relay/relay_manager.hpp"
+#include "server/server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/server.hpp"
 

@@ -13,13 +13,13 @@
 #include <unordered_set>
 #include <vector>
 
-#include "connection_limits.hpp"
-#include "connection_services.hpp"
-#include "http_api.hpp"
-#include "log_limiter.hpp"
-#include "recorder.hpp"
-#include "relay.hpp"
-#include "server_metrics.hpp"
+#include "server/connection_limits.hpp"
+#include "server/connection_services.hpp"
+#include "http/http_api.hpp"
+#include "net/log_limiter.hpp"
+#include "record/recorder.hpp"
+#include "relay/relay_manager.hpp"
+#include "server/server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/io_context_pool.hpp"
 #include "rtmp/net/server.hpp"

@@ -1,4 +1,4 @@
-#include "record_path.hpp"
+#include "record/record_path.hpp"
 
 #include <algorithm>
 #include <ctime>

@@ -18,13 +18,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "auth.hpp"
-#include "close_reason.hpp"
-#include "connection_limits.hpp"
-#include "connection_services.hpp"
-#include "outbound_queue.hpp"
-#include "server_metrics.hpp"
-#include "tls.hpp"
+#include "server/auth.hpp"
+#include "server/close_reason.hpp"
+#include "server/connection_limits.hpp"
+#include "server/connection_services.hpp"
+#include "net/outbound_queue.hpp"
+#include "server/server_metrics.hpp"
+#include "net/tls.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"

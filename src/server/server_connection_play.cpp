@@ -1,11 +1,11 @@
 // The playing part of an RTMP connection: a play request, the fast start
 // from the stream's snapshot, the hub's deliveries through the player
 // policy, and the direct write of a batch to a player that keeps up.
-#include "server_connection.hpp"
+#include "server/server_connection.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "socket_writer.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::net {
 

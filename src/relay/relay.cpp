@@ -1,4 +1,4 @@
-#include "relay.hpp"
+#include "relay/relay_manager.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
@@ -19,8 +19,8 @@
 #include "rtmp/hub/player_policy.hpp"
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/rtmp_url.hpp"
-#include "coroutine_support.hpp"
-#include "socket_writer.hpp"
+#include "net/coroutine_support.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::net {
 

@@ -1,4 +1,4 @@
-#include "record_hook.hpp"
+#include "record/record_hook.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -16,8 +16,8 @@
 
 #include <vector>
 
-#include "auth.hpp"
-#include "coroutine_support.hpp"
+#include "server/auth.hpp"
+#include "net/coroutine_support.hpp"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "server_connection.hpp"
+#include "server/server_connection.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -12,9 +12,9 @@
 #include <algorithm>
 #include <tuple>
 
-#include "auth.hpp"
-#include "coroutine_support.hpp"
-#include "socket_writer.hpp"
+#include "server/auth.hpp"
+#include "net/coroutine_support.hpp"
+#include "net/socket_writer.hpp"
 
 namespace rtmp::net {
 

@@ -1,4 +1,4 @@
-#include "auth.hpp"
+#include "server/auth.hpp"
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coroutine_support.hpp"
+#include "net/coroutine_support.hpp"
 
 namespace rtmp::net {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "server_metrics.hpp"
+#include "server/server_metrics.hpp"
 
 namespace rtmp::net {
 

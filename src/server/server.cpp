@@ -13,10 +13,10 @@
 #include <charconv>
 #include <thread>
 
-#include "coroutine_support.hpp"
-#include "server_connection.hpp"
-#include "server_impl.hpp"
-#include "tls.hpp"
+#include "net/coroutine_support.hpp"
+#include "server/server_connection.hpp"
+#include "server/server_impl.hpp"
+#include "net/tls.hpp"
 
 namespace rtmp::net {
 

@@ -1,4 +1,4 @@
-#include "recorder.hpp"
+#include "record/recorder.hpp"
 
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -10,9 +10,9 @@
 #include <limits>
 #include <optional>
 
-#include "record_file.hpp"
-#include "record_hook.hpp"
-#include "record_path.hpp"
+#include "record/record_file.hpp"
+#include "record/record_hook.hpp"
+#include "record/record_path.hpp"
 #include "rtmp/hub/player_policy.hpp"
 
 namespace rtmp::net {

@@ -1,4 +1,4 @@
-#include "record_file.hpp"
+#include "record/record_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

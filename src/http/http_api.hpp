@@ -14,7 +14,7 @@
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/http/request_parser.hpp"
 #include "rtmp/http/response.hpp"
-#include "server_metrics.hpp"
+#include "server/server_metrics.hpp"
 
 namespace rtmp::net {
 
