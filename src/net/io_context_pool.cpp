@@ -1,4 +1,4 @@
-#include "rtmp/net/io_context_pool.hpp"
+#include "net/io_context_pool.hpp"
 
 #include <algorithm>
 

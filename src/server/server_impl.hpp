@@ -21,7 +21,7 @@
 #include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
 #include "rtmp/hub/hub.hpp"
-#include "rtmp/net/io_context_pool.hpp"
+#include "net/io_context_pool.hpp"
 #include "rtmp/net/server.hpp"
 
 namespace rtmp::net {
