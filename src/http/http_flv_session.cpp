@@ -386,7 +386,6 @@ asio::awaitable<void> http_flv_session::read_loop(std::shared_ptr<http_flv_sessi
 }
 
 asio::awaitable<void> http_flv_session::write_loop() {
-  std::vector<std::uint8_t> scratch;  // unused: HTTP-FLV is plain TCP
   const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = config_.max_write_batch_bytes};
   while (!closed_) {
     if (out_.empty()) {
@@ -400,7 +399,7 @@ asio::awaitable<void> http_flv_session::write_loop() {
     }
     drain_hooks hooks{.sent = [this](std::size_t n) { if (entry_) add_bytes(entry_->bytes_out, n); },
                       .open = [this] { return !closed_; }};
-    const std::error_code ec = co_await drain(*socket_, nullptr, out_, limits, scratch, std::move(hooks));
+    const std::error_code ec = co_await drain(*socket_, nullptr, out_, limits, std::move(hooks));
     if (closed_) co_return;
     if (ec) {
       if (services_.stopping) {

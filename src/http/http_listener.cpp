@@ -86,7 +86,6 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
 
   socket.non_blocking(true, ec);  // responses go out as non-blocking writes (socket_writer)
   outbound_queue out;
-  std::vector<std::uint8_t> scratch;  // unused: the HTTP endpoint is plain TCP
   http::request_parser parser;
   std::vector<std::uint8_t> buffer(4096);
   std::size_t pending_from = 0, pending_to = 0;  // unparsed bytes of the last read (pipelining)
@@ -157,7 +156,7 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
                  reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())),
              byte_class::control);
     drain_hooks hooks{.sent = [](std::size_t) {}, .open = [&socket] { return socket.is_open(); }};
-    const std::error_code wec = co_await drain(socket, nullptr, out, {}, scratch, std::move(hooks));
+    const std::error_code wec = co_await drain(socket, nullptr, out, {}, std::move(hooks));
     if (wec || !out.empty() || !response.keep_alive) break;
     parser.reset();
     deadline.cancel();

@@ -72,7 +72,6 @@ class client_impl {
   asio::ip::tcp::socket socket_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // rtmps://: made on first use, kept for reconnects
   std::unique_ptr<tls_stream> tls_;                  // rtmps://: TLS over socket_; null for rtmp://
-  std::vector<std::uint8_t> tls_scratch_;            // rtmps://: a write batch, linearized
   asio::steady_timer resume_;  // wakes a read loop paused by undelivered events
   std::unique_ptr<proto::client_session> session_;
   proto::rtmp_url url_;
@@ -293,9 +292,8 @@ void client_impl::flush_output() {
 
 asio::awaitable<void> client_impl::write_loop() {
   drain_hooks hooks{.sent = [this](std::size_t n) { stats_.bytes_sent += n; }, .open = [this] { return open_; }};
-  const std::error_code ec = co_await drain(socket_, tls_.get(), out_,
-                                            {.max_buffers = max_write_buffers, .max_bytes = max_write_batch_bytes},
-                                            tls_scratch_, std::move(hooks));
+  const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = max_write_batch_bytes};
+  const std::error_code ec = co_await drain(socket_, tls_.get(), out_, limits, std::move(hooks));
   // Cleared here, not in the completion handler: output queued between this
   // coroutine's end and that handler would otherwise find `writing_` still
   // set and wait for a writer that is gone.

@@ -38,8 +38,8 @@ write_state write_queued(asio::ip::tcp::socket& socket, outbound_queue& queue, c
 }
 
 asio::awaitable<std::error_code> drain(asio::ip::tcp::socket& socket, tls_stream* tls, outbound_queue& queue,
-                                       gather_limits limits, std::vector<std::uint8_t>& scratch,
-                                       drain_hooks hooks) {
+                                       gather_limits limits, drain_hooks hooks) {
+  std::vector<std::uint8_t> scratch;  // TLS: one gather, linearized for the record layer
   while (hooks.open() && !queue.empty()) {
     if (tls != nullptr) {
       gather_limits flat = limits;

@@ -60,12 +60,11 @@ struct drain_hooks {
 /// Writes everything `queue` holds, and what is queued while it runs, then
 /// returns; returns early with the write error, or with no error once
 /// `hooks.open()` is false. With `tls` the bytes go through it (each
-/// gather linearized into `scratch`), else through the non-blocking
-/// `socket`. `queue`, `socket`, `tls` and `scratch` must outlive the
-/// coroutine (its owner holds itself alive while it runs). Runs on the
-/// socket's executor.
+/// gather linearized into a buffer the drain holds while it runs), else
+/// through the non-blocking `socket`. `queue`, `socket` and `tls` must
+/// outlive the coroutine (its owner holds itself alive while it runs).
+/// Runs on the socket's executor.
 asio::awaitable<std::error_code> drain(asio::ip::tcp::socket& socket, tls_stream* tls, outbound_queue& queue,
-                                       gather_limits limits, std::vector<std::uint8_t>& scratch,
-                                       drain_hooks hooks);
+                                       gather_limits limits, drain_hooks hooks);
 
 }  // namespace rtmp::net

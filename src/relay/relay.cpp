@@ -51,7 +51,6 @@ struct relay_conn {
   asio::steady_timer goodbye;  // bounds the flush of a stopping push
   proto::client_session session;
   outbound_queue out;
-  std::vector<std::uint8_t> scratch;  // unused: relays speak plain RTMP
   bool writing = false;  // a drain runs
   bool closed = false;
   bool close_when_drained = false;
@@ -382,9 +381,8 @@ class relay_session final : public hub::subscriber,
   asio::awaitable<void> write_loop(std::shared_ptr<relay_conn> c) {
     auto self = shared_from_this();
     drain_hooks hooks{.sent = [](std::size_t) {}, .open = [c] { return !c->closed; }};
-    const std::error_code ec = co_await drain(
-        c->socket, nullptr, c->out, {.max_buffers = max_write_buffers, .max_bytes = relay_max_write_batch_bytes},
-        c->scratch, std::move(hooks));
+    const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = relay_max_write_batch_bytes};
+    const std::error_code ec = co_await drain(c->socket, nullptr, c->out, limits, std::move(hooks));
     c->writing = false;
     if (ec || (c->close_when_drained && c->out.empty())) c->close();
   }

@@ -98,7 +98,6 @@ void server_connection::close(close_reason why, std::string_view detail, bool fo
   }
   socket_.close(ec);  // cancels a writability wait
   out_.clear();
-  direct_bytes_ = 0;
   ticket_.reset();
   if (entry_) services_.metrics.remove(id_, info.metric);
   services_.registry.detach(this);
@@ -482,10 +481,9 @@ void server_connection::close_when_flushed() {
 
 asio::awaitable<void> server_connection::tls_write_loop() {
   auto self = shared_from_this();
-  std::vector<std::uint8_t> scratch;  // one batch, linearized for the TLS records; freed when drained
   drain_hooks hooks{.sent = [this](std::size_t n) { add_bytes(entry_->bytes_out, n); },
                     .open = [this] { return !closed_; }};
-  const std::error_code ec = co_await drain(socket_, tls_.get(), out_, write_limits(), scratch, std::move(hooks));
+  const std::error_code ec = co_await drain(socket_, tls_.get(), out_, write_limits(), std::move(hooks));
   write_busy_ = false;
   if (closed_) co_return;
   if (ec) {

@@ -134,8 +134,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void queue_packet(const hub::packet_ptr& p);
   // The player's filter for one media packet (pause, receiveAudio/Video,
   // start at a keyframe, the slow-player queue cap and its policy, which
-  // may close the connection): true when it is to be sent.
-  bool admit_media(const hub::media_packet& p);
+  // may close the connection): true when it is to be sent. `owed` is what
+  // the player already owes its peer (queued, or admitted into the write
+  // being gathered).
+  bool admit_media(const hub::media_packet& p, std::size_t owed);
   // Writes a batch straight from the packets (nothing queued, plain TCP,
   // the hub's stream id); queues what the socket does not take.
   void write_batch_now(std::span<const hub::packet_ptr> batch);
@@ -160,7 +162,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   proto::server_session session_;
 
   outbound_queue out_;
-  std::size_t direct_bytes_ = 0;  // media admitted into the direct write being gathered
   bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
   bool write_failed_ = false;
   std::vector<std::uint8_t> scratch_;

@@ -103,16 +103,14 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
   buffers.clear();
   std::size_t total = 0;
   for (const auto& p : batch) {
-    if (!admit_media(*p)) {
+    if (!admit_media(*p, total)) {
       if (closed_) return;  // the slow-player policy closed us
       continue;
     }
     picked.push_back(p.get());
     buffers.emplace_back(p->wire.data(), p->wire.size());
-    total += p->wire.size();
-    direct_bytes_ += p->wire.size();  // counts against the queue bound while admitting the rest
+    total += p->wire.size();  // owed from here on: counts against the bound for the rest
   }
-  direct_bytes_ = 0;
   if (picked.empty()) return;
   std::error_code ec;
   const std::size_t n = send_now(socket_, buffers, ec);
@@ -138,7 +136,7 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
 }
 
 void server_connection::queue_packet(const hub::packet_ptr& p) {
-  if (!admit_media(*p) || closed_) return;
+  if (!admit_media(*p, out_.queued(byte_class::media)) || closed_) return;
   if (play_stream_id_ == hub::wire_stream_id) {
     out_.push(p->wire, byte_class::media);
     return;
@@ -152,9 +150,9 @@ void server_connection::queue_packet(const hub::packet_ptr& p) {
   out_.push(std::move(block));
 }
 
-bool server_connection::admit_media(const hub::media_packet& p) {
+bool server_connection::admit_media(const hub::media_packet& p, std::size_t owed) {
   if (closed_ || closing_) return false;
-  switch (policy_.admit(p, out_.queued(byte_class::media) + direct_bytes_, p.wire.size())) {
+  switch (policy_.admit(p, owed, p.wire.size())) {
     case hub::admission::send: return true;
     case hub::admission::skip: return false;
     case hub::admission::disconnect:
