@@ -162,28 +162,26 @@ std::string json_escape(std::string_view in) {
   return out;
 }
 
-response make_error(int status, std::string_view message) {
+namespace {
+
+response make_body(int status, std::string_view content_type, std::string body) {
   response r;
   r.status = status;
-  r.content_type = "application/json";
-  r.body = "{\"error\": \"" + json_escape(message) + "\"}\n";
+  r.content_type = content_type;
+  r.body = std::move(body);
   return r;
 }
+
+}  // namespace
 
 response make_text(int status, std::string body) {
-  response r;
-  r.status = status;
-  r.content_type = "text/plain; charset=utf-8";
-  r.body = std::move(body);
-  return r;
+  return make_body(status, "text/plain; charset=utf-8", std::move(body));
 }
 
-response make_json(int status, std::string body) {
-  response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
+response make_json(int status, std::string body) { return make_body(status, "application/json", std::move(body)); }
+
+response make_error(int status, std::string_view message) {
+  return make_json(status, "{\"error\": \"" + json_escape(message) + "\"}\n");
 }
 
 }  // namespace rtmp::http

@@ -30,11 +30,10 @@ std::string describe(const std::error_code& ec) {
   return text;
 }
 
-}  // namespace
-
-std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& cert_file,
-                                                            const std::string& key_file, std::string& why) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+// A context of `method` with the options both roles share (TLS 1.2 and up,
+// no compression).
+std::unique_ptr<asio::ssl::context> make_context(asio::ssl::context::method method, std::string& why) {
+  auto ctx = std::make_unique<asio::ssl::context>(method);
   std::error_code ec;
   ctx->set_options(context_options, ec);
   if (ec) {
@@ -42,6 +41,16 @@ std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& c
     return nullptr;
   }
   ::SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_COMPRESSION);
+  return ctx;
+}
+
+}  // namespace
+
+std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& cert_file,
+                                                            const std::string& key_file, std::string& why) {
+  auto ctx = make_context(asio::ssl::context::tls_server, why);
+  if (ctx == nullptr) return nullptr;
+  std::error_code ec;
   ctx->use_certificate_chain_file(cert_file, ec);
   if (ec) {
     why = "cannot load the TLS certificate chain '" + cert_file + "': " + describe(ec);
@@ -62,14 +71,9 @@ std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& c
 
 std::unique_ptr<asio::ssl::context> make_client_tls_context(bool verify, const std::string& ca_file,
                                                             std::string& why) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  auto ctx = make_context(asio::ssl::context::tls_client, why);
+  if (ctx == nullptr) return nullptr;
   std::error_code ec;
-  ctx->set_options(context_options, ec);
-  if (ec) {
-    why = "TLS options: " + describe(ec);
-    return nullptr;
-  }
-  ::SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_COMPRESSION);
   if (!verify) {
     ctx->set_verify_mode(asio::ssl::verify_none, ec);
     return ctx;

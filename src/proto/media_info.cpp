@@ -61,6 +61,35 @@ bool read_fourcc(std::span<const std::uint8_t> p, std::size_t pos, std::uint32_t
   return true;
 }
 
+/// The packet type of an ExVideoTagHeader / ExAudioTagHeader (low nibble of
+/// the first byte) after any ModEx prefixes; `pos` ends after them. False
+/// if the payload ends inside a prefix.
+template <class TagInfo>
+bool read_ex_packet_type(std::span<const std::uint8_t> p, std::size_t& pos, std::uint8_t mod_ex,
+                         TagInfo& info) noexcept {
+  std::uint8_t packet_type = p[0] & 0x0f;
+  info.packet_type = packet_type;
+  if (!skip_mod_ex(p, pos, mod_ex, packet_type)) return false;
+  info.packet_type = packet_type;
+  return true;
+}
+
+/// The FourCC that follows the enhanced header at `pos`. For Multitrack:
+/// AvMultitrackType (high nibble) and the real packet type (low nibble)
+/// come first, and a FourCC follows in every multitrack type (the shared
+/// one for OneTrack/ManyTracks, the first track's for ManyTracksManyCodecs).
+template <class TagInfo>
+void read_ex_fourcc(std::span<const std::uint8_t> p, std::size_t pos, std::uint8_t multitrack,
+                    TagInfo& info) noexcept {
+  if (info.packet_type == multitrack) {
+    info.multitrack = true;
+    if (pos >= p.size()) return;
+    info.packet_type = p[pos] & 0x0f;
+    ++pos;
+  }
+  info.valid = read_fourcc(p, pos, info.fourcc);
+}
+
 // Enhanced RTMP v2 AvMultitrackType (high nibble of the byte after the
 // Multitrack packet type).
 constexpr std::uint8_t multitrack_one_track = 0;
@@ -136,26 +165,14 @@ video_tag_info describe_video_tag(std::span<const std::uint8_t> p) noexcept {
   // (3 bits), VideoPacketType (4 bits).
   info.enhanced = true;
   info.frame_type = (b0 >> 4) & 0x07;
-  std::uint8_t packet_type = b0 & 0x0f;
   std::size_t pos = 1;
-  info.packet_type = packet_type;
-  if (!skip_mod_ex(p, pos, video_mod_ex, packet_type)) return info;
-  info.packet_type = packet_type;
-  if (packet_type != video_metadata && info.frame_type == frame_command) {
+  if (!read_ex_packet_type(p, pos, video_mod_ex, info)) return info;
+  if (info.packet_type != video_metadata && info.frame_type == frame_command) {
     // A command frame: one VideoCommand byte, no FourCC.
     info.valid = pos < p.size();
     return info;
   }
-  if (packet_type == video_multitrack) {
-    // AvMultitrackType (high nibble) and the real VideoPacketType (low
-    // nibble). A FourCC follows in every multitrack type: the shared one for
-    // OneTrack/ManyTracks, the first track's for ManyTracksManyCodecs.
-    info.multitrack = true;
-    if (pos >= p.size()) return info;
-    info.packet_type = p[pos] & 0x0f;
-    ++pos;
-  }
-  info.valid = read_fourcc(p, pos, info.fourcc);
+  read_ex_fourcc(p, pos, video_multitrack, info);
   return info;
 }
 
@@ -176,18 +193,9 @@ audio_tag_info describe_audio_tag(std::span<const std::uint8_t> p) noexcept {
   }
   // Enhanced RTMP v2 ExAudioTagHeader: SoundFormat 9, AudioPacketType (4 bits).
   info.enhanced = true;
-  std::uint8_t packet_type = p[0] & 0x0f;
   std::size_t pos = 1;
-  info.packet_type = packet_type;
-  if (!skip_mod_ex(p, pos, audio_mod_ex, packet_type)) return info;
-  info.packet_type = packet_type;
-  if (packet_type == audio_multitrack) {
-    info.multitrack = true;
-    if (pos >= p.size()) return info;
-    info.packet_type = p[pos] & 0x0f;
-    ++pos;
-  }
-  info.valid = read_fourcc(p, pos, info.fourcc);
+  if (!read_ex_packet_type(p, pos, audio_mod_ex, info)) return info;
+  read_ex_fourcc(p, pos, audio_multitrack, info);
   return info;
 }
 
