@@ -50,7 +50,7 @@ server_connection::server_connection(connection_services& services, std::size_t 
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
       session_(services.config.session),
-      policy_(services.config.player_limits()) {
+      player_(services.config.player_limits()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }
@@ -87,7 +87,7 @@ void server_connection::close(close_reason why, std::string_view detail, bool fo
   const close_reason_info& info = info_of(why);
   const auto lvl = info.level == close_log_level::warn ? level::warn : level::info;
   log_limited(lvl, "close:" + std::string(info.name), "{} closed: {} (media in {}, out {}, dropped {})", tag(),
-              close_text(why, detail), media_in_, policy_.sent(), policy_.dropped());
+              close_text(why, detail), publisher_.media_in(), player_.policy().sent(), player_.policy().dropped());
   stop_publishing();
   stop_playing();
   std::error_code ec;
@@ -114,10 +114,8 @@ void server_connection::close_after_flush(close_reason why, std::string detail) 
 
 void server_connection::shutdown() {
   if (closed_) return;
-  if (publish_stream_ != nullptr) session_.notify_publish_stopped(publish_stream_id_, "Server shutting down.");
-  if (play_stream_ != nullptr) {
-    session_.notify_unpublished(play_stream_id_);
-  }
+  if (publisher_.active()) session_.notify_publish_stopped(publisher_.stream_id(), "Server shutting down.");
+  if (player_.active()) session_.notify_unpublished(player_.stream_id());
   flush_session_output();
   close_after_flush(close_reason::shutdown);
 }
@@ -126,9 +124,7 @@ void server_connection::kick(std::string reason) {
   auto self = shared_from_this();
   asio::post(socket_.get_executor(), [self, reason = std::move(reason)]() mutable {
     if (self->closed_) return;
-    if (self->publish_stream_ != nullptr) {
-      self->session_.notify_publish_stopped(self->publish_stream_id_, reason);
-    }
+    if (self->publisher_.active()) self->session_.notify_publish_stopped(self->publisher_.stream_id(), reason);
     self->flush_session_output();
     self->stop_publishing();  // a no-op in the stream when it already replaced us
     self->close_after_flush(close_reason::kicked, std::move(reason));
@@ -225,7 +221,7 @@ bool server_connection::on_read(const std::error_code& ec, std::span<const std::
   }
   flush_session_output();
   handle_events();
-  publish_batch();
+  publisher_.hand_over(this);
   flush_session_output();
   if (err) {
     // Send what is pending (an _error, an S0 we never got to) but do not wait for it.
@@ -248,38 +244,29 @@ void server_connection::handle_events() {
       case kind::publish: on_publish_request(ev); break;
       case kind::play: on_play_request(ev); break;
       case kind::unpublish:
-        if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
+        if (publisher_.owns(ev.stream_id)) {
           // The same read may carry the last media and the unpublish: hand
           // the media over first, or the stream's tail would be lost.
-          publish_batch();
+          publisher_.hand_over(this);
           spdlog::info("{} unpublish", tag());
           stop_publishing();
         }
         break;
       case kind::stop_play:
-        if (play_stream_ != nullptr && ev.stream_id == play_stream_id_) {
+        if (player_.owns(ev.stream_id)) {
           spdlog::info("{} stop playing", tag());
           stop_playing();
         }
         break;
       case kind::media:
-        if (publish_stream_ != nullptr && ev.stream_id == publish_stream_id_) {
-          ++media_in_;
-          ev.msg.timestamp = timeline_.apply(ev.msg.timestamp);  // continues after a publisher restart
-          batch_.push_back(hub::make_packet(std::move(ev.msg), config_.session.chunk_size, ev.flag));
-        }
+        if (publisher_.owns(ev.stream_id)) publisher_.take(std::move(ev.msg), config_.session.chunk_size, ev.flag);
         break;
-      case kind::pause: policy_.set_paused(ev.flag); break;
-      case kind::receive_audio: policy_.set_receive_audio(ev.flag); break;
-      case kind::receive_video: policy_.set_receive_video(ev.flag); break;
+      case kind::pause: player_.policy().set_paused(ev.flag); break;
+      case kind::receive_audio: player_.policy().set_receive_audio(ev.flag); break;
+      case kind::receive_video: player_.policy().set_receive_video(ev.flag); break;
       case kind::ping_response: break;
     }
   }
-}
-
-void server_connection::publish_batch() {
-  if (!batch_.empty() && publish_stream_ != nullptr) publish_stream_->publish(this, batch_);
-  batch_.clear();
 }
 
 // --- authentication ----------------------------------------------------------
@@ -299,22 +286,25 @@ auth_request server_connection::auth_request_for(const proto::session_event& ev,
 
 void server_connection::authorize(const proto::session_event& ev, bool publish) {
   stream_name_ = hub::stream_key(session_.app(), ev.name);
-  auth_request request = auth_request_for(ev, publish);
-  if (const auth_decision d = check_tokens(config_.auth, request); !d.allowed) {
+  authorizer_.decide(socket_.get_executor(), config_.auth, auth_request_for(ev, publish),
+                     [self = shared_from_this(), ev, publish](const auth_decision& d) {
+                       self->on_decided(ev, publish, d);
+                     });
+}
+
+void server_connection::on_decided(const proto::session_event& ev, bool publish, const auth_decision& d) {
+  if (closed_ || closing_) return;
+  if (!d.allowed) {
     refuse_unauthorized(ev, publish, d.why);
     return;
   }
-  if (has_callback(config_.auth, publish)) {
-    auth_pending_ = true;
-    asio::co_spawn(socket_.get_executor(), authorize_by_callback(shared_from_this(), ev, std::move(request)),
-                   log_failure("auth callback"));
-    return;
-  }
+  if (d.fail_open) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", tag());
   if (publish) {
     start_publish(ev);
   } else {
     start_play(ev);
   }
+  flush_session_output();
 }
 
 void server_connection::refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why) {
@@ -331,28 +321,8 @@ void server_connection::refuse_unauthorized(const proto::session_event& ev, bool
   close_after_flush(close_reason::unauthorized);
 }
 
-asio::awaitable<void> server_connection::authorize_by_callback(std::shared_ptr<server_connection> self,
-                                                               proto::session_event ev, auth_request request) {
-  const bool publish = request.publish;
-  const auth_decision d = co_await ask_callback(socket_.get_executor(), config_.auth, std::move(request));
-  auth_pending_ = false;
-  if (closed_ || closing_) co_return;
-  if (!d.allowed) {
-    refuse_unauthorized(ev, publish, d.why);
-    co_return;
-  }
-  if (d.fail_open) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", tag());
-  if (publish) {
-    start_publish(ev);
-  } else {
-    start_play(ev);
-  }
-  flush_session_output();
-  (void)self;
-}
-
 void server_connection::on_publish_request(const proto::session_event& ev) {
-  if (publish_stream_ != nullptr || play_stream_ != nullptr || auth_pending_) {
+  if (busy()) {
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", "Connection is already busy.");
     return;
   }
@@ -362,33 +332,25 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
 void server_connection::start_publish(const proto::session_event& ev) {
   const std::string key = hub::stream_key(session_.app(), ev.name);
   stream_name_ = key;
-  hub::stream::claim_result result{};
-  auto self = shared_from_this();
-  auto s = services_.streams.claim(key, std::shared_ptr<hub::publisher>(self, static_cast<hub::publisher*>(this)), result);
+  const std::shared_ptr<hub::publisher> self(shared_from_this(), static_cast<hub::publisher*>(this));
+  const auto result = publisher_.claim(services_.streams, key, self, ev.stream_id);
   if (result == hub::stream::claim_result::busy) {
     log_limited(level::warn, "publish refused", "{} publish refused: stream is already being published", tag());
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", key + " is already being published.");
-    services_.streams.remove_if_unused(s);
     return;
   }
-  publish_stream_ = std::move(s);
-  publish_stream_id_ = ev.stream_id;
-  timeline_.begin(*publish_stream_);
   session_.accept_publish(ev.stream_id);
-  services_.recorders.on_publish_start(session_.app(), key, publish_stream_, worker_);
-  services_.relays.on_publish_start(session_.app(), key, publish_stream_, worker_);
+  services_.recorders.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
+  services_.relays.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over ? " (took over)" : "");
 }
 
 void server_connection::stop_publishing() {
-  if (publish_stream_ == nullptr) return;
-  auto s = std::move(publish_stream_);
-  publish_stream_.reset();
+  if (!publisher_.active()) return;
   if (entry_ && !closed_) services_.metrics.set_role(*entry_, connection_role::negotiating, {});
-  s->release(this);
-  services_.streams.remove_if_unused(s);
+  publisher_.stop(this, services_.streams);
 }
 
 // --- session output -------------------------------------------------------------
@@ -502,7 +464,7 @@ void server_connection::check_deadlines(clock::time_point now) {
     if (now - started_at_ > config_.handshake_timeout) close(close_reason::handshake_timeout);
     return;
   }
-  if (publish_stream_ == nullptr && play_stream_ == nullptr && !closing_ &&
+  if (!publisher_.active() && !player_.active() && !closing_ &&
       now - handshake_done_at_ > config_.negotiate_timeout) {
     close(close_reason::negotiate_timeout);
     return;
@@ -513,11 +475,11 @@ void server_connection::check_deadlines(clock::time_point now) {
           true);
     return;
   }
-  if (publish_stream_ != nullptr && now - last_read_ > config_.idle_timeout) {
+  if (publisher_.active() && now - last_read_ > config_.idle_timeout) {
     close(close_reason::idle_timeout);
     return;
   }
-  if (play_stream_ == nullptr) return;
+  if (!player_.active()) return;
   if (ping_outstanding_ && now - ping_sent_at_ > config_.pong_timeout) {
     close(close_reason::ping_timeout);
     return;
@@ -529,7 +491,7 @@ void server_connection::check_deadlines(clock::time_point now) {
     ping_sent_at_ = now;
     flush_session_output();
   }
-  if (policy_.overdue(now)) {
+  if (player_.policy().overdue(now)) {
     close(close_reason::slow_player_overdue);
   }
 }

@@ -1,5 +1,7 @@
 #pragma once
-// One accepted RTMP connection: the Asio shell around proto::server_session.
+// One accepted RTMP connection: the Asio shell around proto::server_session,
+// composed of its publishing part (connection_publisher), playing part
+// (connection_player) and authentication part (connection_authorizer).
 // Internal to the networking layer (not a public header).
 //
 // Threading: a connection lives on one worker io_context for its whole life;
@@ -18,16 +20,18 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/auth.hpp"
-#include "server/close_reason.hpp"
-#include "server/connection_limits.hpp"
-#include "server/connection_services.hpp"
 #include "net/outbound_queue.hpp"
-#include "server/server_metrics.hpp"
 #include "net/tls.hpp"
 #include "rtmp/hub/hub.hpp"
-#include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
+#include "server/auth.hpp"
+#include "server/close_reason.hpp"
+#include "server/connection_authorizer.hpp"
+#include "server/connection_limits.hpp"
+#include "server/connection_player.hpp"
+#include "server/connection_publisher.hpp"
+#include "server/connection_services.hpp"
+#include "server/server_metrics.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/server_session.hpp"
 
@@ -110,7 +114,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   static constexpr std::size_t retained_output_capacity = 256;
 
   void handle_events();
-  void publish_batch();
   void on_publish_request(const proto::session_event& ev);
   void on_play_request(const proto::session_event& ev);
   // The decision made: claim the stream / subscribe (after any auth).
@@ -118,14 +121,14 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void start_play(const proto::session_event& ev);
   // The request as the authorization rules see it.
   auth_request auth_request_for(const proto::session_event& ev, bool publish) const;
-  // Static tokens, then the callback if one is configured: starts the
-  // publish or play, or refuses it.
+  // Asks the authorizer, then starts the publish or play, or refuses it.
   void authorize(const proto::session_event& ev, bool publish);
+  // Acts on the authorizer's decision about `ev`.
+  void on_decided(const proto::session_event& ev, bool publish, const auth_decision& d);
   // Unauthorized / Play.Failed, one log line, close after the goodbye.
   void refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why);
-  // Asks the on_publish / on_play URL, then starts or refuses.
-  asio::awaitable<void> authorize_by_callback(std::shared_ptr<server_connection> self, proto::session_event ev,
-                                              auth_request request);
+  // True when a publish or play is under way or being decided.
+  bool busy() const noexcept { return publisher_.active() || player_.active() || authorizer_.pending(); }
   void stop_publishing();
   void stop_playing();
   void flush_session_output();
@@ -165,19 +168,12 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
   bool write_failed_ = false;
   std::vector<std::uint8_t> scratch_;
-  std::vector<std::shared_ptr<hub::media_packet>> batch_;
 
-  // Publishing.
-  std::shared_ptr<hub::stream> publish_stream_;
-  std::uint32_t publish_stream_id_ = 0;
+  // The parts.
+  connection_publisher publisher_;
+  connection_player player_;
+  connection_authorizer authorizer_;
   std::string stream_name_;  // for logs: the key of what we publish or play
-  std::uint64_t media_in_ = 0;
-  hub::timeline_continuation timeline_;  // continues the stream's timestamps after a publisher restart
-
-  // Playing.
-  std::shared_ptr<hub::stream> play_stream_;
-  std::uint32_t play_stream_id_ = 0;
-  hub::player_policy policy_;  // pause, receiveAudio/Video, keyframes, the queue bound
 
   // Lifetime and deadlines.
   clock::time_point started_at_;
@@ -190,7 +186,6 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   bool closed_ = false;
   close_reason pending_reason_ = close_reason::shutdown;  // close_after_flush's reason
   std::string pending_detail_;
-  bool auth_pending_ = false;  // an auth callback is deciding a publish or play
 };
 
 template <class... Args>

@@ -12,7 +12,7 @@ namespace rtmp::net {
 using level = spdlog::level::level_enum;
 
 void server_connection::on_play_request(const proto::session_event& ev) {
-  if (publish_stream_ != nullptr || play_stream_ != nullptr || auth_pending_) {
+  if (busy()) {
     session_.reject_play(ev.stream_id, "NetStream.Play.Failed", "Connection is already busy.");
     return;
   }
@@ -33,14 +33,9 @@ void server_connection::start_play(const proto::session_event& ev) {
   }
   session_.accept_play(ev.stream_id);
   services_.metrics.set_role(*entry_, connection_role::playing, key);
-  play_stream_id_ = ev.stream_id;
-  hub::stream_snapshot snap;
-  play_stream_ = services_.streams.subscribe(key, this, snap);
+  const hub::stream_snapshot snap = player_.subscribe(services_.streams, key, this, ev.stream_id);
   flush_session_output();
-  policy_.wait_for_keyframe();
-  if (snap.publishing) {
-    queue_snapshot(snap);
-  }
+  if (snap.publishing) queue_snapshot(snap);
   log_limited(level::info, "play", "{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
 }
 
@@ -52,12 +47,9 @@ void server_connection::queue_snapshot(const hub::stream_snapshot& snap) {
 }
 
 void server_connection::stop_playing() {
-  if (play_stream_ == nullptr) return;
-  auto s = std::move(play_stream_);
-  play_stream_.reset();
+  if (!player_.active()) return;
   if (entry_ && !closed_) services_.metrics.set_role(*entry_, connection_role::negotiating, {});
-  s->unsubscribe(this);
-  services_.streams.remove_if_unused(s);
+  player_.stop(this, services_.streams);
 }
 
 // --- hub callbacks (on this worker) ------------------------------------------------
@@ -67,7 +59,7 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
   // With write coalescing the hub already gathered a window's media into
   // this batch (hub::stream_config::write_coalesce): it leaves in one write.
   if (out_.empty() && !write_busy_ && !write_failed_ && tls_ == nullptr &&
-      play_stream_id_ == hub::wire_stream_id && batch.size() <= max_write_buffers) {
+      player_.plays_hub_wire() && batch.size() <= max_write_buffers) {
     write_batch_now(batch);
     return;
   }
@@ -76,16 +68,16 @@ void server_connection::on_media(std::span<const hub::packet_ptr> batch) {
 }
 
 void server_connection::on_publish_start() {
-  if (closed_ || closing_ || play_stream_ == nullptr) return;
-  session_.notify_published(play_stream_id_);
-  policy_.wait_for_keyframe();
+  if (closed_ || closing_ || !player_.active()) return;
+  session_.notify_published(player_.stream_id());
+  player_.policy().wait_for_keyframe();
   flush_session_output();
   spdlog::info("{} publisher started", tag());
 }
 
 void server_connection::on_publish_stop() {
-  if (closed_ || closing_ || play_stream_ == nullptr) return;
-  session_.notify_unpublished(play_stream_id_);
+  if (closed_ || closing_ || !player_.active()) return;
+  session_.notify_unpublished(player_.stream_id());
   flush_session_output();
   spdlog::info("{} publisher stopped; player waits", tag());
 }
@@ -137,29 +129,19 @@ void server_connection::write_batch_now(std::span<const hub::packet_ptr> batch) 
 
 void server_connection::queue_packet(const hub::packet_ptr& p) {
   if (!admit_media(*p, out_.queued(byte_class::media)) || closed_) return;
-  if (play_stream_id_ == hub::wire_stream_id) {
-    out_.push(p->wire, byte_class::media);
-    return;
-  }
-  // Another message stream id: a patched copy of the first header, then the
-  // shared rest (no copy of the payload, no allocation).
-  auto [header, rest] = hub::wire_for_stream(*p, play_stream_id_);
-  out_block block;
-  block.head.append(header.span());
-  block.body = std::move(rest);
-  out_.push(std::move(block));
+  player_.queue(*p, out_);
 }
 
 bool server_connection::admit_media(const hub::media_packet& p, std::size_t owed) {
   if (closed_ || closing_) return false;
-  switch (policy_.admit(p, owed, p.wire.size())) {
+  switch (player_.policy().admit(p, owed, p.wire.size())) {
     case hub::admission::send: return true;
     case hub::admission::skip: return false;
     case hub::admission::disconnect:
       close(close_reason::slow_player_at_bound);
       return false;
     case hub::admission::drop:
-      if (policy_.started_dropping()) spdlog::warn("{} slow player: dropping until the next keyframe", tag());
+      if (player_.policy().started_dropping()) spdlog::warn("{} slow player: dropping until the next keyframe", tag());
       entry_->dropped.fetch_add(1, std::memory_order_relaxed);
       services_.metrics.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return false;
