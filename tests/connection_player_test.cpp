@@ -10,23 +10,12 @@
 #include <memory>
 #include <vector>
 
+#include "support/hub_peers.hpp"
+
 namespace rtmp::net {
 namespace {
 
-class null_publisher : public hub::publisher {
- public:
-  void kick(std::string) override {}
-};
-
-class null_player : public hub::subscriber {
- public:
-  std::size_t worker() const noexcept override { return 0; }
-
- protected:
-  void on_media(std::span<const hub::packet_ptr>) override {}
-  void on_publish_start() override {}
-  void on_publish_stop() override {}
-};
+using test::null_publisher;
 
 std::shared_ptr<hub::media_packet> video(bool keyframe, std::uint32_t ts) {
   proto::message m;
@@ -56,7 +45,7 @@ class connection_player_test : public ::testing::Test {
  protected:
   asio::io_context io_;
   hub::hub streams_{{&io_}, hub::stream_config{}};
-  null_player self_;
+  test::recording_player self_;
 };
 
 TEST_F(connection_player_test, subscribing_starts_at_a_keyframe_and_stop_leaves) {

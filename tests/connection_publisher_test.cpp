@@ -10,29 +10,13 @@
 #include <memory>
 #include <vector>
 
+#include "support/hub_peers.hpp"
+
 namespace rtmp::net {
 namespace {
 
-class null_publisher : public hub::publisher {
- public:
-  void kick(std::string) override {}
-};
-
-// Records the timestamps of what the hub delivers.
-class recording_player : public hub::subscriber {
- public:
-  std::size_t worker() const noexcept override { return 0; }
-  std::vector<std::uint32_t> stamps;
-  std::size_t batches = 0;
-
- protected:
-  void on_media(std::span<const hub::packet_ptr> batch) override {
-    ++batches;
-    for (const auto& p : batch) stamps.push_back(p->msg.timestamp);
-  }
-  void on_publish_start() override {}
-  void on_publish_stop() override {}
-};
+using test::null_publisher;
+using test::recording_player;
 
 proto::message audio(std::uint32_t ts) {
   proto::message m;

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "support/ertmp_samples.hpp"
+#include "support/hub_peers.hpp"
 
 namespace {
 
@@ -22,20 +23,7 @@ using namespace rtmp;
 namespace ertmp = rtmp::test::ertmp;
 using bytes = std::vector<std::uint8_t>;
 
-class null_publisher : public hub::publisher {
- public:
-  void kick(std::string) override {}
-};
-
-class null_subscriber : public hub::subscriber {
- public:
-  std::size_t worker() const noexcept override { return 0; }
-
- protected:
-  void on_media(std::span<const hub::packet_ptr>) override {}
-  void on_publish_start() override {}
-  void on_publish_stop() override {}
-};
+using test::null_publisher;
 
 class stream_fixture : public ::testing::Test {
  protected:
@@ -72,7 +60,7 @@ class stream_fixture : public ::testing::Test {
   asio::io_context io_;
   std::shared_ptr<hub::stream> stream_;
   std::shared_ptr<null_publisher> pub_ = std::make_shared<null_publisher>();
-  null_subscriber player_;
+  test::recording_player player_;
 };
 
 TEST_F(stream_fixture, legacy_stream_snapshot_is_unchanged) {

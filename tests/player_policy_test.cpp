@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "support/hub_peers.hpp"
+
 namespace {
 
 using namespace rtmp;
@@ -159,10 +161,7 @@ TEST(player_policy, without_a_deadline_a_consumer_is_never_overdue) {
   EXPECT_FALSE(p.overdue(clock_type::time_point::max()));
 }
 
-class null_publisher : public hub::publisher {
- public:
-  void kick(std::string) override {}
-};
+using test::null_publisher;
 
 TEST(timeline_continuation, a_first_publisher_keeps_its_timestamps) {
   asio::io_context io;
