@@ -436,6 +436,57 @@ TEST_F(client_integration, stream_not_found_exits_7) {
   EXPECT_NE(r.err.find("StreamNotFound"), std::string::npos) << r.err;
 }
 
+TEST_F(client_integration, play_of_a_stream_that_never_comes_exits_7_at_the_timeout) {
+  start_server();  // the server lets a player wait for a publisher
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_client({"play", url("typo"), "-o", dir_ / "typo.flv", "--timeout", "2"});
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("no stream arrived within 2 s"), std::string::npos) << r.err;
+  EXPECT_GE(elapsed, 2s);
+  EXPECT_LT(elapsed, 3s) << "the deadline is --timeout after the play starts";
+}
+
+TEST_F(client_integration, with_wait_a_play_has_no_deadline_and_still_fails_without_media) {
+  start_server();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_client({"play", url("later"), "-o", dir_ / "later.flv", "--timeout", "1", "--wait", "--duration", "3"});
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 3s) << "--wait must outlive --timeout";
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("no media received"), std::string::npos) << r.err;
+}
+
+TEST_F(client_integration, play_piped_into_head_ends_quietly_with_0) {
+  start_server();
+  child holder = start_client(
+      {"publish", url("head"), "-i", flv_dir + "/h264_aac.flv", "--loop", "forever", "-q", "--log-level", "info"});
+  ASSERT_TRUE(wait_for_text(holder.err_path, "publishing", 5s)) << "publisher never started";
+  const std::string err = dir_ / "head-player-err.txt";
+  const std::string code = dir_ / "head-player-code.txt";
+  // The client's own exit status, not head's: written from inside the pipeline.
+  const std::string cmd = "{ '" + client_bin + "' play '" + url("head") + "' -o - --timeout 5 2>'" + err +
+                          "'; echo $? >'" + code + "'; } | head -c 100000 >/dev/null";
+  child pipeline = spawn({"/bin/sh", "-c", cmd}, "/dev/null", dir_ / "head-sh-err.txt");
+  const auto r = wait_for(pipeline, 20s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(code), "0\n") << slurp(err);
+  EXPECT_EQ(slurp(err), "") << "a reader that has enough is a normal end";
+  ::kill(holder.pid, SIGTERM);
+  EXPECT_EQ(wait_for(holder, 10s).exit_code, 0);
+}
+
+TEST_F(client_integration, command_help_shows_the_url_once) {
+  for (const char* command : {"publish", "play"}) {
+    const std::string out = dir_ / (std::string(command) + "-help.txt");
+    ASSERT_EQ(run_client({command, "--help"}, 10s, out).exit_code, 0);
+    const std::string help = slurp(out);
+    const auto first = help.find("rtmp[s]://host[:port]/app/stream");
+    ASSERT_NE(first, std::string::npos) << help;
+    EXPECT_EQ(help.find("rtmp[s]://host[:port]/app/stream", first + 1), std::string::npos) << help;
+    EXPECT_EQ(help.find("--url"), std::string::npos) << help;
+  }
+}
+
 TEST_F(client_integration, invalid_app_exits_4) {
   start_server();
   const auto r = run_client({"publish", url("k", "bad!app"), "-i", flv_dir + "/h264_aac.flv", "-q"});

@@ -43,21 +43,23 @@ enum exit_code : int {
   exit_connect_rejected = 4,   // NetConnection.Connect.Rejected / _error
   exit_publish_rejected = 5,   // NetStream.Publish.BadName (e.g. key busy)
   exit_unauthorized = 6,       // a status code with Unauthorized / Rejected
-  exit_play_rejected = 7,      // NetStream.Play.StreamNotFound / Play.Failed
+  exit_play_rejected = 7,      // NetStream.Play.StreamNotFound / Play.Failed, or no media arrived
   exit_timeout = 8,            // --timeout passed (connect+handshake+negotiation) or writes stalled
   exit_file = 9,               // input FLV unreadable/invalid, output not writable
 };
 
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
-    "  0  success (publish: whole input sent; play: stream ended, --duration reached or SIGINT/SIGTERM)\n"
+    "  0  success (publish: whole input sent; play: media received until the stream ended, --duration,\n"
+    "     SIGINT/SIGTERM, or the reader of stdout closed it)\n"
     "  1  usage error, bad URL, connection lost, other errors\n"
     "  2  connection refused, DNS failure, host unreachable\n"
     "  3  RTMP handshake failed\n"
     "  4  connect rejected by the server\n"
     "  5  publish rejected (NetStream.Publish.BadName, e.g. the key is busy)\n"
     "  6  unauthorized (status code containing Unauthorized or Rejected)\n"
-    "  7  play rejected (NetStream.Play.StreamNotFound / Play.Failed)\n"
+    "  7  play rejected (NetStream.Play.StreamNotFound / Play.Failed), or no media: none arrived within\n"
+    "     --timeout of the play's start (without --wait), or the play ended before any arrived\n"
     "  8  timeout (--timeout for connect + handshake + publish/play negotiation)\n"
     "  9  file error (input not readable or not FLV, output not writable)\n";
 
@@ -72,7 +74,7 @@ void install_signals() {
   sa.sa_flags = SA_RESETHAND;  // a second signal kills at once; no SA_RESTART so reads wake up
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe becomes EPIPE, reported as a file error
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe becomes EPIPE: play ends there, like `head`
 }
 
 struct common_options {
@@ -532,11 +534,14 @@ int run_play(const common_options& common, const play_options& opt) {
 
   int result = exit_ok;
   const auto duration = std::chrono::duration<double>(opt.duration_s);
+  const auto play_started = clock_type::now();
   while (!ended && !g_stop) {
     auto wait = 250ms;
     const std::error_code ec = c.receive(on_event, wait);
     if (!out.empty()) {
       if (!write_all(fd, out)) {
+        // The reader of a pipe has what it wanted (`| head -c N`): a normal end.
+        if (errno == EPIPE) break;
         spdlog::error("cannot write {}: {}", to_stdout ? "stdout" : opt.output, std::strerror(errno));
         result = exit_file;
         break;
@@ -552,6 +557,11 @@ int run_play(const common_options& common, const play_options& opt) {
       spdlog::info("duration reached");
       break;
     }
+    if (!opt.wait && !have_out && clock_type::now() - play_started >= timeout_of(common)) {
+      spdlog::error("no stream arrived within {} s (--wait waits without a deadline)", common.timeout_s);
+      result = exit_play_rejected;
+      break;
+    }
     progress.update();
   }
   progress.done();
@@ -559,6 +569,10 @@ int run_play(const common_options& common, const play_options& opt) {
   if (!to_stdout && ::close(fd) != 0 && result == exit_ok) {
     spdlog::error("cannot write {}: {}", opt.output, std::strerror(errno));
     result = exit_file;
+  }
+  if (result == exit_ok && !have_out) {
+    spdlog::error("no media received");
+    result = exit_play_rejected;
   }
   if (result == exit_ok) spdlog::info("done: {} frames received", progress.frames());
   return result;
@@ -583,7 +597,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->each([&](const std::string&) { common.log_level_given = true; });
   app.add_flag("-q,--quiet", common.quiet, "No progress line, and only warnings and errors unless --log-level is given");
-  app.add_option("--timeout", common.timeout_s, "Seconds allowed for connect + handshake + publish/play negotiation")
+  app.add_option("--timeout", common.timeout_s,
+                 "Seconds allowed for connect + handshake + publish/play negotiation, and for play's first media "
+                 "(unless --wait)")
       ->default_val(10)
       ->check(CLI::Range(0.1, 3600.0));
   app.add_flag("--insecure", common.insecure,
@@ -592,18 +608,23 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
 
   auto* publish = app.add_subcommand("publish", "Publish an FLV file (or stdin) to an RTMP URL");
-  publish->add_option("url,--url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
+  publish->add_option("url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
   publish->add_option("-i,--input", pub_opt.input, "FLV file to send, '-' for stdin")->required();
   publish->add_flag("--no-pace", pub_opt.no_pace, "Send as fast as possible instead of at real time (by timestamps)");
   publish->add_option("--loop", pub_opt.loop, "Send the file N times (or 'forever') on one continuous timeline")
       ->default_val("1");
 
   auto* play = app.add_subcommand("play", "Play an RTMP stream into an FLV file (or stdout)");
-  play->add_option("url,--url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
-  play->add_option("-o,--output", play_opt.output, "FLV file to write, '-' for stdout")->required();
+  play->add_option("url", common.url, "rtmp[s]://host[:port]/app/stream")->required();
+  play->add_option("-o,--output", play_opt.output,
+                   "FLV file to write, '-' for stdout (then only warnings and errors are logged unless --log-level "
+                   "is given)")
+      ->required();
   play->add_option("--duration", play_opt.duration_s, "Stop after this many seconds")
       ->check(CLI::Range(0.0, 1e9));
-  play->add_flag("--wait", play_opt.wait, "Keep waiting when the publisher stops (until SIGINT/SIGTERM or --duration)");
+  play->add_flag("--wait", play_opt.wait,
+                 "Wait for a publisher without a deadline, and keep waiting when it stops (until SIGINT/SIGTERM or "
+                 "--duration)");
 
   rtmp::bench::bench_options bench_opt;
   auto* bench = rtmp::bench::add_bench_command(app, bench_opt);
@@ -628,7 +649,10 @@ int main(int argc, char** argv) {
     logger->set_pattern("rtmp-client: %^%l%$: %v");
     spdlog::set_default_logger(logger);
     std::string level = common.log_level;
-    if (common.quiet && !common.log_level_given) level = "warn";
+    // Quiet by request, or when the stream itself goes to stdout: stderr
+    // then carries only what went wrong, as a filter's should.
+    const bool stream_to_stdout = play->parsed() && play_opt.output == "-";
+    if ((common.quiet || stream_to_stdout) && !common.log_level_given) level = "warn";
     spdlog::set_level(spdlog::level::from_str(level));
     install_signals();
     if (bench->parsed()) {
