@@ -12,9 +12,9 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
             libcli11-dev libssl-dev)
 # Every tool a test runs: with CI=true a test whose tool is missing fails.
 # iproute2 (ip netns) for the relay test on network namespaces, systemd for
-# systemd-analyze verify of the installed unit.
+# systemd-analyze verify of the installed unit, prometheus for promtool.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
-           gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd)
+           gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd prometheus)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)
 

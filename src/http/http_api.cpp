@@ -3,12 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <set>
+#include <type_traits>
 #include <vector>
 
+#include "http/prometheus_text.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
+#include "rtmp/build_info.hpp"
+#include "server/process_stats.hpp"
 #include "rtmp/proto/codec_config.hpp"
 #include "rtmp/proto/media_info.hpp"
 
@@ -31,23 +37,12 @@ std::string iso8601(system_clock::time_point t) {
   return buf;
 }
 
-// Prometheus label values escape backslash, double quote and newline
-// (exposition format 0.0.4).
-std::string label(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+// A metadata number as JSON: an integer when it is one (640, not 640.0),
+// else the double (29.97).
+json number_json(double v) {
+  constexpr double exact_integers = 9007199254740992.0;  // 2^53
+  if (std::isfinite(v) && std::trunc(v) == v && std::fabs(v) < exact_integers) return static_cast<std::int64_t>(v);
+  return v;
 }
 
 // "app/stream" -> ("app", "stream"); a key without '/' is all stream.
@@ -73,13 +68,13 @@ json media_description(const hub::stream_status& s) {
         const auto* x = v.get(key);
         return x != nullptr && x->is_number() ? x : nullptr;
       };
-      if (const auto* w = number("width")) video["width"] = w->as_number();
-      if (const auto* h = number("height")) video["height"] = h->as_number();
-      if (const auto* f = number("framerate")) video["frame_rate"] = f->as_number();
-      if (const auto* f = number("videodatarate")) video["metadata_kbps"] = f->as_number();
-      if (const auto* r = number("audiosamplerate")) audio["sample_rate"] = r->as_number();
-      if (const auto* c = number("audiochannels")) audio["channels"] = c->as_number();
-      if (const auto* r = number("audiodatarate")) audio["metadata_kbps"] = r->as_number();
+      if (const auto* w = number("width")) video["width"] = number_json(w->as_number());
+      if (const auto* h = number("height")) video["height"] = number_json(h->as_number());
+      if (const auto* f = number("framerate")) video["frame_rate"] = number_json(f->as_number());
+      if (const auto* f = number("videodatarate")) video["metadata_kbps"] = number_json(f->as_number());
+      if (const auto* r = number("audiosamplerate")) audio["sample_rate"] = number_json(r->as_number());
+      if (const auto* c = number("audiochannels")) audio["channels"] = number_json(c->as_number());
+      if (const auto* r = number("audiodatarate")) audio["metadata_kbps"] = number_json(r->as_number());
     }
   }
   if (s.video_header) {
@@ -177,99 +172,123 @@ std::pair<double, double> http_api::rates(const std::string& key, std::uint64_t 
 }
 
 http::response http_api::metrics_page() {
+  using http::metric_type;
   const auto conns = metrics_.snapshot();
-  std::size_t by_role[4] = {0, 0, 0, 0};
+  std::uint64_t by_role[4] = {0, 0, 0, 0};
   struct per_stream {
     std::uint64_t bytes_out = 0;
-    std::size_t players = 0;
   };
   std::map<std::string, per_stream> out_by_key;
   for (const auto& c : conns) {
     by_role[static_cast<int>(c.role)]++;
-    if (c.role == connection_role::playing) {
-      auto& s = out_by_key[c.stream_key];
-      s.bytes_out += c.bytes_out;
-      s.players++;
-    }
+    if (c.role == connection_role::playing) out_by_key[c.stream_key].bytes_out += c.bytes_out;
   }
-  std::string b;
-  b.reserve(4096);
-  auto line = [&](std::string_view text) {
-    b += text;
-    b += '\n';
-  };
-  auto counter = [&](const char* name, const char* help, const char* type) {
-    b += "# HELP ";
-    b += name;
-    b += ' ';
-    b += help;
-    b += "\n# TYPE ";
-    b += name;
-    b += ' ';
-    b += type;
-    b += '\n';
-  };
-  auto num = [](double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return std::string(buf);
-  };
+  http::prometheus_text page;
+  process_metrics(page);
+  page.family("rtmp_build_info", "The server's version, as a label; the value is always 1.", metric_type::gauge);
+  page.sample("rtmp_build_info", http::prometheus_text::label_set({{"version", build_info::version}}), std::uint64_t{1});
+
   static constexpr const char* role_names[] = {"handshake", "negotiating", "publishing", "playing"};
-  counter("rtmp_connections", "Open RTMP connections by role.", "gauge");
-  for (int r = 0; r < 4; ++r) line(std::string("rtmp_connections{role=\"") + role_names[r] + "\"} " + num(by_role[r]));
-  counter("rtmp_publishers", "Connections publishing a stream.", "gauge");
-  line("rtmp_publishers " + num(by_role[2]));
-  counter("rtmp_players", "Connections playing a stream.", "gauge");
-  line("rtmp_players " + num(by_role[3]));
-  counter("rtmp_connections_accepted_total", "Connections admitted.", "counter");
-  line("rtmp_connections_accepted_total " + num(metrics_.accepted.load()));
-  counter("rtmp_connections_refused_total", "Connections refused by a connection cap.", "counter");
-  line("rtmp_connections_refused_total{cap=\"total\"} " + num(metrics_.refused_total_cap.load()));
-  line("rtmp_connections_refused_total{cap=\"per_ip\"} " + num(metrics_.refused_per_ip_cap.load()));
-  counter("rtmp_connections_closed_total", "Closed connections by reason (handshake and protocol errors included).",
-          "counter");
+  page.family("rtmp_connections", "Open RTMP connections by role.", metric_type::gauge);
+  for (int r = 0; r < 4; ++r) {
+    page.sample("rtmp_connections", http::prometheus_text::label_set({{"role", role_names[r]}}), by_role[r]);
+  }
+  page.family("rtmp_publishers", "Connections publishing a stream.", metric_type::gauge);
+  page.sample("rtmp_publishers", "", by_role[2]);
+  page.family("rtmp_players", "Connections playing a stream.", metric_type::gauge);
+  page.sample("rtmp_players", "", by_role[3]);
+  page.family("rtmp_connections_accepted_total", "Connections admitted.", metric_type::counter);
+  page.sample("rtmp_connections_accepted_total", "", metrics_.accepted.load());
+  page.family("rtmp_connections_refused_total", "Connections refused by a connection cap.", metric_type::counter);
+  page.sample("rtmp_connections_refused_total", R"({cap="total"})", metrics_.refused_total_cap.load());
+  page.sample("rtmp_connections_refused_total", R"({cap="per_ip"})", metrics_.refused_per_ip_cap.load());
+  page.family("rtmp_connections_closed_total", "Closed connections by reason (handshake and protocol errors included).",
+              metric_type::counter);
   for (std::size_t k = 0; k < close_kind_names.size(); ++k) {
-    line("rtmp_connections_closed_total{reason=\"" + std::string(close_kind_names[k]) + "\"} " +
-         num(metrics_.closes[k].load()));
+    page.sample("rtmp_connections_closed_total", http::prometheus_text::label_set({{"reason", close_kind_names[k]}}),
+                metrics_.closes[k].load());
   }
   const auto [total_in, total_out] = metrics_.total_bytes();
-  counter("rtmp_received_bytes_total", "Bytes read from RTMP (and HTTP-FLV) connections.", "counter");
-  line("rtmp_received_bytes_total " + num(total_in));
-  counter("rtmp_sent_bytes_total", "Bytes written to RTMP and HTTP-FLV player connections.", "counter");
-  line("rtmp_sent_bytes_total " + num(total_out));
-  counter("rtmp_media_dropped_total", "Media messages dropped, by reason.", "counter");
-  line("rtmp_media_dropped_total{reason=\"queue_full\"} " + num(metrics_.dropped_queue_full.load()));
+  page.family("rtmp_received_bytes_total", "Bytes read from RTMP (and HTTP-FLV) connections.", metric_type::counter);
+  page.sample("rtmp_received_bytes_total", "", total_in);
+  page.family("rtmp_sent_bytes_total", "Bytes written to RTMP and HTTP-FLV player connections.", metric_type::counter);
+  page.sample("rtmp_sent_bytes_total", "", total_out);
+  page.family("rtmp_media_dropped_total", "Media messages dropped, by reason.", metric_type::counter);
+  page.sample("rtmp_media_dropped_total", R"({reason="queue_full"})", metrics_.dropped_queue_full.load());
 
-  counter("rtmp_stream_players", "Players of a stream.", "gauge");
-  std::string in_lines, out_lines, rate_in_lines, rate_out_lines, players_lines;
+  // Per stream: one row each, written family by family below.
+  struct stream_row {
+    std::string labels;
+    std::uint64_t players = 0, bytes_in = 0, bytes_out = 0;
+    double rate_in = 0, rate_out = 0;
+  };
+  std::vector<stream_row> rows;
+  const auto departed = metrics_.departed_sent();
+  std::set<std::string> live;
   const auto now_sys = system_clock::now();
   const auto now_steady = steady::now();
   for (const auto& s : streams_.streams()) {
     const auto st = s->status();
     const auto [app, name] = split_key(s->key());
-    const std::string labels = "{app=\"" + label(app) + "\",stream=\"" + label(name) + "\"}";
+    live.insert(s->key());
     const auto it = out_by_key.find(s->key());
-    const std::uint64_t out = it == out_by_key.end() ? 0 : it->second.bytes_out;
+    const std::uint64_t current_out = it == out_by_key.end() ? 0 : it->second.bytes_out;
+    const auto gone = departed.find(s->key());
+    const std::uint64_t out = current_out + (gone == departed.end() ? 0 : gone->second);
     const auto since = now_steady - std::chrono::duration_cast<steady::duration>(now_sys - st.publish_started);
     const auto [rin, rout] = rates(s->key(), st.bytes_in, out, since);
-    players_lines += "rtmp_stream_players" + labels + " " + num(static_cast<double>(st.subscribers)) + "\n";
-    in_lines += "rtmp_stream_received_bytes_total" + labels + " " + num(static_cast<double>(st.bytes_in)) + "\n";
-    out_lines += "rtmp_stream_sent_bytes_total" + labels + " " + num(static_cast<double>(out)) + "\n";
-    rate_in_lines += "rtmp_stream_bitrate_in_bps" + labels + " " + num(rin) + "\n";
-    rate_out_lines += "rtmp_stream_bitrate_out_bps" + labels + " " + num(rout) + "\n";
+    rows.push_back(stream_row{http::prometheus_text::label_set({{"app", app}, {"stream", name}}), st.subscribers,
+                              st.bytes_in, out, rin, rout});
   }
-  b += players_lines;
-  counter("rtmp_stream_received_bytes_total", "Media payload bytes from the stream's current publisher.", "counter");
-  b += in_lines;
-  counter("rtmp_stream_sent_bytes_total", "Bytes sent to the stream's current players.", "gauge");
-  b += out_lines;
-  counter("rtmp_stream_bitrate_in_bps", "Inbound bit rate over the last seconds.", "gauge");
-  b += rate_in_lines;
-  counter("rtmp_stream_bitrate_out_bps", "Outbound bit rate (all players) over the last seconds.", "gauge");
-  b += rate_out_lines;
-  auto r = http::make_text(200, std::move(b));
+  metrics_.forget_departed_except([&](const std::string& key) { return live.contains(key); });
+  const auto per_stream_family = [&](const char* name, const char* help, metric_type type, auto field) {
+    page.family(name, help, type);
+    for (const auto& r : rows) {
+      if constexpr (std::is_same_v<decltype(r.*field), const double&>) {
+        page.sample_double(name, r.labels, r.*field);
+      } else {
+        page.sample(name, r.labels, r.*field);
+      }
+    }
+  };
+  per_stream_family("rtmp_stream_players", "Players of a stream.", metric_type::gauge, &stream_row::players);
+  per_stream_family("rtmp_stream_received_bytes_total", "Media payload bytes from the stream's current publisher.",
+                    metric_type::counter, &stream_row::bytes_in);
+  per_stream_family("rtmp_stream_sent_bytes_total", "Bytes sent to the stream's players, those who left included.",
+                    metric_type::counter, &stream_row::bytes_out);
+  per_stream_family("rtmp_stream_bitrate_in_bps", "Inbound bit rate over the last seconds.", metric_type::gauge,
+                    &stream_row::rate_in);
+  per_stream_family("rtmp_stream_bitrate_out_bps", "Outbound bit rate (all players) over the last seconds.",
+                    metric_type::gauge, &stream_row::rate_out);
+  auto r = http::make_text(200, page.take());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
+}
+
+void http_api::process_metrics(http::prometheus_text& page) const {
+  using http::metric_type;
+  const process_stats p = read_process_stats();
+  if (p.cpu_seconds) {
+    page.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", metric_type::counter);
+    page.sample_double("process_cpu_seconds_total", "", *p.cpu_seconds);
+  }
+  if (p.rss_bytes) {
+    page.family("process_resident_memory_bytes", "Resident memory size in bytes.", metric_type::gauge);
+    page.sample("process_resident_memory_bytes", "", *p.rss_bytes);
+  }
+  if (p.open_fds) {
+    page.family("process_open_fds", "Number of open file descriptors.", metric_type::gauge);
+    page.sample("process_open_fds", "", *p.open_fds);
+  }
+  if (p.max_fds) {
+    page.family("process_max_fds", "Maximum number of open file descriptors.", metric_type::gauge);
+    page.sample("process_max_fds", "", *p.max_fds);
+  }
+  if (p.start_time_seconds) {
+    page.family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+                metric_type::gauge);
+    page.sample_double("process_start_time_seconds", "", *p.start_time_seconds);
+  }
 }
 
 http::response http_api::streams_page(const std::string* only_key) {
@@ -311,8 +330,8 @@ http::response http_api::streams_page(const std::string* only_key) {
     entry["bytes_in"] = st.bytes_in;
     entry["messages_in"] = st.messages_in;
     entry["bytes_out"] = out;
-    entry["bitrate_in_bps"] = rin;
-    entry["bitrate_out_bps"] = rout;
+    entry["bitrate_in_bps"] = std::llround(rin);
+    entry["bitrate_out_bps"] = std::llround(rout);
     entry["player_count"] = players.size();
     entry["players"] = std::move(players);
     list.push_back(std::move(entry));

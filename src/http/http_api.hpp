@@ -13,6 +13,7 @@
 
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/http/request_parser.hpp"
+#include "http/prometheus_text.hpp"
 #include "rtmp/http/response.hpp"
 #include "server/server_metrics.hpp"
 
@@ -37,6 +38,8 @@ class http_api {
   };
 
   http::response metrics_page();
+  // The standard process_* series (CPU, memory, descriptors, start time).
+  void process_metrics(http::prometheus_text& page) const;
   http::response streams_page(const std::string* only_key);
   http::response kick(const http::request& req, const std::string& key);
 

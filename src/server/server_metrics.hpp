@@ -100,6 +100,7 @@ class server_metrics {
   /// Sets what a connection publishes or plays.
   void set_role(connection_entry& e, connection_role role, std::string stream_key) {
     std::lock_guard lock(mutex_);
+    note_player_left(e);
     e.stream_key = std::move(stream_key);
     e.role.store(role, std::memory_order_relaxed);
   }
@@ -111,6 +112,7 @@ class server_metrics {
     std::lock_guard lock(mutex_);
     const auto it = entries_.find(id);
     if (it == entries_.end()) return;
+    note_player_left(*it->second);
     closed_bytes_in_ += it->second->bytes_in.load(std::memory_order_relaxed);
     closed_bytes_out_ += it->second->bytes_out.load(std::memory_order_relaxed);
     entries_.erase(it);
@@ -128,6 +130,26 @@ class server_metrics {
     return {in, out};
   }
 
+  /// Bytes sent to each stream's players, those who left included: for a
+  /// stream key, add the `bytes_out` of its current players to get a total
+  /// that only grows. Keys of streams that are gone are forgotten by
+  /// `forget_departed_except`, and all at once past `max_departed_keys`.
+  std::unordered_map<std::string, std::uint64_t> departed_sent() const {
+    std::lock_guard lock(mutex_);
+    return departed_sent_;
+  }
+
+  /// Forgets the departed players' bytes of every key for which `live`
+  /// returns false.
+  template <class Live>
+  void forget_departed_except(Live&& live) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(departed_sent_, [&](const auto& kv) { return !live(kv.first); });
+  }
+
+  /// Stream keys remembered for departed players at most.
+  static constexpr std::size_t max_departed_keys = 4096;
+
   /// Copies every open connection.
   std::vector<connection_view> snapshot() const {
     std::lock_guard lock(mutex_);
@@ -143,10 +165,19 @@ class server_metrics {
   }
 
  private:
+  // A player leaves its stream (role change or close): its bytes stay in
+  // the stream's total (mutex_ held).
+  void note_player_left(const connection_entry& e) {
+    if (e.role.load(std::memory_order_relaxed) != connection_role::playing || e.stream_key.empty()) return;
+    if (departed_sent_.size() >= max_departed_keys && !departed_sent_.contains(e.stream_key)) departed_sent_.clear();
+    departed_sent_[e.stream_key] += e.bytes_out.load(std::memory_order_relaxed);
+  }
+
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection_entry>> entries_;
   std::uint64_t closed_bytes_in_ = 0;   // of removed entries (mutex_)
   std::uint64_t closed_bytes_out_ = 0;  // of removed entries (mutex_)
+  std::unordered_map<std::string, std::uint64_t> departed_sent_;  // stream key -> bytes of players who left (mutex_)
 };
 
 }  // namespace rtmp::net
