@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/prometheus_text.hpp"
+#include "server/auth.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/build_info.hpp"
 #include "server/process_stats.hpp"
@@ -109,12 +110,6 @@ json media_description(const hub::stream_status& s) {
     }
   }
   return json{{"video", video}, {"audio", audio}};
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  unsigned diff = a.size() == b.size() ? 0u : 1u;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-  return diff == 0 && !b.empty();
 }
 
 }  // namespace

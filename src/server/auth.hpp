@@ -18,6 +18,11 @@ namespace rtmp::net {
 /// empty when absent. Not percent-decoded (tokens are compared as sent).
 std::string_view query_param(std::string_view query, std::string_view name) noexcept;
 
+/// True when `given` equals the non-empty `secret`, in a time that depends
+/// on the length of `given` only, not on where the first difference is (so a
+/// remote guesser learns nothing from response times).
+bool constant_time_equal(std::string_view given, std::string_view secret) noexcept;
+
 /// True when `tokens` holds the `token` given after the stream name
 /// ("cam?token=T") or in the tcUrl's query ("rtmp://h/live?token=T").
 bool token_allowed(const std::vector<std::string>& tokens, std::string_view stream_name, std::string_view tc_url);
