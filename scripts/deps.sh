@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-            libcli11-dev libssl-dev)
+            libcli11-dev libssl-dev libtomlplusplus-dev)
 # Every tool a test runs: with CI=true a test whose tool is missing fails.
 # iproute2 (ip netns) for the relay test on network namespaces, systemd for
 # systemd-analyze verify of the installed unit, prometheus for promtool.

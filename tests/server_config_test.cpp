@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../apps/rtmp-server/logging.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -216,6 +217,118 @@ TEST(server_config, missing_config_file_is_an_error_naming_the_path) {
   const auto r = run_server(dir, "--config " + missing + " -l 127.0.0.1:0");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
+}
+
+TEST(server_config, any_valid_toml_loads_multi_line_arrays_inline_tables_and_comments) {
+  rtmp::test::temp_dir dir;
+  write_text(dir.file("c.toml"),
+             "# a comment before everything\n"
+             "listen = [          # an array over several lines\n"
+             "  \"127.0.0.1:0\",\n"
+             "  \"[::1]:0\",        # a trailing comma is TOML too\n"
+             "]\n"
+             "record = { live = \"all\", talks = \"audio\" }   # APP=VALUE settings as an inline table\n"
+             "workers = 2\n"
+             "gop-cache = false   # a TOML boolean for on/off\n");
+  const auto r = run_server(dir, "--config " + dir.file("c.toml") + " --print-config");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(setting(r.out, "listen"), "listen=[\"127.0.0.1:0\", \"[::1]:0\"]");
+  EXPECT_EQ(setting(r.out, "record"), "record=[\"live=all\", \"talks=audio\"]");
+  EXPECT_EQ(setting(r.out, "workers"), "workers=2");
+  EXPECT_EQ(setting(r.out, "gop-cache"), "gop-cache=\"false\"");
+  write_text(dir.file("printed.toml"), r.out);
+  const auto again = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.out, r.out);
+}
+
+TEST(server_config, a_broken_file_is_named_with_its_line_and_key) {
+  rtmp::test::temp_dir dir;
+  struct broken {
+    std::string text;
+    std::string expected;  // in stderr, after "c.toml:"
+  };
+  const std::vector<broken> cases = {
+      {"workers = 2\n\nlisten = [ \"127.0.0.1:0\",\n", "3:"},
+      {"workers = 2\nlistn = \"127.0.0.1:0\"\n", "2: unknown key \"listn\" (did you mean listen?)"},
+      {"workers = 2\nidle-timeout = 0\n", "2: idle-timeout: must be between 1 and 3600"},
+      {"\nworkers = \"many\"\n", "2: workers: \"many\" is not an integer"},
+      {"[network]\nworkers = 2\n", "1:1: network: unknown section [network]"},
+      {"record = { live = { x = 1 } }\n", "1:19: record: a table inside a table"},
+  };
+  for (const auto& c : cases) {
+    write_text(dir.file("c.toml"), c.text);
+    const auto r = run_server(dir, "--config " + dir.file("c.toml") + " -l 127.0.0.1:0");
+    EXPECT_EQ(r.status, 2) << c.text;
+    EXPECT_NE(r.err.find(dir.file("c.toml") + ":" + c.expected), std::string::npos) << c.text << "\n" << r.err;
+  }
+  // A value the command line overrides is not the file's problem.
+  write_text(dir.file("c.toml"), "idle-timeout = 5\n");
+  const auto r = run_server(dir, "--config " + dir.file("c.toml") + " --idle-timeout 0 --print-config");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.find("c.toml:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("idle-timeout: must be between"), std::string::npos) << r.err;
+}
+
+TEST(server_config, mistyped_flags_suggest_the_nearest) {
+  rtmp::test::temp_dir dir;
+  auto r = run_server(dir, "--listn 127.0.0.1:0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unknown option --listn (did you mean --listen?)"), std::string::npos) << r.err;
+  r = run_server(dir, "--wokrers=2 -l 127.0.0.1:0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("(did you mean --workers?)"), std::string::npos) << r.err;
+  r = run_server(dir, "--zzzzzzzz -l 127.0.0.1:0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << "no hint for what resembles nothing: " << r.err;
+}
+
+TEST(server_config, print_config_redacts_secrets_unless_asked) {
+  rtmp::test::temp_dir dir;
+  const std::string secrets = "-l 127.0.0.1:0 --http-token T0PS3CRET --publish-token live=PUBT0K "
+                              "--play-token live=PLAYT0K --on-publish 'http://127.0.0.1:9/auth?key=CBK3Y' "
+                              "--push 'live=rtmp://127.0.0.1:1936/relay'";
+  const auto shown = run_server(dir, secrets + " --print-config --show-secrets");
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  for (const char* secret : {"T0PS3CRET", "PUBT0K", "PLAYT0K", "CBK3Y"}) {
+    EXPECT_NE(shown.out.find(secret), std::string::npos) << secret;
+  }
+  const auto redacted = run_server(dir, secrets + " --print-config");
+  ASSERT_EQ(redacted.status, 0) << redacted.err;
+  for (const char* secret : {"T0PS3CRET", "PUBT0K", "PLAYT0K", "CBK3Y"}) {
+    EXPECT_EQ(redacted.out.find(secret), std::string::npos) << secret << " shown:\n" << redacted.out;
+  }
+  EXPECT_EQ(setting(redacted.out, "http-token"), "http-token=\"<redacted>\"");
+  EXPECT_EQ(setting(redacted.out, "publish-token"), "publish-token=\"live=<redacted>\"");
+  EXPECT_EQ(setting(redacted.out, "on-publish"), "on-publish=\"http://127.0.0.1:9/auth?<redacted>\"");
+  EXPECT_EQ(setting(redacted.out, "push"), "push=\"live=rtmp://127.0.0.1:1936/relay\"") << "no key to hide";
+  // The redacted page is still a file the server reads, and round-trips.
+  write_text(dir.file("printed.toml"), redacted.out);
+  const auto again = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.out, redacted.out);
+}
+
+TEST(server_config, listen_takes_a_host_name_a_bare_port_and_a_colon_port) {
+  rtmp::test::temp_dir dir;
+  for (const char* form : {"-l 0", "-l :0", "-l localhost:0", "-l 127.0.0.1:0"}) {
+    const auto r = run_server(dir, std::string(form) + " --print-config");
+    EXPECT_EQ(r.status, 0) << form << ": " << r.err;
+  }
+  const auto unknown = run_server(dir, "-l no-such-host.invalid:1935 --print-config");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("does not resolve"), std::string::npos) << unknown.err;
+
+  const std::uint16_t port = rtmp::test::free_port();
+  const std::string log = dir.file("server.log");
+  rtmp::test::child_process server(server_bin + " -w 1 -l localhost:" + std::to_string(port) + " > " + log + " 2>&1");
+  ASSERT_TRUE(wait_for_text(log, "listening on ")) << read_text(log);
+  const std::string text = read_text(log);
+  EXPECT_TRUE(text.find("listening on 127.0.0.1:" + std::to_string(port)) != std::string::npos ||
+              text.find("listening on [::1]:" + std::to_string(port)) != std::string::npos)
+      << "localhost resolves to a loopback address: " << text;
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << read_text(log);
 }
 
 TEST(server_config, server_runs_with_a_config_file_and_stops_on_sigterm) {

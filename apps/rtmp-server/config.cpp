@@ -57,7 +57,9 @@ bool is_on_off(std::string_view v) { return std::find(on_off.begin(), on_off.end
 
 void add_setting_options(CLI::App& app, settings& s) {
   const settings d;
-  app.add_option("-l,--listen", s.listen, "Address to listen on, ADDR:PORT or [V6ADDR]:PORT (repeatable; port 0: any)")
+  app.add_option("-l,--listen", s.listen,
+                 "Address to listen on: ADDR:PORT, [V6ADDR]:PORT, HOST:PORT (resolved at start), :PORT or PORT "
+                 "(repeatable; port 0: any)")
       ->default_str(d.listen.front());
   app.add_option("-w,--workers", s.workers, "Worker threads, each with its own io_context (0: one per core)")
       ->default_val(d.workers);
@@ -157,24 +159,28 @@ void add_setting_options(CLI::App& app, settings& s) {
 
 namespace {
 
+// Why a listen address is refused.
+std::string address_problem(const std::string& text, const std::error_code& ec) {
+  if (ec == std::errc::address_not_available) return "\"" + text + "\": the host name does not resolve";
+  return "\"" + text +
+         "\" is not ADDR:PORT, [V6ADDR]:PORT, HOST:PORT, :PORT or PORT with a port up to 65535 "
+         "(in the file, quote it: listen = \"[::]:1935\")";
+}
+
 // "ADDR:PORT" lists: listen (at least one), tls-listen and http-listen
 // ("" is what --print-config writes for none: off), and the TLS files.
 std::optional<config_problem> validate_listeners(const settings& s) {
   if (s.listen.empty()) return config_problem{"listen", "needs at least one address"};
   asio::ip::tcp::endpoint ep;
   for (const auto& text : s.listen) {
-    if (net::parse_endpoint(text, ep)) {
-      return config_problem{"listen", "\"" + text +
-                                          "\" is not ADDR:PORT or [V6ADDR]:PORT with a port up to 65535 "
-                                          "(in the file, quote it: listen = \"[::]:1935\")"};
-    }
+    if (const auto ec = net::parse_endpoint(text, ep)) return config_problem{"listen", address_problem(text, ec)};
   }
   bool tls_on = false;
   for (const auto& [key, list] : {std::pair{"tls-listen", &s.tls_listen}, std::pair{"http-listen", &s.http_listen}}) {
     for (const auto& text : *list) {
       if (text.empty()) continue;
       if (list == &s.tls_listen) tls_on = true;
-      if (net::parse_endpoint(text, ep)) return config_problem{key, "\"" + text + "\" is not ADDR:PORT or [V6ADDR]:PORT"};
+      if (const auto ec = net::parse_endpoint(text, ep)) return config_problem{key, address_problem(text, ec)};
     }
   }
   for (const auto& [key, file] : {std::pair{"tls-cert", &s.tls_cert}, std::pair{"tls-key", &s.tls_key}}) {

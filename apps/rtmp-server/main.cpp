@@ -9,12 +9,15 @@
 #include <asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "config.hpp"
+#include "config_file.hpp"
 #include "logging.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/net/systemd.hpp"
@@ -36,23 +39,70 @@ std::string config_path(const CLI::App& app) {
   return opt != nullptr && opt->count() > 0 ? opt->as<std::string>() : std::string();
 }
 
-// A CLI11 parse error as a message naming the key. CLI11 says "INI was not
-// able to parse KEY" for an unknown key in the file ("NAME.++" for a
-// [NAME] section) and "Could not convert: --KEY = VALUE" for a non-number.
-std::string describe(const CLI::ParseError& e, const CLI::App& app) {
+// The long names of the settings ("listen", ...), for "did you mean" hints.
+std::vector<std::string> setting_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options({})) {
+    if (!opt->get_lnames().empty()) names.push_back(opt->get_lnames().front());
+  }
+  return names;
+}
+
+// " (did you mean PREFIX+NAME?)" for the setting nearest to `typed`, or "".
+std::string hint(const CLI::App& app, std::string_view typed, std::string_view prefix) {
+  const auto near = rtmp::server_app::nearest_name(typed, setting_names(app));
+  return near ? " (did you mean " + std::string(prefix) + *near + "?)" : std::string();
+}
+
+// "FILE:LINE: " when `key` was set in the configuration file and not on the
+// command line (whose value wins), else "".
+std::string file_position(const CLI::App& app, const rtmp::server_app::toml_config& file, const std::string& key,
+                          const std::vector<std::string>& args) {
+  const auto line = file.line_of(key);
+  if (!line) return "";
+  const CLI::Option* opt = app.get_option_no_throw("--" + key);
+  for (const auto& arg : args) {
+    if (arg == "--" + key || arg.rfind("--" + key + "=", 0) == 0) return "";
+    if (opt != nullptr && arg.size() >= 2 && arg[0] == '-' && arg[1] != '-' &&
+        opt->check_sname(arg.substr(1, 1))) {
+      return "";
+    }
+  }
+  return config_path(app) + ":" + std::to_string(*line) + ": ";
+}
+
+// A CLI11 parse error as a message naming the file, line and key. The file
+// reader says "LINE:COLUMN: ..." for a syntax error; CLI11 says "INI was
+// not able to parse KEY" for an unknown key in the file, "The following
+// argument(s) ... not expected: ..." for an unknown flag, and "Could not
+// convert: --KEY = VALUE" for a non-number.
+std::string describe(const CLI::ParseError& e, const CLI::App& app, const rtmp::server_app::toml_config& file,
+                     const std::vector<std::string>& args) {
   const std::string what = e.what();
+  if (!what.empty() && std::isdigit(static_cast<unsigned char>(what.front())) != 0) {
+    return config_path(app) + ":" + what;  // from the file reader
+  }
   const std::string unknown = "INI was not able to parse ";
   if (what.rfind(unknown, 0) == 0) {
-    std::string key = what.substr(unknown.size());
-    if (key.size() > 3 && key.ends_with(".++")) {
-      return "unknown section [" + key.substr(0, key.size() - 3) + "] in " + config_path(app) +
-             " (keys go at the top level)";
+    const std::string key = what.substr(unknown.size());
+    return file_position(app, file, key, {}) + "unknown key \"" + key + "\"" + hint(app, key, "") + " (see --help)";
+  }
+  if (const auto colon = what.find("not expected: "); colon != std::string::npos) {
+    // The first unknown flag, else the first stray argument.
+    std::istringstream extras(what.substr(colon + 14));
+    std::string first, word;
+    while (extras >> word) {
+      if (first.empty() || (word.rfind("-", 0) == 0 && first.rfind("-", 0) != 0)) first = word;
     }
-    return "unknown key \"" + key + "\" in " + config_path(app) + " (see --help)";
+    if (first.rfind("--", 0) == 0) {
+      return "unknown option " + first + hint(app, first.substr(2, first.find('=') - 2), "--") + " (see --help)";
+    }
+    return "unexpected argument " + first + " (see --help)";
   }
   const std::string convert = "Could not convert: --";
   if (const auto eq = what.find(" = "); what.rfind(convert, 0) == 0 && eq != std::string::npos) {
-    return what.substr(convert.size(), eq - convert.size()) + ": \"" + what.substr(eq + 3) + "\" is not an integer";
+    const std::string key = what.substr(convert.size(), eq - convert.size());
+    return file_position(app, file, key, args) + key + ": \"" + what.substr(eq + 3) + "\" is not an integer";
   }
   return what;
 }
@@ -82,14 +132,21 @@ int main(int argc, char** argv) {
                  "every flag below is a key, and flags given here override the file")
       ->type_name("FILE");
   app.allow_config_extras(CLI::config_extras_mode::error);
+  const auto file = std::make_shared<rtmp::server_app::toml_config>();
+  app.config_formatter(file);
   app.add_flag("--print-config", print_config, "Print the effective configuration (a valid --config file) and exit")
       ->configurable(false);
+  bool show_secrets = false;
+  app.add_flag("--show-secrets", show_secrets,
+               "With --print-config: print tokens, callback queries and push keys instead of \"<redacted>\"")
+      ->configurable(false);
   rtmp::server_app::add_setting_options(app, s);
+  const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::cerr << config_prefix << describe(e, app) << "\n";
+    std::cerr << config_prefix << describe(e, app, *file, args) << "\n";
     return exit_bad_config;
   }
 
@@ -98,10 +155,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (auto problem = rtmp::server_app::validate(s)) {
-    std::cerr << config_prefix << problem->key << ": " << problem->problem << "\n";
+    std::cerr << config_prefix << file_position(app, *file, problem->key, args) << problem->key << ": "
+              << problem->problem << "\n";
     return exit_bad_config;
   }
   if (print_config) {
+    file->show_secrets(show_secrets);
     std::cout << app.config_to_str(true, true);
     return 0;
   }

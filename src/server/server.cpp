@@ -7,10 +7,14 @@
 #include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <thread>
 
 #include "net/coroutine_support.hpp"
@@ -22,21 +26,56 @@ namespace rtmp::net {
 
 using asio::ip::tcp;
 
+namespace {
+
+// The first address of host name `host` (getaddrinfo's preferred one).
+std::optional<asio::ip::address> resolve_host(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return std::nullopt;
+  std::optional<asio::ip::address> out;
+  if (found->ai_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+    out = asio::ip::make_address_v4(ntohl(in->sin_addr.s_addr));
+  } else if (found->ai_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(found->ai_addr);
+    asio::ip::address_v6::bytes_type bytes;
+    std::copy(std::begin(in6->sin6_addr.s6_addr), std::end(in6->sin6_addr.s6_addr), bytes.begin());
+    out = asio::ip::make_address_v6(bytes, in6->sin6_scope_id);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
+
+}  // namespace
+
 std::error_code parse_endpoint(const std::string& text, tcp::endpoint& out) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return std::make_error_code(std::errc::invalid_argument);
-  std::string host = text.substr(0, colon);
-  const std::string port_text = text.substr(colon + 1);
+  const bool port_only = colon == std::string::npos;  // "1935"
+  std::string host = port_only ? std::string() : text.substr(0, colon);
+  const std::string port_text = port_only ? text : text.substr(colon + 1);
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 || port_text.empty()) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   std::error_code aec;
-  const auto addr = asio::ip::make_address(host, aec);
-  if (aec) return std::make_error_code(std::errc::invalid_argument);
+  auto addr = asio::ip::make_address(host, aec);
+  if (aec) {
+    // Not an address: a host name ("localhost"), unless it cannot be one.
+    if (bracketed || host.find_first_of(" :/[]") != std::string::npos) {
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    const auto resolved = resolve_host(host);
+    if (!resolved) return std::make_error_code(std::errc::address_not_available);
+    addr = *resolved;
+  }
   out = tcp::endpoint(addr, static_cast<unsigned short>(port));
   return {};
 }

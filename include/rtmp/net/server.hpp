@@ -141,8 +141,11 @@ class server {
   std::unique_ptr<server_impl> impl_;
 };
 
-/// Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" into an endpoint.
-/// Errors: std::errc::invalid_argument.
+/// Parses a listen address into an endpoint: "ADDR:PORT", "[V6]:PORT",
+/// "HOST:PORT" (a host name, resolved now: its first address), ":PORT" or
+/// "PORT" (both: every IPv4 address). Errors: std::errc::invalid_argument
+/// for a malformed text or port, std::errc::address_not_available for a
+/// host name that does not resolve.
 std::error_code parse_endpoint(const std::string& text, asio::ip::tcp::endpoint& out);
 
 }  // namespace rtmp::net
