@@ -22,11 +22,13 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using rtmp::test::loopback_config;
 using rtmp::test::test_client;
 
 // Keeps every log line, to check that no token leaks.
@@ -132,16 +134,9 @@ class auth_test : public ::testing::Test {
     spdlog::set_level(spdlog::level::debug);
   }
   void TearDown() override {
-    if (server_) server_->stop();
+    server_.stop();
     spdlog::set_default_logger(old_);
     spdlog::set_level(spdlog::level::info);
-  }
-  void start(rtmp::net::server_config cfg) {
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
   }
   // connect with `tc_url_query` appended to the tcUrl, createStream, publish.
   std::string publish_with(test_client& c, const std::string& name, const std::string& tc_query = "") {
@@ -157,17 +152,16 @@ class auth_test : public ::testing::Test {
 
   std::shared_ptr<keep_sink> sink_;
   std::shared_ptr<spdlog::logger> old_;
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 TEST_F(auth_test, unknown_app_is_rejected_at_connect) {
-  rtmp::net::server_config cfg;
+  auto cfg = loopback_config();
   cfg.session.allowed_apps = {"live", "secure"};
-  start(cfg);
-  test_client ok(port_);
+  server_.start(cfg);
+  test_client ok(server_.port());
   EXPECT_EQ(ok.publish("cam"), "NetStream.Publish.Start");
-  test_client bad(port_);
+  test_client bad(server_.port());
   rtmp::proto::connect_params p;
   p.app = "other";
   p.tc_url = "rtmp://127.0.0.1/other";
@@ -179,35 +173,35 @@ TEST_F(auth_test, unknown_app_is_rejected_at_connect) {
 }
 
 TEST_F(auth_test, static_tokens_protect_publish_and_play_and_never_reach_the_logs) {
-  rtmp::net::server_config cfg;
+  auto cfg = loopback_config();
   cfg.auth.publish_tokens["secure"] = {"pub-s3cret"};
   cfg.auth.play_tokens["secure"] = {"view-s3cret"};
-  start(cfg);
+  server_.start(cfg);
   {
-    test_client c(port_);
+    test_client c(server_.port());
     EXPECT_EQ(publish_with(c, "cam"), "NetStream.Publish.Unauthorized");
     EXPECT_TRUE(c.closed_by_peer(3s));
   }
   {
-    test_client c(port_);
+    test_client c(server_.port());
     EXPECT_EQ(publish_with(c, "cam?token=wrong"), "NetStream.Publish.Unauthorized");
     EXPECT_TRUE(c.closed_by_peer(3s));
   }
-  test_client pub(port_);
+  test_client pub(server_.port());
   EXPECT_EQ(publish_with(pub, "cam?token=pub-s3cret"), "NetStream.Publish.Start");
   {
-    test_client c(port_);  // the token in the tcUrl works too
+    test_client c(server_.port());  // the token in the tcUrl works too
     EXPECT_EQ(publish_with(c, "cam2", "?token=pub-s3cret"), "NetStream.Publish.Start");
   }
   {
-    test_client v(port_);
+    test_client v(server_.port());
     EXPECT_EQ(v.play("cam", "secure"), "NetStream.Play.Failed");
     EXPECT_TRUE(v.closed_by_peer(3s));
   }
-  test_client viewer(port_);
+  test_client viewer(server_.port());
   EXPECT_EQ(viewer.play("cam?token=view-s3cret", "secure"), "NetStream.Play.Start");
   {
-    test_client other(port_);  // an app without rules is open
+    test_client other(server_.port());  // an app without rules is open
     EXPECT_EQ(other.publish("free"), "NetStream.Publish.Start");
   }
   const std::string logs = sink_->all();
@@ -219,13 +213,13 @@ TEST_F(auth_test, static_tokens_protect_publish_and_play_and_never_reach_the_log
 TEST_F(auth_test, http_callback_allows_on_2xx_and_refuses_otherwise) {
   fake_callback allow(200), deny(403);
   {
-    rtmp::net::server_config cfg;
+    auto cfg = loopback_config();
     cfg.auth.on_publish_url = allow.url();
     cfg.auth.on_play_url = allow.url();
-    start(cfg);
-    test_client pub(port_);
+    server_.start(cfg);
+    test_client pub(server_.port());
     EXPECT_EQ(pub.publish("cam?token=abc"), "NetStream.Publish.Start");
-    test_client v(port_);
+    test_client v(server_.port());
     EXPECT_EQ(v.play("cam"), "NetStream.Play.Start");
     const auto bodies = allow.bodies();
     ASSERT_EQ(bodies.size(), 2u);
@@ -235,17 +229,16 @@ TEST_F(auth_test, http_callback_allows_on_2xx_and_refuses_otherwise) {
     EXPECT_NE(bodies[0].find("\"query\":\"token=abc\""), std::string::npos);
     EXPECT_NE(bodies[0].find("\"client\":\"127.0.0.1\""), std::string::npos);
     EXPECT_NE(bodies[1].find("\"action\":\"play\""), std::string::npos);
-    server_->stop();
-    server_.reset();
+    server_.stop();
   }
-  rtmp::net::server_config cfg;
+  auto cfg = loopback_config();
   cfg.auth.on_publish_url = deny.url();
   cfg.auth.on_play_url = deny.url();
-  start(cfg);
-  test_client pub(port_);
+  server_.start(cfg);
+  test_client pub(server_.port());
   EXPECT_EQ(pub.publish("cam"), "NetStream.Publish.Unauthorized");
   EXPECT_TRUE(pub.closed_by_peer(3s));
-  test_client v(port_);
+  test_client v(server_.port());
   EXPECT_EQ(v.play("cam"), "NetStream.Play.Failed");
   EXPECT_TRUE(v.closed_by_peer(3s));
   EXPECT_NE(sink_->all().find("callback answered 403"), std::string::npos);
@@ -254,21 +247,20 @@ TEST_F(auth_test, http_callback_allows_on_2xx_and_refuses_otherwise) {
 TEST_F(auth_test, unreachable_callback_fails_closed_or_open_as_configured) {
   fake_callback silent(0);
   for (const bool open : {false, true}) {
-    rtmp::net::server_config cfg;
+    auto cfg = loopback_config();
     cfg.auth.on_publish_url = silent.url();
     cfg.auth.callback_timeout = 300ms;
     cfg.auth.callback_fail_open = open;
-    start(cfg);
-    test_client pub(port_);
+    server_.start(cfg);
+    test_client pub(server_.port());
     EXPECT_EQ(pub.publish("cam"), open ? "NetStream.Publish.Start" : "NetStream.Publish.Unauthorized") << open;
-    server_->stop();
-    server_.reset();
+    server_.stop();
   }
   // A URL nobody listens on behaves the same (fail-closed by default).
-  rtmp::net::server_config cfg;
+  auto cfg = loopback_config();
   cfg.auth.on_publish_url = "http://127.0.0.1:1/none";
-  start(cfg);
-  test_client pub(port_);
+  server_.start(cfg);
+  test_client pub(server_.port());
   EXPECT_EQ(pub.publish("cam"), "NetStream.Publish.Unauthorized");
 }
 

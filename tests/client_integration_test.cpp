@@ -31,6 +31,7 @@
 #include "support/net.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "rtmp/error.hpp"
 #include "rtmp/net/client.hpp"
 #include "rtmp/net/server.hpp"
@@ -249,19 +250,12 @@ void refusing_session(asio::ip::tcp::socket& s, const std::string& code) {
 class client_integration : public ::testing::Test {
  protected:
   void start_server(bool wait_for_publisher = true) {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
+    auto cfg = rtmp::test::loopback_config();
     cfg.wait_for_publisher = wait_for_publisher;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
+    server_.start(cfg);
   }
   std::string url(const std::string& key, const std::string& app = "live") const {
-    return "rtmp://127.0.0.1:" + std::to_string(port_) + "/" + app + "/" + key;
+    return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/" + app + "/" + key;
   }
   std::size_t streams() const { return server_->stats().streams; }
 
@@ -282,8 +276,7 @@ class client_integration : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
   temp_dir dir_;
   int counter_ = 0;
 };
@@ -786,7 +779,7 @@ class client_with_ffmpeg : public client_integration, public ::testing::WithPara
   std::string base_url() {
     if (!GetParam()) {
       start_server();
-      return "rtmp://127.0.0.1:" + std::to_string(port_) + "/live/";
+      return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/";
     }
     std::string why;
     nginx_ = start_nginx(dir_, why);

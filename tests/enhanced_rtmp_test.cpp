@@ -18,6 +18,7 @@
 #include "rtmp/proto/media_info.hpp"
 #include "support/ertmp_samples.hpp"
 #include "support/http_client.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -34,21 +35,16 @@ std::string http_get(std::uint16_t port, const std::string& path) { return rtmp:
 class enhanced_rtmp : public ::testing::Test {
  protected:
   void SetUp() override {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
+    auto cfg = rtmp::test::loopback_config();
     cfg.http_listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-    http_port_ = server_->http_endpoints().at(0).port();
+    server_.start(cfg);
+    ASSERT_FALSE(server_->http_endpoints().empty());
   }
-  void TearDown() override { server_->stop(); }
 
   // An E-RTMP publisher: connect declaring fourCcList and capsEx (checking
   // the server's answer), createStream, publish.
   std::unique_ptr<test_client> enhanced_publisher(const std::string& name) {
-    auto pub = std::make_unique<test_client>(port_);
+    auto pub = std::make_unique<test_client>(server_.port());
     proto::connect_params p;
     p.app = "live";
     p.tc_url = "rtmp://127.0.0.1/live";
@@ -70,7 +66,7 @@ class enhanced_rtmp : public ::testing::Test {
     rtmp::net::client_options opt;
     opt.session.fourcc_list = {"hvc1", "av01"};
     auto c = std::make_unique<rtmp::net::client>(opt);
-    EXPECT_FALSE(c->connect("rtmp://127.0.0.1:" + std::to_string(port_) + "/live/" + name, 5s));
+    EXPECT_FALSE(c->connect("rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/" + name, 5s));
     EXPECT_FALSE(c->play(5s));
     return c;
   }
@@ -110,14 +106,13 @@ class enhanced_rtmp : public ::testing::Test {
   }
 
   nlohmann::json stream_api(const std::string& key) {
-    const std::string body = http_get(http_port_, "/api/streams/" + key);
+    const std::string body = http_get(server_.http_port(), "/api/streams/" + key);
     auto j = nlohmann::json::parse(body, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << body;
     return j;
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0, http_port_ = 0;
+  rtmp::test::running_server server_;
   proto::amf0::value server_answer_;
 };
 
@@ -131,7 +126,7 @@ TEST_F(enhanced_rtmp, connect_negotiation_answers_with_our_capabilities) {
   EXPECT_EQ(server_answer_.get("capsEx")->as_number(), proto::caps_ex_mask::multitrack | proto::caps_ex_mask::mod_ex);
 
   // A legacy client (no E-RTMP properties in connect) gets none of it.
-  test_client raw(port_);
+  test_client raw(server_.port());
   proto::connect_params p;
   p.app = "live";
   p.tc_url = "rtmp://127.0.0.1/live";

@@ -23,6 +23,7 @@
 #include "rtmp/proto/command.hpp"
 #include "support/media.hpp"
 #include "support/http_client.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -52,22 +53,16 @@ bytes keyframe(std::size_t n) { return rtmp::test::video_frame(true, n); }
 class http_api_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
+    auto cfg = rtmp::test::loopback_config();
     cfg.http_listen = {"127.0.0.1:0"};
     cfg.http_token = "s3cret";
-    cfg.workers = 2;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
+    server_.start(cfg);
     ASSERT_EQ(server_->http_endpoints().size(), 1u);
-    http_port_ = server_->http_endpoints().at(0).port();
   }
-  void TearDown() override { server_->stop(); }
 
   // A publisher on live/cam with metadata, H.264 and AAC headers and a keyframe.
   std::unique_ptr<test_client> publish() {
-    auto pub = std::make_unique<test_client>(port_);
+    auto pub = std::make_unique<test_client>(server_.port());
     EXPECT_EQ(pub->publish("cam?token=hidden"), "NetStream.Publish.Start");
     rtmp::proto::amf0::ecma_array meta;
     meta.push_back("width", 1280.0);
@@ -81,12 +76,11 @@ class http_api_test : public ::testing::Test {
     return pub;
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0, http_port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 TEST_F(http_api_test, healthz_answers_ok) {
-  const auto r = http_get(http_port_, "/healthz");
+  const auto r = http_get(server_.http_port(), "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "ok\n");
   EXPECT_NE(r.headers.find("Cache-Control: no-store"), std::string::npos);
@@ -94,7 +88,7 @@ TEST_F(http_api_test, healthz_answers_ok) {
 
 TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_rising_bytes) {
   auto pub = publish();
-  test_client p1(port_), p2(port_);
+  test_client p1(server_.port()), p2(server_.port());
   ASSERT_EQ(p1.play("cam"), "NetStream.Play.Start");
   ASSERT_EQ(p2.play("cam"), "NetStream.Play.Start");
   // Let the players receive the cached start.
@@ -104,7 +98,7 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
       if (m && m->type == 9 && m->payload.size() > 1000) break;
     }
   }
-  const auto m1 = http_get(http_port_, "/metrics");
+  const auto m1 = http_get(server_.http_port(), "/metrics");
   ASSERT_EQ(m1.status, 200);
   EXPECT_NE(m1.headers.find("text/plain; version=0.0.4"), std::string::npos);
   EXPECT_EQ(sample(m1.body, "rtmp_publishers"), 1.0) << m1.body;
@@ -123,12 +117,12 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
       if (m && m->type == 9 && m->payload.size() == 20000) break;
     }
   }
-  const auto m2 = http_get(http_port_, "/metrics");
+  const auto m2 = http_get(server_.http_port(), "/metrics");
   EXPECT_GE(sample(m2.body, "rtmp_received_bytes_total").value_or(0), in1 + 20000);
   EXPECT_GE(sample(m2.body, "rtmp_sent_bytes_total").value_or(0), out1 + 40000);
   EXPECT_GE(sample(m2.body, "rtmp_connections_accepted_total").value_or(0), 3.0);
 
-  const auto s = http_get(http_port_, "/api/streams");
+  const auto s = http_get(server_.http_port(), "/api/streams");
   ASSERT_EQ(s.status, 200);
   EXPECT_NE(s.headers.find("application/json"), std::string::npos);
   const auto doc = nlohmann::json::parse(s.body);
@@ -153,24 +147,25 @@ TEST_F(http_api_test, metrics_and_streams_show_publisher_players_codecs_and_risi
   for (const auto& p : st["players"]) EXPECT_GT(p["bytes_sent"].get<double>(), 20000);
   EXPECT_EQ(s.body.find("hidden"), std::string::npos) << "the token leaked into /api/streams";
 
-  const auto one = http_get(http_port_, "/api/streams/live/cam");
+  const auto one = http_get(server_.http_port(), "/api/streams/live/cam");
   ASSERT_EQ(one.status, 200);
   EXPECT_EQ(nlohmann::json::parse(one.body)["stream"], "cam");
-  EXPECT_EQ(http_get(http_port_, "/api/streams/live/nothing").status, 404);
+  EXPECT_EQ(http_get(server_.http_port(), "/api/streams/live/nothing").status, 404);
 }
 
 TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
   auto pub = publish();
   auto post = [&](const std::string& auth) {
-    return raw_http(http_port_, "POST /api/streams/live/cam/kick HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + auth +
-                                    "Content-Length: 0\r\n\r\n");
+    return raw_http(server_.http_port(),
+                    "POST /api/streams/live/cam/kick HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + auth +
+                        "Content-Length: 0\r\n\r\n");
   };
   const auto none = post("");
   EXPECT_EQ(none.status, 401);
   EXPECT_NE(none.headers.find("WWW-Authenticate: Bearer"), std::string::npos);
   EXPECT_EQ(post("Authorization: Bearer wrong\r\n").status, 401);
   EXPECT_EQ(post("Authorization: Bearer s3cre\r\n").status, 401);
-  EXPECT_EQ(http_get(http_port_, "/api/streams/live/cam/kick").status, 405);
+  EXPECT_EQ(http_get(server_.http_port(), "/api/streams/live/cam/kick").status, 405);
   const auto ok = post("Authorization: Bearer s3cret\r\n");
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(pub->wait_status(3s), "NetStream.Unpublish.Success");  // told, then closed
@@ -179,32 +174,35 @@ TEST_F(http_api_test, kick_needs_the_bearer_token_and_closes_the_publisher) {
 }
 
 TEST_F(http_api_test, malformed_and_unknown_requests_get_clear_4xx_and_the_server_goes_on) {
-  EXPECT_EQ(http_get(http_port_, "/nowhere").status, 404);
-  EXPECT_EQ(raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").status, 405);
-  EXPECT_EQ(raw_http(http_port_, "GARBAGE\r\n\r\n").status, 400);
-  EXPECT_EQ(raw_http(http_port_, "GET /metrics HTTP/2.0\r\n\r\n").status, 505);
-  EXPECT_EQ(raw_http(http_port_, "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\n\r\n").status, 414);
+  EXPECT_EQ(http_get(server_.http_port(), "/nowhere").status, 404);
+  EXPECT_EQ(raw_http(server_.http_port(), "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").status,
+            405);
+  EXPECT_EQ(raw_http(server_.http_port(), "GARBAGE\r\n\r\n").status, 400);
+  EXPECT_EQ(raw_http(server_.http_port(), "GET /metrics HTTP/2.0\r\n\r\n").status, 505);
+  EXPECT_EQ(raw_http(server_.http_port(), "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\n\r\n").status, 414);
   std::string many = "GET /metrics HTTP/1.1\r\n";
   for (int i = 0; i < 100; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
-  EXPECT_EQ(raw_http(http_port_, many + "\r\n").status, 431);
-  EXPECT_EQ(raw_http(http_port_, "POST /api/streams/a/b/kick HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000000000\r\n\r\n").status,
+  EXPECT_EQ(raw_http(server_.http_port(), many + "\r\n").status, 431);
+  EXPECT_EQ(raw_http(server_.http_port(),
+                     "POST /api/streams/a/b/kick HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000000000\r\n\r\n")
+                .status,
             413);
   // Keep-alive: two pipelined requests on one connection, both answered.
-  const auto two = raw_http(http_port_,
+  const auto two = raw_http(server_.http_port(),
                             "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\nConnection: "
                             "close\r\n\r\n");
   EXPECT_EQ(two.status, 200);
   EXPECT_NE(two.body.find("HTTP/1.1 200"), std::string::npos) << "the second pipelined request was not answered";
   // RTMP still works.
   auto pub = publish();
-  EXPECT_EQ(http_get(http_port_, "/healthz").status, 200);
+  EXPECT_EQ(http_get(server_.http_port(), "/healthz").status, 200);
 }
 
 TEST_F(http_api_test, a_silent_http_client_is_closed_at_the_request_deadline) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(http_port_);
+  a.sin_port = htons(server_.http_port());
   ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   (void)::send(fd, "GET /metr", 9, MSG_NOSIGNAL);

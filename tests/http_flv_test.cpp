@@ -28,6 +28,7 @@
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/http_client.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -213,28 +214,20 @@ double metric_value(std::uint16_t http_port, const std::string& sample) {
 class http_flv_test : public ::testing::Test {
  protected:
   void SetUp() override { start({}); }
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
 
   // (Re)starts the server with `tweak` applied to the test defaults.
   void start(const std::function<void(rtmp::net::server_config&)>& tweak) {
-    if (server_) server_->stop();
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
+    auto cfg = rtmp::test::loopback_config();
     cfg.http_listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
     cfg.http_flv_cors = "*";
     if (tweak) tweak(cfg);
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-    http_port_ = server_->http_endpoints().at(0).port();
+    server_.start(cfg);
+    ASSERT_FALSE(server_->http_endpoints().empty());
   }
 
   // /api/streams/live/NAME as JSON (null when absent).
   nlohmann::json stream_info(const std::string& name) {
-    const auto r = raw_http(http_port_, request("GET", "/api/streams/live/" + name, "Connection: close\r\n"));
+    const auto r = raw_http(server_.http_port(), request("GET", "/api/streams/live/" + name, "Connection: close\r\n"));
     if (r.status != 200) return nullptr;
     return nlohmann::json::parse(r.body, nullptr, false);
   }
@@ -242,7 +235,7 @@ class http_flv_test : public ::testing::Test {
   // A publisher on live/NAME with metadata, H.264 and AAC headers and a GOP
   // starting at 1000 ms; returns once the server has taken all of it in.
   std::unique_ptr<test_client> publish(const std::string& name) {
-    auto pub = std::make_unique<test_client>(port_);
+    auto pub = std::make_unique<test_client>(server_.port());
     EXPECT_EQ(pub->publish(name), "NetStream.Publish.Start");
     rtmp::proto::amf0::ecma_array meta;
     meta.push_back("width", 320.0);
@@ -264,13 +257,12 @@ class http_flv_test : public ::testing::Test {
     return pub;
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0, http_port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 TEST_F(http_flv_test, a_player_gets_headers_then_a_keyframe_then_live_tags_and_the_end) {
   auto pub = publish("cam");
-  flv_player player(http_port_, "/live/cam.flv");
+  flv_player player(server_.http_port(), "/live/cam.flv");
   const std::string head = player.head();
   ASSERT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
   EXPECT_TRUE(has_header(head, "Content-Type: video/x-flv")) << head;
@@ -329,8 +321,8 @@ TEST_F(http_flv_test, a_player_gets_headers_then_a_keyframe_then_live_tags_and_t
   EXPECT_TRUE(player.closed_by_server(3s));
   EXPECT_TRUE(wait_until([&] { return stream_info("cam").is_null(); }, 3s)) << "the stream was not freed";
   // Counted as the end of the stream, not as a kick.
-  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"stream_ended\"}"), 1.0);
-  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"kicked\"}"), 0.0);
+  EXPECT_EQ(metric_value(server_.http_port(), "rtmp_connections_closed_total{reason=\"stream_ended\"}"), 1.0);
+  EXPECT_EQ(metric_value(server_.http_port(), "rtmp_connections_closed_total{reason=\"kicked\"}"), 0.0);
 }
 
 TEST_F(http_flv_test, a_late_player_starts_at_the_newest_keyframe) {
@@ -338,7 +330,7 @@ TEST_F(http_flv_test, a_late_player_starts_at_the_newest_keyframe) {
   pub->send_media(9, 2000, video_frame(true, 3000, 0x44));
   pub->send_media(9, 2040, video_frame(false, 500, 0x55));
   ASSERT_TRUE(wait_until([&] { return stream_info("late")["messages_in"] == 8; }, 5s));
-  flv_player player(http_port_, "/live/late.flv");
+  flv_player player(server_.http_port(), "/live/late.flv");
   ASSERT_EQ(player.file_header().size(), 13u);
   std::vector<flv_tag> tags;
   while (auto t = player.next(1s)) tags.push_back(*t);
@@ -350,7 +342,7 @@ TEST_F(http_flv_test, a_late_player_starts_at_the_newest_keyframe) {
 
 TEST_F(http_flv_test, an_http_1_0_player_gets_a_close_delimited_body) {
   auto pub = publish("old");
-  const int fd = rtmp::test::connect_loopback(http_port_);
+  const int fd = rtmp::test::connect_loopback(server_.http_port());
   ASSERT_GE(fd, 0);
   const std::string req = "GET /live/old.flv HTTP/1.0\r\n\r\n";
   (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -386,18 +378,19 @@ TEST_F(http_flv_test, an_http_1_0_player_gets_a_close_delimited_body) {
 }
 
 TEST_F(http_flv_test, unknown_streams_methods_and_preflight) {
-  const auto missing = raw_http(http_port_, request("GET", "/live/nothing.flv"));
+  const auto missing = raw_http(server_.http_port(), request("GET", "/live/nothing.flv"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_TRUE(has_header(missing.headers, "Access-Control-Allow-Origin: *")) << missing.headers;
   EXPECT_TRUE(has_header(missing.headers, "Connection: close")) << missing.headers;
-  EXPECT_EQ(raw_http(http_port_, request("GET", "/nothing.flv", "Connection: close\r\n")).status, 404);
-  EXPECT_EQ(raw_http(http_port_, request("HEAD", "/live/nothing.flv")).status, 404);
+  EXPECT_EQ(raw_http(server_.http_port(), request("GET", "/nothing.flv", "Connection: close\r\n")).status, 404);
+  EXPECT_EQ(raw_http(server_.http_port(), request("HEAD", "/live/nothing.flv")).status, 404);
 
-  const auto post = raw_http(http_port_, request("POST", "/live/cam.flv", "Content-Length: 0\r\nConnection: close\r\n"));
+  const auto post =
+      raw_http(server_.http_port(), request("POST", "/live/cam.flv", "Content-Length: 0\r\nConnection: close\r\n"));
   EXPECT_EQ(post.status, 405);
   EXPECT_TRUE(has_header(post.headers, "Allow: GET, HEAD, OPTIONS")) << post.headers;
 
-  const auto pre = raw_http(http_port_, request("OPTIONS", "/live/cam.flv",
+  const auto pre = raw_http(server_.http_port(), request("OPTIONS", "/live/cam.flv",
                                                 "Origin: http://player.test\r\nAccess-Control-Request-Method: GET\r\n"
                                                 "Access-Control-Request-Headers: range\r\nConnection: close\r\n"));
   EXPECT_EQ(pre.status, 204);
@@ -406,12 +399,12 @@ TEST_F(http_flv_test, unknown_streams_methods_and_preflight) {
   EXPECT_TRUE(has_header(pre.headers, "Access-Control-Allow-Headers: range")) << pre.headers;
 
   auto pub = publish("cam");
-  const auto head = raw_http(http_port_, request("HEAD", "/live/cam.flv"));
+  const auto head = raw_http(server_.http_port(), request("HEAD", "/live/cam.flv"));
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(has_header(head.headers, "Content-Type: video/x-flv")) << head.headers;
   EXPECT_TRUE(head.body.empty()) << head.body.size();
   // The operator API is still there.
-  EXPECT_EQ(raw_http(http_port_, request("GET", "/healthz", "Connection: close\r\n")).status, 200);
+  EXPECT_EQ(raw_http(server_.http_port(), request("GET", "/healthz", "Connection: close\r\n")).status, 200);
 }
 
 TEST_F(http_flv_test, no_cors_header_unless_configured_and_play_tokens_apply) {
@@ -420,15 +413,15 @@ TEST_F(http_flv_test, no_cors_header_unless_configured_and_play_tokens_apply) {
     c.auth.play_tokens["live"] = {"t0ken"};
   });
   auto pub = publish("cam");
-  const auto none = raw_http(http_port_, request("GET", "/live/cam.flv"));
+  const auto none = raw_http(server_.http_port(), request("GET", "/live/cam.flv"));
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.headers.find("Access-Control"), std::string::npos) << none.headers;
-  EXPECT_EQ(raw_http(http_port_, request("GET", "/live/cam.flv?token=wrong")).status, 403);
-  const auto pre = raw_http(http_port_, request("OPTIONS", "/live/cam.flv", "Connection: close\r\n"));
+  EXPECT_EQ(raw_http(server_.http_port(), request("GET", "/live/cam.flv?token=wrong")).status, 403);
+  const auto pre = raw_http(server_.http_port(), request("OPTIONS", "/live/cam.flv", "Connection: close\r\n"));
   EXPECT_EQ(pre.status, 204);
   EXPECT_EQ(pre.headers.find("Access-Control"), std::string::npos) << pre.headers;
 
-  flv_player player(http_port_, "/live/cam.flv?a=1&token=t0ken");
+  flv_player player(server_.http_port(), "/live/cam.flv?a=1&token=t0ken");
   EXPECT_EQ(player.head().rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << player.head();
   EXPECT_EQ(player.file_header().size(), 13u);
   EXPECT_TRUE(player.next());
@@ -440,9 +433,9 @@ TEST_F(http_flv_test, a_reader_that_stops_is_dropped_then_closed_and_the_others_
     c.slow_disconnect_after = 1500ms;
   });
   auto pub = publish("busy");
-  flv_player stuck(http_port_, "/live/busy.flv", 4096);
+  flv_player stuck(server_.http_port(), "/live/busy.flv", 4096);
   ASSERT_EQ(stuck.head().rfind("HTTP/1.1 200", 0), 0u);  // then it never reads again
-  flv_player good(http_port_, "/live/busy.flv");
+  flv_player good(server_.http_port(), "/live/busy.flv");
   ASSERT_EQ(good.file_header().size(), 13u);
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(good.next()) << good.error;  // the fast start
 
@@ -458,7 +451,7 @@ TEST_F(http_flv_test, a_reader_that_stops_is_dropped_then_closed_and_the_others_
     pub->send_media(9, 1080 + 40 * static_cast<std::uint32_t>(i), video_frame(i % 10 == 0, 30000));
     std::this_thread::sleep_for(10ms);
   }
-  EXPECT_GT(metric_value(http_port_, "rtmp_media_dropped_total{reason=\"queue_full\"}"), 0.0);
+  EXPECT_GT(metric_value(server_.http_port(), "rtmp_media_dropped_total{reason=\"queue_full\"}"), 0.0);
   EXPECT_TRUE(stuck.closed_by_server(5s)) << "the stuck player was never disconnected";
   pub.reset();  // ends the good player's body
   reader.join();
@@ -471,7 +464,7 @@ TEST_F(http_flv_test, disconnect_policy_closes_a_stuck_reader_at_the_bound) {
     c.slow_policy = rtmp::net::slow_subscriber_policy::disconnect;
   });
   auto pub = publish("d");
-  flv_player stuck(http_port_, "/live/d.flv", 4096);
+  flv_player stuck(server_.http_port(), "/live/d.flv", 4096);
   ASSERT_EQ(stuck.head().rfind("HTTP/1.1 200", 0), 0u);
   // More than the kernel may buffer for a stuck reader (its send buffer
   // grows up to tcp_wmem's maximum, 4 MiB on Debian), so the bound is
@@ -481,12 +474,12 @@ TEST_F(http_flv_test, disconnect_policy_closes_a_stuck_reader_at_the_bound) {
   }
   EXPECT_TRUE(stuck.closed_by_server(5s));
   EXPECT_TRUE(wait_until([&] { return stream_info("d")["player_count"] == 0; }, 3s));
-  EXPECT_EQ(metric_value(http_port_, "rtmp_connections_closed_total{reason=\"slow_player\"}"), 1.0);
+  EXPECT_EQ(metric_value(server_.http_port(), "rtmp_connections_closed_total{reason=\"slow_player\"}"), 1.0);
 }
 
 TEST_F(http_flv_test, server_shutdown_closes_players_promptly) {
   auto pub = publish("bye");
-  flv_player a(http_port_, "/live/bye.flv"), b(http_port_, "/live/bye.flv");
+  flv_player a(server_.http_port(), "/live/bye.flv"), b(server_.http_port(), "/live/bye.flv");
   ASSERT_EQ(a.file_header().size(), 13u);
   ASSERT_EQ(b.file_header().size(), 13u);
   const auto t0 = std::chrono::steady_clock::now();
@@ -506,7 +499,7 @@ class http_flv_ffmpeg : public http_flv_test {
     http_flv_test::SetUp();
   }
   std::string flv_url(const std::string& name) const {
-    return "http://127.0.0.1:" + std::to_string(http_port_) + "/live/" + name + ".flv";
+    return "http://127.0.0.1:" + std::to_string(server_.http_port()) + "/live/" + name + ".flv";
   }
   // ffmpeg encodes a test pattern and a tone live (H.264 + AAC, GOP 1 s) and
   // publishes it over RTMP for `seconds`.
@@ -517,7 +510,7 @@ class http_flv_ffmpeg : public http_flv_test {
         std::to_string(seconds) +
         " -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -pix_fmt yuv420p -c:a aac -b:a 64k -f flv "
         "rtmp://127.0.0.1:" +
-        std::to_string(port_) + "/live/" + name);
+        std::to_string(server_.port()) + "/live/" + name);
   }
   rtmp::test::temp_dir dir_;
 };

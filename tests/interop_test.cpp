@@ -9,6 +9,7 @@
 #include "rtmp/net/server.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -43,19 +44,11 @@ class interop : public ::testing::Test {
     RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
                       "ffmpeg/ffprobe not installed");
     ASSERT_TRUE(media->ok) << "could not make the test media with ffmpeg";
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
+    server_.start();
   }
 
   std::string url(const std::string& name) const {
-    return "rtmp://127.0.0.1:" + std::to_string(port_) + "/live/" + name;
+    return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/" + name;
   }
   std::string publish_command(const std::string& name) const {
     return "ffmpeg -nostdin -loglevel error -re -i " + media->dir.file("source.flv") + " -c copy -f flv " + url(name);
@@ -77,8 +70,7 @@ class interop : public ::testing::Test {
     return -1;
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
   rtmp::test::temp_dir dir_;
 };
 
@@ -133,7 +125,7 @@ TEST_F(interop, late_joiner_starts_with_a_keyframe) {
 TEST_F(interop, ten_ffmpeg_players_and_one_that_never_reads) {
   child_process pub(publish_command("fan"));
   std::this_thread::sleep_for(300ms);
-  rtmp::test::test_client stuck(port_);
+  rtmp::test::test_client stuck(server_.port());
   stuck.set_receive_buffer(4096);
   ASSERT_EQ(stuck.play("fan"), "NetStream.Play.Start");  // and then never reads again
   std::vector<std::unique_ptr<child_process>> players;

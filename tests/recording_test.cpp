@@ -33,6 +33,7 @@
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -221,31 +222,24 @@ TEST(recording_path, placeholders_and_sanitizing_keep_files_inside_the_directory
 
 class recording_test : public ::testing::Test {
  protected:
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
+  void TearDown() override { server_.stop(); }
 
   void start(const std::function<void(rtmp::net::recording_config&)>& tweak) {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
+    auto cfg = rtmp::test::loopback_config();
     cfg.recording.apps["live"] = rtmp::net::record_mode::all;
     cfg.recording.path = (dir_.path() / "rec").string();
     if (tweak) tweak(cfg.recording);
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
+    server_.start(cfg);
   }
 
   std::string url(const std::string& name) const {
-    return "rtmp://127.0.0.1:" + std::to_string(port_) + "/live/" + name;
+    return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/" + name;
   }
 
   fs::path rec() const { return dir_.path() / "rec"; }
 
   temp_dir dir_;
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 // A publisher with metadata, an H.264 header and `frames` frames (keyframe every 25).
@@ -263,7 +257,7 @@ TEST_F(recording_test, stream_names_are_sanitized_inside_the_record_directory) {
   // already (T-31); a leading "." would still make a hidden file.
   start([&](rtmp::net::recording_config& r) { r.path = (dir_.path() / "a" / "b" / "rec").string(); });
   {
-    test_client pub(port_);
+    test_client pub(server_.port());
     publish_synthetic(pub, ".cam", 30);
     std::this_thread::sleep_for(200ms);
   }
@@ -284,9 +278,9 @@ TEST_F(recording_test, an_unwritable_directory_is_logged_and_the_stream_keeps_fl
   const fs::path blocker = dir_.path() / "not-a-dir";
   std::ofstream(blocker) << "x";
   start([&](rtmp::net::recording_config& r) { r.path = (blocker / "rec").string(); });
-  test_client player(port_);
+  test_client player(server_.port());
   ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
-  test_client pub(port_);
+  test_client pub(server_.port());
   publish_synthetic(pub, "cam", 60);
   int video = 0;
   while (auto m = player.next(3s)) {
@@ -304,7 +298,7 @@ TEST_F(recording_test, on_record_done_runs_the_command_with_the_path) {
                 done + ".tmp && mv " + done + ".tmp " + done;
   });
   {
-    test_client pub(port_);
+    test_client pub(server_.port());
     publish_synthetic(pub, "cam", 26);
     std::this_thread::sleep_for(200ms);
   }
@@ -342,7 +336,7 @@ TEST_F(recording_test, on_record_done_posts_json_to_an_http_url) {
   });
   start([&](rtmp::net::recording_config& r) { r.on_done = "http://127.0.0.1:" + std::to_string(hook_port) + "/done"; });
   {
-    test_client pub(port_);
+    test_client pub(server_.port());
     publish_synthetic(pub, "cam", 26);
     std::this_thread::sleep_for(200ms);
   }

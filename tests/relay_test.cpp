@@ -26,6 +26,7 @@
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -42,22 +43,15 @@ using rtmp::test::test_client;
 
 
 /// A server on 127.0.0.1 with an ephemeral port.
-struct node {
+struct node : rtmp::test::running_server {
   explicit node(const std::function<void(rtmp::net::server_config&)>& tweak = {}) {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
+    auto cfg = rtmp::test::loopback_config();
     if (tweak) tweak(cfg);
-    srv = std::make_unique<rtmp::net::server>(cfg);
-    if (srv->start()) throw std::runtime_error("server did not start");
-    port = srv->local_endpoints().at(0).port();
+    start(cfg);
+    if (port() == 0) throw std::runtime_error("server did not start");
   }
-  ~node() { srv->stop(); }
-  std::string url() const { return "rtmp://127.0.0.1:" + std::to_string(port) + "/live"; }
-  std::size_t connections() const { return srv->stats().connections; }
-
-  std::unique_ptr<rtmp::net::server> srv;
-  std::uint16_t port = 0;
+  std::string url() const { return "rtmp://127.0.0.1:" + std::to_string(port()) + "/live"; }
+  std::size_t connections() const { return server().stats().connections; }
 };
 
 /// Publishes metadata, an H.264 header and frames (a keyframe every 10, one
@@ -127,9 +121,9 @@ seen watch(test_client& player, int want, std::chrono::milliseconds timeout) {
 TEST(relay, a_stream_published_to_one_server_plays_from_the_push_target) {
   node target;
   node source([&](rtmp::net::server_config& c) { c.relay.push["live"] = {target.url()}; });
-  test_client player(target.port);
+  test_client player(target.port());
   ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
-  publisher pub(source.port, "cam");
+  publisher pub(source.port(), "cam");
   const seen s = watch(player, 30, 10s);
   EXPECT_EQ(s.frames, 30);
   EXPECT_TRUE(s.header_before_first_frame);
@@ -142,7 +136,7 @@ TEST(relay, the_push_stops_when_the_local_publisher_stops) {
   node target;
   node source([&](rtmp::net::server_config& c) { c.relay.push["live"] = {target.url()}; });
   {
-    publisher pub(source.port, "cam");
+    publisher pub(source.port(), "cam");
     ASSERT_TRUE(wait_until([&] { return target.connections() == 1; }, 5s));
   }
   EXPECT_TRUE(wait_until([&] { return target.connections() == 0; }, 5s));
@@ -151,12 +145,12 @@ TEST(relay, the_push_stops_when_the_local_publisher_stops) {
 TEST(relay, twenty_edge_players_share_one_pull_from_the_origin) {
   node origin;
   node edge([&](rtmp::net::server_config& c) { c.relay.pull["live"] = {origin.url()}; });
-  publisher pub(origin.port, "cam");
+  publisher pub(origin.port(), "cam");
   ASSERT_TRUE(wait_until([&] { return pub.started(); }, 5s));
   constexpr int players = 20;
   std::vector<std::unique_ptr<test_client>> all;
   for (int i = 0; i < players; ++i) {
-    all.push_back(std::make_unique<test_client>(edge.port));
+    all.push_back(std::make_unique<test_client>(edge.port()));
     ASSERT_EQ(all.back()->play("cam"), "NetStream.Play.Start") << "player " << i;
   }
   int with_media = 0;
@@ -177,10 +171,10 @@ TEST(relay, the_edge_fails_over_to_the_second_origin) {
     c.relay.pull["live"] = {a->url(), b.url()};
     c.relay.backoff_initial = 300ms;
   });
-  auto pub_a = std::make_unique<publisher>(a->port, "cam");
-  publisher pub_b(b.port, "cam");
+  auto pub_a = std::make_unique<publisher>(a->port(), "cam");
+  publisher pub_b(b.port(), "cam");
   ASSERT_TRUE(wait_until([&] { return pub_a->started() && pub_b.started(); }, 5s));
-  test_client player(edge.port);
+  test_client player(edge.port());
   ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
   ASSERT_EQ(watch(player, 5, 10s).frames, 5);
   EXPECT_EQ(a->connections(), 2u);
@@ -201,17 +195,17 @@ TEST(relay, the_pull_ends_after_the_last_player_left) {
     c.relay.pull["live"] = {origin.url()};
     c.relay.pull_idle_timeout = 500ms;
   });
-  publisher pub(origin.port, "cam");
+  publisher pub(origin.port(), "cam");
   ASSERT_TRUE(wait_until([&] { return pub.started(); }, 5s));
   {
-    test_client player(edge.port);
+    test_client player(edge.port());
     ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
     ASSERT_EQ(watch(player, 3, 10s).frames, 3);
     EXPECT_EQ(origin.connections(), 2u);
   }
   EXPECT_TRUE(wait_until([&] { return origin.connections() == 1u; }, 5s)) << "the pull is still running";
   // A new player starts a new pull.
-  test_client again(edge.port);
+  test_client again(edge.port());
   ASSERT_EQ(again.play("cam"), "NetStream.Play.Start");
   EXPECT_EQ(watch(again, 3, 10s).frames, 3);
 }
@@ -222,9 +216,9 @@ TEST(relay, a_pulled_app_without_wait_for_publisher_still_waits_for_the_pull) {
     c.relay.pull["live"] = {origin.url()};
     c.wait_for_publisher = false;
   });
-  publisher pub(origin.port, "cam");
+  publisher pub(origin.port(), "cam");
   ASSERT_TRUE(wait_until([&] { return pub.started(); }, 5s));
-  test_client player(edge.port);
+  test_client player(edge.port());
   ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
   EXPECT_EQ(watch(player, 3, 10s).frames, 3);
 }

@@ -17,6 +17,7 @@
 #include "rtmp/net/client.hpp"
 #include "rtmp/net/server.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "support/tls_cert.hpp"
 
 namespace {
@@ -40,33 +41,32 @@ rtmp::proto::message video(std::uint32_t ts, bool key, bool sequence_header, std
   return m;
 }
 
+// The in-process server's settings with a plain and a TLS listener on
+// 127.0.0.1 (ephemeral ports) serving the certificate and key `files`.
+rtmp::net::server_config tls_config(const rtmp::test::tls_files& files, std::size_t workers = 2) {
+  auto cfg = rtmp::test::loopback_config(workers);
+  cfg.tls_listen = {"127.0.0.1:0"};
+  cfg.tls_cert_file = files.cert;
+  cfg.tls_key_file = files.key;
+  return cfg;
+}
+
 class rtmps : public ::testing::Test {
  protected:
   void SetUp() override {
     files_ = rtmp::test::make_self_signed_certificate(dir_.path().string());
     ASSERT_FALSE(files_.cert.empty()) << "could not make a self-signed certificate";
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.tls_listen = {"127.0.0.1:0"};
-    cfg.tls_cert_file = files_.cert;
-    cfg.tls_key_file = files_.key;
-    cfg.workers = 2;
+    auto cfg = tls_config(files_);
     cfg.handshake_timeout = 3s;
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
+    server_.start(cfg);
     ASSERT_EQ(server_->tls_endpoints().size(), 1u);
-    tls_port_ = server_->tls_endpoints().at(0).port();
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
   }
 
   std::string tls_url(const std::string& name) const {
-    return "rtmps://127.0.0.1:" + std::to_string(tls_port_) + "/live/" + name;
+    return "rtmps://127.0.0.1:" + std::to_string(server_.tls_port()) + "/live/" + name;
   }
   std::string plain_url(const std::string& name) const {
-    return "rtmp://127.0.0.1:" + std::to_string(port_) + "/live/" + name;
+    return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/" + name;
   }
   rtmp::net::client_options trusting() const {
     rtmp::net::client_options o;
@@ -94,9 +94,7 @@ class rtmps : public ::testing::Test {
 
   rtmp::test::temp_dir dir_;
   rtmp::test::tls_files files_;
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
-  std::uint16_t tls_port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 TEST_F(rtmps, publish_and_play_over_tls_with_the_certificate_checked_and_a_plain_player_alongside) {
@@ -139,31 +137,25 @@ TEST_F(rtmps, an_untrusted_certificate_is_refused_unless_verification_is_off) {
 
   // Trusted, and reached by host name (SNI "localhost", DNS:localhost in the certificate).
   rtmp::net::client by_name(trusting());
-  EXPECT_FALSE(by_name.connect("rtmps://localhost:" + std::to_string(tls_port_) + "/live/v", 5s));
+  EXPECT_FALSE(by_name.connect("rtmps://localhost:" + std::to_string(server_.tls_port()) + "/live/v", 5s));
 
   // Trusted by the CA file, but for another name than the one we connect to.
   rtmp::test::temp_dir other_dir;
   const auto other = rtmp::test::make_self_signed_certificate(other_dir.path().string(), "DNS:elsewhere.example");
   ASSERT_FALSE(other.cert.empty());
-  rtmp::net::server_config cfg;
-  cfg.listen = {"127.0.0.1:0"};
-  cfg.tls_listen = {"127.0.0.1:0"};
-  cfg.tls_cert_file = other.cert;
-  cfg.tls_key_file = other.key;
-  cfg.workers = 1;
-  rtmp::net::server elsewhere(cfg);
-  ASSERT_FALSE(elsewhere.start());
+  rtmp::test::running_server elsewhere(tls_config(other, 1));
+  ASSERT_NE(elsewhere.tls_port(), 0);
   rtmp::net::client_options trust_other;
   trust_other.tls_ca_file = other.cert;
   rtmp::net::client wrong_name(trust_other);
   const auto name_ec = wrong_name.connect(
-      "rtmps://127.0.0.1:" + std::to_string(elsewhere.tls_endpoints().at(0).port()) + "/live/v", 5s);
+      "rtmps://127.0.0.1:" + std::to_string(elsewhere.tls_port()) + "/live/v", 5s);
   ASSERT_TRUE(name_ec);
   EXPECT_STREQ(name_ec.category().name(), "asio.ssl") << name_ec.message();
   trust_other.tls_verify = false;  // the same server is fine without the check
   rtmp::net::client unchecked(trust_other);
   EXPECT_FALSE(unchecked.connect(
-      "rtmps://127.0.0.1:" + std::to_string(elsewhere.tls_endpoints().at(0).port()) + "/live/v", 5s));
+      "rtmps://127.0.0.1:" + std::to_string(elsewhere.tls_port()) + "/live/v", 5s));
   elsewhere.stop();
 
   rtmp::net::client_options missing;
@@ -185,7 +177,7 @@ TEST_F(rtmps, wrong_protocol_on_either_port_is_closed_and_a_tls_session_keeps_st
   // ClientHello, so the TLS handshake fails and the server closes.
   asio::io_context io;
   asio::ip::tcp::socket raw(io);
-  raw.connect({asio::ip::make_address("127.0.0.1"), tls_port_});
+  raw.connect({asio::ip::make_address("127.0.0.1"), server_.tls_port()});
   std::vector<std::uint8_t> c0c1(1537, 0x5a);
   c0c1[0] = 3;
   asio::write(raw, asio::buffer(c0c1));
@@ -206,7 +198,7 @@ TEST_F(rtmps, wrong_protocol_on_either_port_is_closed_and_a_tls_session_keeps_st
   rtmp::net::client_options lax;
   lax.tls_verify = false;
   rtmp::net::client confused(lax);
-  EXPECT_TRUE(confused.connect("rtmps://127.0.0.1:" + std::to_string(port_) + "/live/w", 3s));
+  EXPECT_TRUE(confused.connect("rtmps://127.0.0.1:" + std::to_string(server_.port()) + "/live/w", 3s));
 
   // The TLS session was not disturbed.
   for (std::uint8_t i = 1; i <= 5; ++i) ASSERT_FALSE(publisher.send(video(i * 40u, i == 1, false, i)));
@@ -219,13 +211,7 @@ TEST_F(rtmps, a_missing_or_mismatched_key_fails_at_start) {
   ASSERT_FALSE(other.key.empty());
   for (const auto& [cert, key] : {std::pair{files_.cert, other.key}, std::pair{files_.cert, dir_.file("none.pem")},
                                   std::pair{dir_.file("none.pem"), files_.key}}) {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.tls_listen = {"127.0.0.1:0"};
-    cfg.tls_cert_file = cert;
-    cfg.tls_key_file = key;
-    cfg.workers = 1;
-    rtmp::net::server s(cfg);
+    rtmp::net::server s(tls_config({cert, key}, 1));
     EXPECT_EQ(s.start(), std::make_error_code(std::errc::invalid_argument)) << cert << " " << key;
   }
 }

@@ -7,11 +7,13 @@
 
 #include "rtmp/net/server.hpp"
 #include "support/media.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using rtmp::test::loopback_config;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
@@ -21,24 +23,8 @@ bytes interframe(std::uint8_t tag, std::size_t size = 500) { return rtmp::test::
 bytes audio_header() { return rtmp::test::aac_sequence_header(); }
 bytes audio_frame(std::uint8_t tag) { return rtmp::test::audio_frame(5, tag); }
 
-rtmp::net::server_config test_config() {
-  rtmp::net::server_config cfg;
-  cfg.listen = {"127.0.0.1:0"};
-  cfg.workers = 2;
-  return cfg;
-}
-
 class server_fixture : public ::testing::Test {
  protected:
-  void start(rtmp::net::server_config cfg = test_config()) {
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
-
   // Publishes metadata, headers and one GOP (keyframe + n inter frames).
   static void publish_gop(test_client& pub, std::uint32_t ts, std::uint8_t tag, int inter = 3) {
     pub.send_media(9, ts, keyframe(tag));
@@ -55,8 +41,7 @@ class server_fixture : public ::testing::Test {
     pub.send_media(8, 0, audio_header());
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 // Collects media messages until `count` arrived or the timeout passed.
@@ -76,10 +61,10 @@ std::vector<rtmp::proto::message> read_media(test_client& c, std::size_t count, 
 }
 
 TEST_F(server_fixture, publish_and_two_players_receive_everything_in_order) {
-  start();
-  test_client pub(port_);
+  server_.start();
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("demo"), "NetStream.Publish.Start");
-  test_client p1(port_), p2(port_);
+  test_client p1(server_.port()), p2(server_.port());
   ASSERT_EQ(p1.play("demo"), "NetStream.Play.Start");
   ASSERT_EQ(p2.play("demo?token=abc"), "NetStream.Play.Start");  // the query is not part of the key
   publish_headers(pub);
@@ -103,14 +88,14 @@ TEST_F(server_fixture, publish_and_two_players_receive_everything_in_order) {
 }
 
 TEST_F(server_fixture, late_joiner_starts_at_the_cached_keyframe) {
-  start();
-  test_client pub(port_);
+  server_.start();
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("late"), "NetStream.Publish.Start");
   publish_headers(pub);
   publish_gop(pub, 0, 1);
   publish_gop(pub, 1000, 2, 5);
   std::this_thread::sleep_for(200ms);
-  test_client p(port_);
+  test_client p(server_.port());
   ASSERT_EQ(p.play("late"), "NetStream.Play.Start");
   auto media = read_media(p, 10, 3s);
   // Drop |RtmpSampleAccess.
@@ -128,13 +113,13 @@ TEST_F(server_fixture, late_joiner_starts_at_the_cached_keyframe) {
 }
 
 TEST_F(server_fixture, gop_cache_can_be_turned_off_per_application) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.app_stream["nocache"] = cfg.stream;
   cfg.app_stream["nocache"].gop_cache = false;
-  start(cfg);
-  test_client cached_pub(port_);
+  server_.start(cfg);
+  test_client cached_pub(server_.port());
   ASSERT_EQ(cached_pub.publish("s", "live"), "NetStream.Publish.Start");
-  test_client uncached_pub(port_);
+  test_client uncached_pub(server_.port());
   ASSERT_EQ(uncached_pub.publish("s", "nocache"), "NetStream.Publish.Start");
   for (test_client* pub : {&cached_pub, &uncached_pub}) {
     publish_headers(*pub);
@@ -146,10 +131,10 @@ TEST_F(server_fixture, gop_cache_can_be_turned_off_per_application) {
     std::erase_if(media, [](const rtmp::proto::message& m) { return m.type != 9 || m.payload[1] != 0x01; });
     return media.size();
   };
-  test_client live_player(port_);
+  test_client live_player(server_.port());
   ASSERT_EQ(live_player.play("s", "live"), "NetStream.Play.Start");
   EXPECT_EQ(coded_video(live_player), 4u);  // the cached GOP: keyframe + 3 inter frames
-  test_client nocache_player(port_);
+  test_client nocache_player(server_.port());
   ASSERT_EQ(nocache_player.play("s", "nocache"), "NetStream.Play.Start");
   EXPECT_EQ(coded_video(nocache_player), 0u);  // headers only; pictures from the next keyframe
   publish_gop(uncached_pub, 1000, 2);
@@ -157,12 +142,12 @@ TEST_F(server_fixture, gop_cache_can_be_turned_off_per_application) {
 }
 
 TEST_F(server_fixture, second_publisher_is_refused_and_closed_first_keeps_flowing) {
-  start();
-  test_client a(port_);
+  server_.start();
+  test_client a(server_.port());
   ASSERT_EQ(a.publish("busy"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   ASSERT_EQ(player.play("busy"), "NetStream.Play.Start");
-  test_client b(port_);
+  test_client b(server_.port());
   EXPECT_EQ(b.publish("busy"), "NetStream.Publish.BadName");
   EXPECT_TRUE(b.closed_by_peer(3s));
   publish_headers(a);
@@ -172,11 +157,11 @@ TEST_F(server_fixture, second_publisher_is_refused_and_closed_first_keeps_flowin
 }
 
 TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart) {
-  start();
-  test_client player(port_);
+  server_.start();
+  test_client player(server_.port());
   ASSERT_EQ(player.play("restart"), "NetStream.Play.Start");
   {
-    test_client pub(port_);
+    test_client pub(server_.port());
     ASSERT_EQ(pub.publish("restart"), "NetStream.Publish.Start");
     EXPECT_EQ(player.wait_status(), "NetStream.Play.PublishNotify");
     publish_headers(pub);
@@ -184,7 +169,7 @@ TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart
     EXPECT_GE(read_media(player, 5).size(), 5u);
   }  // publisher disconnects
   EXPECT_EQ(player.wait_status(), "NetStream.Play.UnpublishNotify");
-  test_client pub2(port_);
+  test_client pub2(server_.port());
   ASSERT_EQ(pub2.publish("restart"), "NetStream.Publish.Start");
   EXPECT_EQ(player.wait_status(), "NetStream.Play.PublishNotify");
   player.skipped.clear();  // leftovers of the first publisher
@@ -202,14 +187,14 @@ TEST_F(server_fixture, player_waits_for_publisher_and_survives_publisher_restart
 }
 
 TEST_F(server_fixture, publisher_takeover_replaces_a_stale_publisher_and_players_stay) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.stream.publisher_takeover = true;
-  start(cfg);
-  test_client stale(port_);
+  server_.start(cfg);
+  test_client stale(server_.port());
   ASSERT_EQ(stale.publish("take"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   ASSERT_EQ(player.play("take"), "NetStream.Play.Start");
-  test_client fresh(port_);
+  test_client fresh(server_.port());
   ASSERT_EQ(fresh.publish("take"), "NetStream.Publish.Start");
   // The old publisher is told and closed; the player sees a restart.
   EXPECT_EQ(stale.wait_status(3s), "NetStream.Unpublish.Success");
@@ -224,24 +209,24 @@ TEST_F(server_fixture, publisher_takeover_replaces_a_stale_publisher_and_players
 }
 
 TEST_F(server_fixture, play_of_missing_stream_is_refused_when_not_waiting) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.wait_for_publisher = false;
-  start(cfg);
-  test_client p(port_);
+  server_.start(cfg);
+  test_client p(server_.port());
   EXPECT_EQ(p.play("nothing"), "NetStream.Play.StreamNotFound");
   EXPECT_TRUE(p.closed_by_peer(3s));
 }
 
 TEST_F(server_fixture, slow_player_is_dropped_while_a_fast_one_gets_everything) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.queue_bytes = 1024 * 1024;
   cfg.slow_disconnect_after = 1s;
-  start(cfg);
-  test_client pub(port_);
+  server_.start(cfg);
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("fan"), "NetStream.Publish.Start");
-  test_client fast(port_);
+  test_client fast(server_.port());
   ASSERT_EQ(fast.play("fan"), "NetStream.Play.Start");
-  test_client slow(port_);
+  test_client slow(server_.port());
   slow.set_receive_buffer(4096);
   ASSERT_EQ(slow.play("fan"), "NetStream.Play.Start");
   publish_headers(pub);
@@ -269,12 +254,12 @@ TEST_F(server_fixture, slow_player_is_dropped_while_a_fast_one_gets_everything) 
 // writability. Once it reads again every message arrives whole, in order,
 // byte for byte (nothing dropped: the backlog stays under the queue cap).
 TEST_F(server_fixture, a_player_that_pauses_reading_gets_every_byte_once_it_reads) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.queue_bytes = 32 * 1024 * 1024;
-  start(cfg);
-  test_client pub(port_);
+  server_.start(cfg);
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("pause"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   player.set_receive_buffer(64 * 1024);  // far less than what is sent, enough to read it back fast
   ASSERT_EQ(player.play("pause"), "NetStream.Play.Start");
   publish_headers(pub);
@@ -307,10 +292,10 @@ TEST_F(server_fixture, a_player_that_pauses_reading_gets_every_byte_once_it_read
 // that stream id (the server patches the first chunk header of the shared
 // wire bytes) and the payloads are intact.
 TEST_F(server_fixture, a_player_on_its_second_stream_id_gets_the_media_on_that_id) {
-  start();
-  test_client pub(port_);
+  server_.start();
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("ids"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   player.connect("live");
   const std::uint32_t first = player.create_stream();
   const std::uint32_t second = player.create_stream();
@@ -337,35 +322,35 @@ TEST_F(server_fixture, a_player_on_its_second_stream_id_gets_the_media_on_that_i
 }
 
 TEST_F(server_fixture, slow_player_is_disconnected_at_once_with_policy_disconnect) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.queue_bytes = 128 * 1024;
   cfg.slow_policy = rtmp::net::slow_subscriber_policy::disconnect;
-  start(cfg);
-  test_client pub(port_);
+  server_.start(cfg);
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("fan2"), "NetStream.Publish.Start");
   // A small window from the start (set before connect), and no reading
   // until everything was published: the queue must pass its cap however
   // fast the kernel drains (closed_by_peer reads).
-  test_client slow(port_, 4096);
+  test_client slow(server_.port(), 4096);
   ASSERT_EQ(slow.play("fan2"), "NetStream.Play.Start");
   publish_headers(pub);
   for (int g = 0; g < 80; ++g) pub.send_media(9, g * 40, keyframe(1, 100'000));
   EXPECT_TRUE(slow.closed_by_peer(5s));
   // The publisher is unaffected.
-  test_client p(port_);
+  test_client p(server_.port());
   ASSERT_EQ(p.play("fan2"), "NetStream.Play.Start");
 }
 
 TEST_F(server_fixture, handshake_and_negotiation_deadlines_close_idle_sockets) {
-  auto cfg = test_config();
+  auto cfg = loopback_config();
   cfg.handshake_timeout = 300ms;
   cfg.negotiate_timeout = 300ms;
-  start(cfg);
-  test_client silent(port_, false);  // no bytes at all
-  test_client c0_only(port_, false);
+  server_.start(cfg);
+  test_client silent(server_.port(), false);  // no bytes at all
+  test_client c0_only(server_.port(), false);
   const std::uint8_t c0 = 3;
   c0_only.send_raw(std::span<const std::uint8_t>(&c0, 1));
-  test_client handshaken(port_);  // full handshake, then silence
+  test_client handshaken(server_.port());  // full handshake, then silence
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(silent.closed_by_peer(3s));
   EXPECT_TRUE(c0_only.closed_by_peer(3s));
@@ -374,16 +359,16 @@ TEST_F(server_fixture, handshake_and_negotiation_deadlines_close_idle_sockets) {
 }
 
 TEST_F(server_fixture, garbage_closes_only_the_offending_connection) {
-  start();
-  test_client pub(port_);
+  server_.start();
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("safe"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   ASSERT_EQ(player.play("safe"), "NetStream.Play.Start");
-  test_client http(port_, false);
+  test_client http(server_.port(), false);
   const std::string get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   http.send_raw(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(get.data()), get.size()));
   EXPECT_TRUE(http.closed_by_peer(3s));
-  test_client bad_chunk(port_);
+  test_client bad_chunk(server_.port());
   const bytes scs0 = {0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0};  // Set Chunk Size 0 (T-06)
   bad_chunk.send_raw(scs0);
   EXPECT_TRUE(bad_chunk.closed_by_peer(3s));
@@ -393,10 +378,10 @@ TEST_F(server_fixture, garbage_closes_only_the_offending_connection) {
 }
 
 TEST_F(server_fixture, stop_with_clients_connected_returns_quickly) {
-  start();
-  test_client pub(port_);
+  server_.start();
+  test_client pub(server_.port());
   ASSERT_EQ(pub.publish("bye"), "NetStream.Publish.Start");
-  test_client player(port_);
+  test_client player(server_.port());
   ASSERT_EQ(player.play("bye"), "NetStream.Play.Start");
   const auto t0 = std::chrono::steady_clock::now();
   server_->stop();
@@ -413,13 +398,13 @@ TEST_F(server_fixture, stop_with_clients_connected_returns_quickly) {
 // the test (it would otherwise hang until the deadline below).
 TEST_F(server_fixture, write_coalescing_delivers_everything_in_order) {
   for (const auto window : {30ms, 60'000ms}) {
-    auto cfg = test_config();
+    auto cfg = loopback_config();
     cfg.write_coalesce = window;
     cfg.max_write_batch_bytes = 16 * 1024;  // a GOP below is larger: it must not wait for the window
-    start(cfg);
-    test_client pub(port_);
+    server_.start(cfg);
+    test_client pub(server_.port());
     ASSERT_EQ(pub.publish("coalesce"), "NetStream.Publish.Start");
-    test_client player(port_);
+    test_client player(server_.port());
     ASSERT_EQ(player.play("coalesce"), "NetStream.Play.Start");
     publish_headers(pub);
     std::uint32_t ts = 100;
@@ -440,6 +425,5 @@ TEST_F(server_fixture, write_coalescing_delivers_everything_in_order) {
     }
     EXPECT_GE(last_tag, window < 1s ? 8 : 4) << "window " << window.count() << " ms: GOPs missing";
     server_->stop();
-    server_.reset();
   }
 }

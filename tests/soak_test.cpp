@@ -59,6 +59,7 @@
 #include "rtmp/proto/handshake.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
@@ -999,16 +1000,8 @@ bytes fmt0_message(std::uint32_t csid, std::uint8_t type, std::uint32_t ts, std:
 class wraparound : public ::testing::Test {
  protected:
   void SetUp() override {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
     spdlog::set_level(spdlog::level::warn);
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
+    server_.start();
   }
 
   static constexpr std::uint32_t t0 = 0xFFFFF000u;  // 4096 ms before 2^32
@@ -1078,14 +1071,13 @@ class wraparound : public ::testing::Test {
     EXPECT_EQ(i, media.size()) << "extra messages";
   }
 
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
+  rtmp::test::running_server server_;
 };
 
 TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
-  quick_client early(port_);
+  quick_client early(server_.port());
   ASSERT_EQ(early.play("wrap"), "NetStream.Play.Start");
-  quick_client pub(port_);
+  quick_client pub(server_.port());
   ASSERT_EQ(pub.publish("wrap"), "NetStream.Publish.Start");
   ASSERT_EQ(early.wait_status(2s), "NetStream.Play.PublishNotify");
   pub.send_media(9, t0, video_header());
@@ -1099,7 +1091,7 @@ TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
 
   // A late joiner after the wrap: headers, then the cached GOP from keyframe
   // 100 (before the wrap) across it.
-  quick_client late(port_);
+  quick_client late(server_.port());
   ASSERT_EQ(late.play("wrap"), "NetStream.Play.Start");
   auto got_late = read_until_frame(late, 109);
   expect_frames(got_late, 100, 109, true);
@@ -1110,7 +1102,7 @@ TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
   expect_frames(read_until_frame(late, 139), 110, 139, false);
 
   // A third player joins when the GOP lies wholly after the wrap.
-  quick_client later(port_);
+  quick_client later(server_.port());
   ASSERT_EQ(later.play("wrap"), "NetStream.Play.Start");
   expect_frames(read_until_frame(later, 139), 125, 139, true);
 
@@ -1126,10 +1118,10 @@ TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
 // type. The next publisher must continue after the newest timestamp, or the
 // staying player's audio goes back.
 TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one) {
-  quick_client stay(port_);
+  quick_client stay(server_.port());
   ASSERT_EQ(stay.play("order"), "NetStream.Play.Start");
   {
-    quick_client pub(port_);
+    quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("order"), "NetStream.Publish.Start");
     EXPECT_EQ(stay.wait_status(2s), "NetStream.Play.PublishNotify");
     pub.send_media(9, 0, video_header());
@@ -1140,7 +1132,7 @@ TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one
     pub.send_command(proto::delete_stream_command(5, 1));
     EXPECT_EQ(stay.wait_status(2s), "NetStream.Play.UnpublishNotify");
   }
-  quick_client pub2(port_);
+  quick_client pub2(server_.port());
   ASSERT_EQ(pub2.publish("order"), "NetStream.Publish.Start");
   pub2.send_media(9, 0, video_header());
   pub2.send_media(9, 0, video_frame(true, 2, 0, 500));
@@ -1163,10 +1155,10 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   // The second publisher starts its clock at 0; the server continues the
   // stream's timeline after the first one's last timestamp (0xFFFFFFF0),
   // which crosses 2^32 at once.
-  quick_client stay(port_);
+  quick_client stay(server_.port());
   ASSERT_EQ(stay.play("wrap2"), "NetStream.Play.Start");
   {
-    quick_client pub(port_);
+    quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("wrap2"), "NetStream.Publish.Start");
     pub.send_media(9, t0, video_header());
     pub.send_raw(fmt0_message(4, 8, t0, 1, audio_header()));
@@ -1176,7 +1168,7 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
     pub.send_command(proto::delete_stream_command(5, 1));
     EXPECT_EQ(stay.wait_status(2s), "NetStream.Play.UnpublishNotify");
   }
-  quick_client pub2(port_);
+  quick_client pub2(server_.port());
   ASSERT_EQ(pub2.publish("wrap2"), "NetStream.Publish.Start");
   // Timestamps 0, 40, ... from the new publisher, as frames 0.. of a new
   // session: the server maps its first timestamp 0 to 0xFFFFFFF1.
@@ -1187,7 +1179,7 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   const std::uint32_t shift = 0xFFFFFFF1u - t0;  // ts_of(i) + shift == 0xFFFFFFF1 + 40 i
   expect_frames(got, 0, 59, true, shift, 0xFFFFFFF1u);
   // And a late joiner gets the GOP of keyframe 50, after the wrap.
-  quick_client late(port_);
+  quick_client late(server_.port());
   ASSERT_EQ(late.play("wrap2"), "NetStream.Play.Start");
   expect_frames(read_until_frame(late, 59), 50, 59, true, shift, 0xFFFFFFF1u);
 }
