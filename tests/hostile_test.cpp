@@ -18,35 +18,22 @@
 // non-zero with a message within its --timeout, never hang and never crash.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <linux/sockios.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <initializer_list>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <random>
 #include <set>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -56,673 +43,30 @@
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/server_session.hpp"
+#include "support/bytes.hpp"
+#include "support/client_io.hpp"
+#include "support/counting_sink.hpp"
+#include "support/fake_server.hpp"
+#include "support/hostile_fixture.hpp"
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/process_stats.hpp"
+#include "support/raw_socket.hpp"
 #include "support/test_client.hpp"
+#include "support/wire_bytes.hpp"
 
 namespace {
 
-using rtmp::test::free_port;
-
+// Byte builders, sockets, readers and the fixture: tests/support/.
+using namespace rtmp::test;
 using namespace std::chrono_literals;
-using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 using clock_type = std::chrono::steady_clock;
 using ms = std::chrono::milliseconds;
 namespace proto = rtmp::proto;
 
-using rtmp::test::sanitized_build;
-
-// Memory bound for the cases that must stay bounded (T-07, T-13, T-18, T-19,
-// T-26, T-36, T-38, T-39). Generous: the server is in-process, so the test's
-// own buffers count too. Sanitizers keep freed memory in quarantine.
-constexpr std::size_t rss_bound = sanitized_build ? 512u << 20 : 64u << 20;
-
-// The largest gap allowed in the healthy player's media during an attack.
-ms max_gap() {
-  if (const char* env = std::getenv("RTMP_HOSTILE_MAX_GAP_MS")) return ms(std::atoi(env));
-  return 500ms;
-}
-
-long long ms_since(clock_type::time_point t0) {
-  return std::chrono::duration_cast<ms>(clock_type::now() - t0).count();
-}
-
-// --- byte builders ------------------------------------------------------------------------------
-
-void put_u16(bytes& b, std::uint32_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-void put_u24(bytes& b, std::uint32_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 16));
-  put_u16(b, v);
-}
-void put_u32(bytes& b, std::uint32_t v) {
-  put_u16(b, v >> 16);
-  put_u16(b, v);
-}
-void put_le32(bytes& b, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-void append(bytes& b, const bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
-void append(bytes& b, std::string_view s) {
-  // resize + memcpy: g++ 12 warns (-Warray-bounds, a false positive) on insert from chars.
-  const std::size_t old = b.size();
-  b.resize(old + s.size());
-  if (!s.empty()) std::memcpy(b.data() + old, s.data(), s.size());
-}
-
-bytes cat(std::initializer_list<bytes> parts) {
-  bytes out;
-  for (const auto& p : parts) append(out, p);
-  return out;
-}
-
-bytes be32(std::uint32_t v) {
-  bytes b;
-  put_u32(b, v);
-  return b;
-}
-
-bytes repeat(const bytes& unit, std::size_t n) {
-  bytes out;
-  out.reserve(unit.size() * n);
-  for (std::size_t i = 0; i < n; ++i) append(out, unit);
-  return out;
-}
-
-// BH(fmt, csid): the shortest basic header (RTMP 1.0 section 5.3.1.1).
-bytes bh(unsigned fmt, std::uint32_t csid) {
-  const auto f = static_cast<std::uint8_t>(fmt << 6);
-  if (csid >= 2 && csid <= 63) return {static_cast<std::uint8_t>(f | csid)};
-  if (csid >= 64 && csid <= 319) return {f, static_cast<std::uint8_t>(csid - 64)};
-  return {static_cast<std::uint8_t>(f | 1), static_cast<std::uint8_t>((csid - 64) & 0xFF),
-          static_cast<std::uint8_t>((csid - 64) >> 8)};
-}
-
-// The 3-byte form, legal for any csid >= 64.
-bytes bh_long(unsigned fmt, std::uint32_t csid) {
-  return {static_cast<std::uint8_t>((fmt << 6) | 1), static_cast<std::uint8_t>((csid - 64) & 0xFF),
-          static_cast<std::uint8_t>((csid - 64) >> 8)};
-}
-
-// MH0(ts, len, type, msid): the 11-byte type-0 message header. A timestamp
-// >= 0xFFFFFF writes the escape; the caller appends the extended field.
-bytes mh0(std::uint32_t ts, std::uint32_t len, std::uint8_t type, std::uint32_t msid) {
-  bytes b;
-  put_u24(b, std::min<std::uint32_t>(ts, 0xFFFFFF));
-  put_u24(b, len);
-  b.push_back(type);
-  put_le32(b, msid);
-  return b;
-}
-
-// One message as chunks: fmt 0, then fmt 3 continuations, each carrying the
-// extended timestamp again when `repeat_ext` (FMS dialect) and it is used.
-bytes message_bytes(std::uint32_t csid, std::uint8_t type, std::uint32_t ts, std::uint32_t msid,
-                    const bytes& payload, std::uint32_t chunk_size = 128, bool repeat_ext = true,
-                    bool long_basic_header = false) {
-  auto basic = [&](unsigned fmt) { return long_basic_header ? bh_long(fmt, csid) : bh(fmt, csid); };
-  bytes out = basic(0);
-  append(out, mh0(ts, static_cast<std::uint32_t>(payload.size()), type, msid));
-  const bool ext = ts >= 0xFFFFFF;
-  if (ext) append(out, be32(ts));
-  std::size_t off = 0;
-  do {
-    if (off > 0) {
-      append(out, basic(3));
-      if (ext && repeat_ext) append(out, be32(ts));
-    }
-    const std::size_t n = std::min<std::size_t>(chunk_size, payload.size() - off);
-    out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(off),
-               payload.begin() + static_cast<std::ptrdiff_t>(off + n));
-    off += n;
-  } while (off < payload.size());
-  return out;
-}
-
-// A protocol control message on csid 2 (type 1..6, msid 0).
-bytes control_bytes(std::uint8_t type, const bytes& payload) { return message_bytes(2, type, 0, 0, payload); }
-
-bytes set_chunk_size_bytes(std::uint32_t size) { return control_bytes(1, be32(size)); }
-
-bytes command_bytes(const proto::command& c, std::uint32_t msid = 0, std::uint32_t csid = 3,
-                    std::uint32_t chunk_size = 128) {
-  return message_bytes(csid, 20, 0, msid, proto::encode_command(c), chunk_size);
-}
-
-// AMF0 pieces.
-bytes amf_key(std::string_view s) {
-  bytes b;
-  put_u16(b, static_cast<std::uint32_t>(s.size()));
-  append(b, s);
-  return b;
-}
-bytes amf_string(std::string_view s) { return cat({{0x02}, amf_key(s)}); }
-bytes amf_number(double d) {
-  std::uint64_t u = 0;
-  std::memcpy(&u, &d, sizeof u);
-  bytes b{0x00};
-  for (int i = 7; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
-  return b;
-}
-const bytes amf_null{0x05};
-const bytes amf_end{0x00, 0x00, 0x09};
-
-// `02 0007 'connect' 00 3FF0000000000000`: the name and transaction id 1.
-bytes connect_head() { return cat({amf_string("connect"), amf_number(1)}); }
-
-// A minimal valid connect command object {app: app, tcUrl: ...}.
-bytes connect_object(std::string_view app) {
-  return cat({{0x03}, amf_key("app"), amf_string(app), amf_key("tcUrl"),
-              amf_string(std::string("rtmp://127.0.0.1/") + std::string(app)), amf_end});
-}
-
-proto::connect_params connect_params_for(const std::string& app) {
-  proto::connect_params p;
-  p.app = app;
-  p.tc_url = "rtmp://127.0.0.1/" + app;
-  return p;
-}
-
-// Synthetic media: byte 2 carries a tag so a player can tell whose frame it got.
-bytes video_header() { return rtmp::test::short_avc_sequence_header(); }
-bytes keyframe(std::uint8_t tag, std::size_t size = 2000) { return rtmp::test::video_frame(true, size, tag); }
-bytes interframe(std::uint8_t tag, std::size_t size = 600) { return rtmp::test::video_frame(false, size, tag); }
-bytes audio_header() { return rtmp::test::aac_sequence_header(); }
-bytes audio_frame(std::uint8_t tag) { return rtmp::test::audio_frame(6, tag); }
-
-bool is_media(const proto::message& m) { return m.type == 8 || m.type == 9; }
-
-// --- sockets ----------------------------------------------------------------------------------
-
-// test_client with TCP_NODELAY: without it, two small writes in a row (C2
-// then a command) wait for a delayed ACK (40 ms per connection).
-class quick_client : public test_client {
- public:
-  explicit quick_client(std::uint16_t port, bool do_handshake = true) : test_client(port, false) {
-    socket().set_option(asio::ip::tcp::no_delay(true));
-    if (do_handshake) handshake();
-  }
-};
-
-enum class send_result { ok, closed, stalled };
-
-// Writes all of `b` within `timeout` without ever blocking longer (a server
-// that stops reading cannot hang the test) and without SIGPIPE.
-send_result send_bounded(int fd, std::span<const std::uint8_t> b, ms timeout = 5s) {
-  const auto deadline = clock_type::now() + timeout;
-  std::size_t off = 0;
-  while (off < b.size()) {
-    const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      off += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
-      if (left <= 0) return send_result::stalled;
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, static_cast<int>(left));
-      continue;
-    }
-    return send_result::closed;
-  }
-  return send_result::ok;
-}
-
-send_result send_bounded(test_client& c, const bytes& b, ms timeout = 5s) {
-  return send_bounded(c.socket().native_handle(), b, timeout);
-}
-
-// True when the peer closed `fd` (EOF, RST) within `timeout`; reads and drops data.
-bool fd_closed_by_peer(int fd, ms timeout) {
-  const auto deadline = clock_type::now() + timeout;
-  std::uint8_t buf[65536];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0) return true;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;
-  }
-}
-
-// True when the kernel reports a hang-up or reset on `fd`, without reading.
-bool fd_hung_up(int fd, ms timeout) {
-  const auto deadline = clock_type::now() + timeout;
-  for (;;) {
-    pollfd p{fd, POLLRDHUP, 0};
-    ::poll(&p, 1, 20);
-    if ((p.revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0) return true;
-    if (clock_type::now() > deadline) return false;
-  }
-}
-
-// A plain TCP socket (no Asio), for floods and protocol-confusion traffic.
-class raw_socket {
- public:
-  explicit raw_socket(std::uint16_t port, const char* source = nullptr) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    if (source != nullptr) {
-      sockaddr_in src{};
-      src.sin_family = AF_INET;
-      ::inet_pton(AF_INET, source, &src.sin_addr);
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);
-    }
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~raw_socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  raw_socket(const raw_socket&) = delete;
-  raw_socket& operator=(const raw_socket&) = delete;
-  raw_socket(raw_socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-
-  // Takes ownership of an accepted descriptor.
-  static raw_socket adopt(int fd) {
-    raw_socket s;
-    s.fd_ = fd;
-    return s;
-  }
-
-  bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-
-  // What arrives within `timeout` (empty on timeout); nullopt once closed.
-  std::optional<bytes> read_some(ms timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return bytes{};
-    bytes buf(65536);
-    const ssize_t r = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (r == 0) return std::nullopt;
-    if (r < 0) {
-      if (errno == EAGAIN || errno == EINTR) return bytes{};
-      return std::nullopt;
-    }
-    buf.resize(static_cast<std::size_t>(r));
-    return buf;
-  }
-  send_result send(const bytes& b, ms timeout = 5s) { return send_bounded(fd_, b, timeout); }
-  bool closed_by_peer(ms timeout) { return fd_closed_by_peer(fd_, timeout); }
-
-  // Reads exactly n bytes within `timeout`.
-  std::optional<bytes> read_exact(std::size_t n, ms timeout) {
-    bytes out(n);
-    std::size_t got = 0;
-    const auto deadline = clock_type::now() + timeout;
-    while (got < n) {
-      const auto left = std::chrono::duration_cast<ms>(deadline - clock_type::now()).count();
-      if (left <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      const ssize_t r = ::recv(fd_, out.data() + got, n - got, MSG_DONTWAIT);
-      if (r == 0) return std::nullopt;
-      if (r < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        return std::nullopt;
-      }
-      got += static_cast<std::size_t>(r);
-    }
-    return out;
-  }
-
-  // A plain RTMP 1.0 handshake (C1 with a zero version field, C2 echoing S1).
-  bool handshake(ms timeout = 3s) {
-    bytes c0c1(1537, 0);
-    c0c1[0] = 3;
-    for (std::size_t i = 9; i < c0c1.size(); ++i) c0c1[i] = static_cast<std::uint8_t>(i * 7);
-    if (send(c0c1) != send_result::ok) return false;
-    auto s = read_exact(3073, timeout);
-    if (!s) return false;
-    const bytes c2(s->begin() + 1, s->begin() + 1537);
-    return send(c2) == send_result::ok;
-  }
-
-  // Closes with SO_LINGER 0: the peer gets a RST (port scanners, T-05).
-  void reset() {
-    linger l{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-    ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  raw_socket() = default;
-  int fd_ = -1;
-};
-
-// --- process memory (the server is in-process) ---------------------------------------------------
-
-std::size_t page_size() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
-
-std::size_t rss_bytes() {
-  std::ifstream f("/proc/self/statm");
-  std::size_t vm = 0, rss = 0;
-  f >> vm >> rss;
-  return rss * page_size();
-}
-
-std::size_t vm_bytes() {
-  std::ifstream f("/proc/self/statm");
-  std::size_t vm = 0;
-  f >> vm;
-  return vm * page_size();
-}
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-// --- reading helpers --------------------------------------------------------------------------------
-
-// Media (8, 9) and data (18) messages until `count` arrived or `timeout` passed.
-std::vector<proto::message> read_media(test_client& c, std::size_t count, ms timeout = 3s) {
-  std::vector<proto::message> out;
-  for (auto& m : c.skipped) {
-    if (m.type == 8 || m.type == 9 || m.type == 18) out.push_back(m);
-  }
-  c.skipped.clear();
-  const auto deadline = clock_type::now() + timeout;
-  while (out.size() < count && clock_type::now() < deadline) {
-    auto m = c.next(50ms);
-    if (m && (m->type == 8 || m->type == 9 || m->type == 18)) out.push_back(*m);
-  }
-  return out;
-}
-
-// Media and data messages until one satisfies `done` (inclusive) or `timeout` passes.
-std::vector<proto::message> read_until(test_client& c, const std::function<bool(const proto::message&)>& done,
-                                       ms timeout = 3s) {
-  std::vector<proto::message> out;
-  auto take = [&](const proto::message& m) {
-    if (m.type != 8 && m.type != 9 && m.type != 18) return false;
-    out.push_back(m);
-    return done(m);
-  };
-  bool finished = false;
-  std::vector<proto::message> earlier;
-  earlier.swap(c.skipped);
-  for (const auto& m : earlier) {
-    if (!finished) finished = take(m);
-  }
-  const auto deadline = clock_type::now() + timeout;
-  while (!finished && clock_type::now() < deadline) {
-    auto m = c.next(50ms);
-    if (m) finished = take(*m);
-  }
-  return out;
-}
-
-// A predicate: video with payload byte 2 (our tag) equal to `tag`.
-std::function<bool(const proto::message&)> video_tagged(std::uint8_t tag) {
-  return [tag](const proto::message& m) { return m.type == 9 && m.payload.size() >= 3 && m.payload[2] == tag; };
-}
-
-// A predicate: the n-th coded video frame.
-std::function<bool(const proto::message&)> nth_video(std::size_t n) {
-  auto seen = std::make_shared<std::size_t>(0);
-  return [seen, n](const proto::message& m) {
-    return m.type == 9 && m.payload.size() >= 2 && m.payload[1] == 1 && ++*seen >= n;
-  };
-}
-
-std::vector<proto::message> only_video(const std::vector<proto::message>& in) {
-  std::vector<proto::message> out;
-  for (const auto& m : in) {
-    if (m.type == 9 && m.payload.size() >= 2 && m.payload[1] == 1) out.push_back(m);
-  }
-  return out;
-}
-
-// The first reply that tells the outcome of a request: the onStatus code,
-// "_result", "_error", or "" when the connection closed or nothing came.
-std::string wait_reply(test_client& c, ms timeout = 2s) {
-  const auto deadline = clock_type::now() + timeout;
-  while (clock_type::now() < deadline) {
-    auto m = c.next(std::chrono::duration_cast<ms>(deadline - clock_type::now()));
-    if (!m) return "";
-    if (m->type != 20) {
-      c.skipped.push_back(*m);
-      continue;
-    }
-    auto r = proto::parse_command(m->payload.span());
-    if (!r.ok()) continue;
-    if (r.cmd.name == "_result" || r.cmd.name == "_error") return r.cmd.name;
-    if (r.cmd.name == "onStatus") {
-      auto info = proto::read_status(r.cmd);
-      if (info) return info->code;
-    }
-  }
-  return "";
-}
-
-// connect through the test client, false when refused or closed.
-bool connect_ok(test_client& c, const std::string& app = "live") {
-  try {
-    c.connect(app);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-// --- a counting log sink (T-40) ----------------------------------------------------------------------
-
-class counting_sink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::atomic<std::size_t> lines{0};
-
- protected:
-  void sink_it_(const spdlog::details::log_msg&) override { ++lines; }
-  void flush_() override {}
-};
-
-// --- the fixture ---------------------------------------------------------------------------------
-
-class hostile : public ::testing::Test {
- protected:
-  static constexpr std::uint8_t healthy_tag = 0x11;
-
-  // Short deadlines so every wait below is short (the defaults are 10 s).
-  static rtmp::net::server_config base_config() {
-    rtmp::net::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 2;
-    cfg.handshake_timeout = 1000ms;
-    cfg.negotiate_timeout = 3000ms;
-    cfg.idle_timeout = 3000ms;
-    cfg.ping_interval = 1000ms;
-    cfg.pong_timeout = 2000ms;
-    cfg.shutdown_timeout = 1000ms;
-    return cfg;
-  }
-
-  void SetUp() override { spdlog::set_level(spdlog::level::warn); }
-
-  // Starts the server and, unless `with_healthy` is false, the healthy
-  // publisher and player on live/healthy.
-  void start(rtmp::net::server_config cfg = base_config(), bool with_healthy = true) {
-    server_ = std::make_unique<rtmp::net::server>(cfg);
-    ASSERT_FALSE(server_->start());
-    port_ = server_->local_endpoints().at(0).port();
-    if (with_healthy) start_healthy();
-  }
-
-  void start_healthy() {
-    pub_ = std::make_unique<quick_client>(port_);
-    ASSERT_EQ(pub_->publish("healthy"), "NetStream.Publish.Start");
-    player_ = std::make_unique<quick_client>(port_);
-    ASSERT_EQ(player_->play("healthy"), "NetStream.Play.Start");
-    player_->skipped.clear();
-    pub_thread_ = std::thread([this] { publisher_loop(); });
-    player_thread_ = std::thread([this] { player_loop(); });
-    const auto deadline = clock_type::now() + 3s;
-    while (received_.load() < 3 && clock_type::now() < deadline) std::this_thread::sleep_for(10ms);
-    ASSERT_GE(received_.load(), 3u) << "the healthy player never got media";
-  }
-
-  void stop_healthy() {
-    stop_ = true;
-    const auto deadline = clock_type::now() + 2s;
-    while ((pub_running_ || player_running_) && clock_type::now() < deadline) std::this_thread::sleep_for(10ms);
-    // A thread stuck in a write to a server that stopped reading is freed by
-    // stopping the server (its sockets close).
-    if ((pub_running_ || player_running_) && server_) server_->stop();
-    if (pub_thread_.joinable()) pub_thread_.join();
-    if (player_thread_.joinable()) player_thread_.join();
-  }
-
-  void TearDown() override {
-    stop_healthy();
-    if (server_) server_->stop();
-    if (old_logger_) {
-      spdlog::set_default_logger(old_logger_);
-      old_logger_.reset();
-    }
-    spdlog::set_level(spdlog::level::info);
-  }
-
-  void publisher_loop() {
-    pub_running_ = true;
-    try {
-      rtmp::proto::amf0::ecma_array meta;
-      meta.push_back("width", 320.0);
-      meta.push_back("height", 240.0);
-      pub_->send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
-      pub_->send_media(9, 0, video_header());
-      pub_->send_media(8, 0, audio_header());
-      std::uint32_t ts = 0;
-      auto next = clock_type::now();
-      for (int frame = 0; !stop_; ++frame) {
-        if (frame % 25 == 0) {
-          pub_->send_media(9, ts, keyframe(healthy_tag, healthy_keyframe_bytes_));
-        } else {
-          pub_->send_media(9, ts, interframe(healthy_tag, healthy_frame_bytes_));
-        }
-        pub_->send_media(8, ts, audio_frame(healthy_tag));
-        sent_frames_++;
-        ts += 20;
-        next += 20ms;
-        std::this_thread::sleep_until(next);
-      }
-    } catch (const std::exception&) {
-      pub_failed_ = !stop_;
-    }
-    pub_running_ = false;
-  }
-
-  void player_loop() {
-    player_running_ = true;
-    while (!stop_) {
-      const auto t0 = clock_type::now();
-      auto m = player_->next(50ms);
-      if (m && is_media(*m)) {
-        const std::lock_guard<std::mutex> lock(mutex_);
-        arrivals_.push_back(clock_type::now());
-        if (m->payload.size() >= 3) tags_seen_.insert(m->payload[2]);
-        ++received_;
-      } else if (!m && clock_type::now() - t0 < 10ms) {
-        std::this_thread::sleep_for(10ms);  // closed: do not spin
-      }
-    }
-    player_running_ = false;
-  }
-
-  // The largest gap between media arrivals at the healthy player since t0
-  // (the gap from t0 to the first arrival and from the last one to now count).
-  ms gap_since(clock_type::time_point t0) {
-    const auto now = clock_type::now();
-    const std::lock_guard<std::mutex> lock(mutex_);
-    auto prev = t0;
-    ms worst{0};
-    for (const auto& t : arrivals_) {
-      if (t < t0) continue;
-      worst = std::max(worst, std::chrono::duration_cast<ms>(t - prev));
-      prev = t;
-    }
-    return std::max(worst, std::chrono::duration_cast<ms>(now - prev));
-  }
-
-  // Assertion 2: the healthy flow did not stall during the attack.
-  void expect_healthy_since(clock_type::time_point t0) {
-    ASSERT_TRUE(pub_ && player_) << "no healthy flow in this test";
-    EXPECT_FALSE(pub_failed_) << "the healthy publisher lost its connection";
-    const auto gap = gap_since(t0);
-    EXPECT_LT(gap, max_gap()) << "the healthy player stalled for " << gap.count() << " ms during the attack";
-  }
-
-  // Assertion 3: the server still accepts a new publish and a new play.
-  void expect_still_serving() {
-    quick_client p(port_);
-    EXPECT_EQ(p.publish("after" + std::to_string(after_counter_++)), "NetStream.Publish.Start");
-    quick_client v(port_);
-    ASSERT_EQ(v.play("healthy"), "NetStream.Play.Start");
-    const auto media = read_until(v, is_media, 3s);
-    EXPECT_TRUE(std::any_of(media.begin(), media.end(), is_media)) << "a new player got no media";
-  }
-
-  // Assertions 2 and 3 together, at the end of an attack.
-  void expect_unaffected(clock_type::time_point t0) {
-    expect_healthy_since(t0);
-    expect_still_serving();
-  }
-
-  std::size_t connections() const { return server_->stats().connections; }
-
-  bool wait_connections(std::size_t n, ms timeout) {
-    const auto deadline = clock_type::now() + timeout;
-    while (clock_type::now() < deadline) {
-      if (connections() <= n) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return connections() <= n;
-  }
-
-  bool saw_tag(std::uint8_t tag) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return tags_seen_.count(tag) > 0;
-  }
-
-  // A connected client that published `name` (returns its stream id), for
-  // attacks that need a publishing connection.
-  std::uint32_t publish_on(test_client& c, const std::string& name) {
-    c.connect();
-    const auto id = c.create_stream();
-    c.send_command(proto::publish_command(3, name), id);
-    EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start") << name;
-    return id;
-  }
-
-  std::unique_ptr<rtmp::net::server> server_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<quick_client> pub_, player_;
-  std::thread pub_thread_, player_thread_;
-  std::atomic<bool> stop_{false}, pub_running_{false}, player_running_{false}, pub_failed_{false};
-  std::atomic<std::size_t> received_{0}, sent_frames_{0};
-  std::mutex mutex_;
-  std::vector<clock_type::time_point> arrivals_;
-  std::set<std::uint8_t> tags_seen_;
-  std::size_t healthy_frame_bytes_ = 600;
-  std::size_t healthy_keyframe_bytes_ = 2000;
-  int after_counter_ = 0;
-  std::shared_ptr<spdlog::logger> old_logger_;
-};
+using hostile = hostile_fixture;
 
 // ================================================================================================
 // A. Handshake and connection lifetime
@@ -736,7 +80,7 @@ TEST_F(hostile, t01_handshake_byte_drip_is_closed_at_the_total_deadline) {
   cfg.handshake_timeout = 500ms;
   start(cfg);
   const auto t0 = clock_type::now();
-  raw_socket drip(port_);
+  raw_socket drip(server_.port());
   ASSERT_TRUE(drip.ok());
   bool closed = false;
   std::size_t sent = 0;
@@ -763,7 +107,7 @@ TEST_F(hostile, t02_idle_sockets_are_closed_at_their_deadlines) {
   cfg.negotiate_timeout = 500ms;
   start(cfg);
   const auto t0 = clock_type::now();
-  raw_socket silent(port_), c0_only(port_), handshaken(port_);
+  raw_socket silent(server_.port()), c0_only(server_.port()), handshaken(server_.port());
   ASSERT_TRUE(silent.ok() && c0_only.ok() && handshaken.ok());
   ASSERT_EQ(c0_only.send({3}), send_result::ok);
   ASSERT_TRUE(handshaken.handshake());
@@ -783,7 +127,7 @@ TEST_F(hostile, t03_player_that_never_answers_pings_is_closed) {
   cfg.ping_interval = 300ms;
   cfg.pong_timeout = 500ms;
   start(cfg);
-  quick_client mute(port_);
+  quick_client mute(server_.port());
   ASSERT_EQ(mute.play("t03_nobody_publishes"), "NetStream.Play.Start");
   const auto t0 = clock_type::now();
   // Read (and drop) everything, pings included, but never send a byte.
@@ -800,7 +144,7 @@ TEST_F(hostile, t04_unsupported_version_closes_at_once) {
   start(cfg);
   const auto t0 = clock_type::now();
   for (const std::uint8_t version : {std::uint8_t{0x06}, std::uint8_t{0xFF}}) {
-    raw_socket s(port_);
+    raw_socket s(server_.port());
     ASSERT_TRUE(s.ok());
     bytes c0c1(1537, 0x42);
     c0c1[0] = version;
@@ -818,7 +162,7 @@ TEST_F(hostile, t04_short_c1_then_eof_is_closed) {
   cfg.handshake_timeout = 3000ms;
   start(cfg);
   const auto t0 = clock_type::now();
-  raw_socket s(port_);
+  raw_socket s(server_.port());
   ASSERT_TRUE(s.ok());
   bytes c0c1(1536, 0x42);
   c0c1[0] = 3;
@@ -834,7 +178,7 @@ TEST_F(hostile, t04_short_c1_then_eof_is_closed) {
 TEST_F(hostile, t04_c2_that_does_not_echo_s1_is_tolerated) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_, /*do_handshake=*/false);
+  quick_client c(server_.port(), /*do_handshake=*/false);
   bytes c0c1(1537, 0);
   c0c1[0] = 3;
   for (std::size_t i = 9; i < c0c1.size(); ++i) c0c1[i] = static_cast<std::uint8_t>(i);
@@ -870,12 +214,12 @@ TEST_F(hostile, t05_scanner_and_protocol_confusion_traffic) {
   start(cfg);
   const auto t0 = clock_type::now();
   for (int i = 0; i < 20; ++i) {
-    raw_socket s(port_);
+    raw_socket s(server_.port());
     ASSERT_TRUE(s.ok());
     s.reset();
   }
   {
-    raw_socket tls(port_);
+    raw_socket tls(server_.port());
     // TLS 1.0 record header, handshake type ClientHello, then some of its body.
     bytes hello{0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03};
     hello.resize(170, 0x00);
@@ -885,7 +229,7 @@ TEST_F(hostile, t05_scanner_and_protocol_confusion_traffic) {
     EXPECT_LT(ms_since(t1), 1000);
   }
   {
-    raw_socket http(port_);
+    raw_socket http(server_.port());
     const std::string get = "GET / HTTP/1.1\r\nHost: 127.0.0.1:1935\r\nUser-Agent: scanner\r\n\r\n";
     http.send(bytes(get.begin(), get.end()));
     const auto t1 = clock_type::now();
@@ -905,9 +249,9 @@ TEST_F(hostile, t05_scanner_and_protocol_confusion_traffic) {
 TEST_F(hostile, t06_set_chunk_size_zero_closes) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   // BH(0,2) MH0(0,4,1,0) 00000000
-  const bytes scs0 = cat({bh(0, 2), mh0(0, 4, 1, 0), be32(0)});
+  const bytes scs0 = concat({bh(0, 2), mh0(0, 4, 1, 0), be32(0)});
   ASSERT_EQ(scs0, (bytes{0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0}));
   send_bounded(c, scs0);
   send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live"))));
@@ -922,9 +266,9 @@ TEST_F(hostile, t07_set_chunk_size_max_is_accepted_and_allocates_nothing) {
   start();
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t07"), "NetStream.Play.Start");
-  quick_client c(port_);
+  quick_client c(server_.port());
   send_bounded(c, set_chunk_size_bytes(0x7FFFFFFF));
   // From here every chunk is a whole message. connect is longer than 128
   // bytes, so it goes out as one chunk on its own chunk stream.
@@ -933,8 +277,8 @@ TEST_F(hostile, t07_set_chunk_size_max_is_accepted_and_allocates_nothing) {
   const auto id = c.create_stream();  // short commands: one chunk at any size
   c.send_command(proto::publish_command(3, "t07"), id);
   ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start");
-  const bytes big = keyframe(0x77, 100'000);
-  send_bounded(c, message_bytes(9, 9, 40, id, video_header(), 0x7FFFFFFF));
+  const bytes big = video_frame(true, 100'000, 0x77);
+  send_bounded(c, message_bytes(9, 9, 40, id, short_avc_sequence_header(), 0x7FFFFFFF));
   send_bounded(c, message_bytes(9, 9, 80, id, big, 0x7FFFFFFF));
   const auto frames = only_video(read_until(viewer, video_tagged(0x77), 3s));
   ASSERT_FALSE(frames.empty()) << "the 100 KB keyframe never reached the player";
@@ -949,7 +293,7 @@ TEST_F(hostile, t08_set_chunk_size_with_the_top_bit_closes) {
   start();
   const auto t0 = clock_type::now();
   for (const std::uint32_t v : {0x80000000u, 0x80001000u, 0xFFFFFFFFu}) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     send_bounded(c, set_chunk_size_bytes(v));
     send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live"))));
     EXPECT_FALSE(c.wait_command("_result", 1500ms)) << std::hex << v;
@@ -962,7 +306,7 @@ TEST_F(hostile, t08_set_chunk_size_with_the_top_bit_closes) {
 TEST_F(hostile, t09_set_chunk_size_one_is_refused_by_the_floor) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   ASSERT_TRUE(connect_ok(c));
   send_bounded(c, set_chunk_size_bytes(1));
   EXPECT_TRUE(c.closed_by_peer(1500ms));
@@ -975,12 +319,12 @@ TEST_F(hostile, t09_one_byte_chunks_do_not_starve_other_sessions) {
   auto cfg = base_config();
   cfg.session.chunk_limits.min_chunk_size = 1;
   start(cfg);
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t09"), "NetStream.Play.Start");
-  quick_client c(port_);
+  quick_client c(server_.port());
   const auto id = publish_on(c, "t09");
   send_bounded(c, set_chunk_size_bytes(1));
-  const bytes big = keyframe(0x99, 1024 * 1024);
+  const bytes big = video_frame(true, 1024 * 1024, 0x99);
   const bytes wire = message_bytes(6, 9, 40, id, big, 1);
   const auto t0 = clock_type::now();
   EXPECT_EQ(send_bounded(c, wire, 20s), send_result::ok);
@@ -996,11 +340,11 @@ TEST_F(hostile, t09_one_byte_chunks_do_not_starve_other_sessions) {
 TEST_F(hostile, t10_abort_naming_the_chunk_stream_being_parsed) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   // 02 000000 000004 02 00000000 00000002, then 42 000000 000004 03 00000000
   const bytes abort_self{0x02, 0, 0, 0, 0, 0, 4, 0x02, 0, 0, 0, 0, 0, 0, 0, 2};
   const bytes fmt1_ack{0x42, 0, 0, 0, 0, 0, 4, 0x03, 0, 0, 0, 0};
-  send_bounded(c, cat({abort_self, fmt1_ack}));
+  send_bounded(c, concat({abort_self, fmt1_ack}));
   ASSERT_TRUE(connect_ok(c)) << "connection unusable after the self-naming Abort";
   const auto id = c.create_stream();
   c.send_command(proto::publish_command(3, "t10"), id);
@@ -1012,7 +356,7 @@ TEST_F(hostile, t10_abort_naming_the_chunk_stream_being_parsed) {
 TEST_F(hostile, t11_abort_for_odd_chunk_streams_is_ignored) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   bytes wire;
   for (const std::uint32_t csid : {0u, 1u, 65600u, 0xFFFFFFFFu, 50u}) append(wire, control_bytes(2, be32(csid)));
   send_bounded(c, wire);
@@ -1026,7 +370,7 @@ TEST_F(hostile, t11_short_abort_payload_is_closed_or_ignored) {
   start();
   const auto t0 = clock_type::now();
   for (std::size_t len = 0; len < 4; ++len) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     send_bounded(c, control_bytes(2, bytes(len, 0x03)));
     const bool closed = c.closed_by_peer(300ms);
     if (!closed) {
@@ -1042,7 +386,7 @@ TEST_F(hostile, t11_short_abort_payload_is_closed_or_ignored) {
 TEST_F(hostile, t12_abort_mid_message_then_fmt0_delivers_the_new_message) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   const bytes connect = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
   ASSERT_GT(connect.size(), 128u) << "connect must span two chunks for this test";
   const bytes whole = message_bytes(3, 20, 0, 0, connect);
@@ -1060,16 +404,16 @@ TEST_F(hostile, t13_length_redeclared_smaller_closes_and_memory_stays_bounded) {
   start();
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
-  quick_client c(port_);
+  quick_client c(server_.port());
   send_bounded(c, set_chunk_size_bytes(65536));  // so that 64 KiB is one chunk
   const bytes block(65536, 0x5A);
   // 05 000000 030D40 09 01000000 <64 KiB>, then 45 000000 00000A 09 <64 KiB>
-  send_bounded(c, cat({{0x05, 0, 0, 0, 0x03, 0x0D, 0x40, 0x09, 0x01, 0, 0, 0}, block}));
-  send_bounded(c, cat({{0x45, 0, 0, 0, 0, 0, 0x0A, 0x09}, block}));
+  send_bounded(c, concat({{0x05, 0, 0, 0, 0x03, 0x0D, 0x40, 0x09, 0x01, 0, 0, 0}, block}));
+  send_bounded(c, concat({{0x45, 0, 0, 0, 0, 0, 0x0A, 0x09}, block}));
   const bool closed_at_fmt1 = c.closed_by_peer(1500ms);
   EXPECT_TRUE(closed_at_fmt1) << "still open after the re-declared length";
   // Then fmt 3 chunks of 64 KiB, repeated (300 of them: ~19 MiB), until refused.
-  const bytes fmt3 = cat({{0xC5}, block});
+  const bytes fmt3 = concat({{0xC5}, block});
   std::size_t sent = 0;
   for (int i = 0; i < 300; ++i, ++sent) {
     if (send_bounded(c, fmt3, 2s) != send_result::ok) break;
@@ -1087,7 +431,7 @@ TEST_F(hostile, t13_length_redeclared_smaller_closes_and_memory_stays_bounded) {
 TEST_F(hostile, t15_fmt0_while_a_partial_message_is_open_closes) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   const bytes connect = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
   ASSERT_GT(connect.size(), 128u);
   const bytes whole = message_bytes(3, 20, 0, 0, connect);
@@ -1106,9 +450,9 @@ TEST_F(hostile, t16_fmt1_first_is_accepted_fmt3_first_closes) {
   start();
   const auto t0 = clock_type::now();
   {
-    quick_client c(port_);
+    quick_client c(server_.port());
     // 42 000000 000006 04 | 0006 00001234: PingRequest on a fresh csid 2 via fmt 1.
-    send_bounded(c, cat({{0x42, 0, 0, 0, 0, 0, 6, 0x04}, {0x00, 0x06}, be32(0x1234)}));
+    send_bounded(c, concat({{0x42, 0, 0, 0, 0, 0, 6, 0x04}, {0x00, 0x06}, be32(0x1234)}));
     // 87 000000: fmt 2 first on csid 7 (an empty message of type 0: ignored).
     send_bounded(c, {0x87, 0, 0, 0});
     bool pong = false;
@@ -1123,8 +467,8 @@ TEST_F(hostile, t16_fmt1_first_is_accepted_fmt3_first_closes) {
     EXPECT_TRUE(connect_ok(c)) << "connection unusable after fmt 1/fmt 2 first headers";
   }
   {
-    quick_client c(port_);
-    send_bounded(c, cat({{0xC9}, bytes(16, 0x01)}));  // fmt 3 first on csid 9
+    quick_client c(server_.port());
+    send_bounded(c, concat({{0xC9}, bytes(16, 0x01)}));  // fmt 3 first on csid 9
     EXPECT_TRUE(c.closed_by_peer(1500ms)) << "fmt 3 without history accepted";
   }
   expect_unaffected(t0);
@@ -1139,9 +483,9 @@ TEST_F(hostile, t17_basic_header_boundaries_are_mapped) {
   ASSERT_EQ(bh(0, 319), (bytes{0x00, 0xFF}));
   ASSERT_EQ(bh(0, 320), (bytes{0x01, 0x00, 0x01}));
   ASSERT_EQ(bh(0, 65599), (bytes{0x01, 0xFF, 0xFF}));
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t17"), "NetStream.Play.Start");
-  quick_client c(port_);
+  quick_client c(server_.port());
   send_bounded(c, set_chunk_size_bytes(128));  // csid 2
   // connect (two chunks: the fmt 3 continuation uses the 2-byte form too).
   send_bounded(c, command_bytes(proto::connect_command(1, connect_params_for("live")), 0, 64));
@@ -1152,9 +496,9 @@ TEST_F(hostile, t17_basic_header_boundaries_are_mapped) {
   const auto id = static_cast<std::uint32_t>(proto::number_argument(*r, 0).value_or(0));
   send_bounded(c, command_bytes(proto::publish_command(3, "t17"), id, 320));
   ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start") << "publish on csid 320";
-  send_bounded(c, message_bytes(65599, 9, 0, id, keyframe(0xA1, 300)));
-  send_bounded(c, message_bytes(63, 8, 0, id, audio_frame(0xA2)));
-  send_bounded(c, message_bytes(64, 9, 40, id, keyframe(0xA3, 300), 128, true, /*long form*/ true));
+  send_bounded(c, message_bytes(65599, 9, 0, id, video_frame(true, 300, 0xA1)));
+  send_bounded(c, message_bytes(63, 8, 0, id, audio_frame(6, 0xA2)));
+  send_bounded(c, message_bytes(64, 9, 40, id, video_frame(true, 300, 0xA3), 128, true, /*long form*/ true));
   const auto media = read_until(viewer, video_tagged(0xA3), 3s);
   std::set<std::uint8_t> tags;
   for (const auto& m : media) {
@@ -1173,7 +517,7 @@ TEST_F(hostile, t18_many_open_chunk_streams_close_at_the_cap) {
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
   const auto vm0 = vm_bytes();
-  quick_client c(port_);
+  quick_client c(server_.port());
   bytes wire;
   for (std::uint32_t i = 0; i < 1000; ++i) {
     append(wire, bh(0, 64 + i));                // BH(0,64+i)
@@ -1196,9 +540,9 @@ TEST_F(hostile, t19_huge_command_or_data_is_rejected_on_the_header) {
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
   for (const std::uint8_t type : {std::uint8_t{20}, std::uint8_t{18}}) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     // BH(0,3) MH0(0,0xFFFFFF,type,0) + the first 128-byte chunk only.
-    send_bounded(c, cat({bh(0, 3), mh0(0, 0xFFFFFF, type, 0), cat({amf_string("connect")}), bytes(118, 0)}));
+    send_bounded(c, concat({bh(0, 3), mh0(0, 0xFFFFFF, type, 0), concat({amf_string("connect")}), bytes(118, 0)}));
     EXPECT_TRUE(c.closed_by_peer(1500ms)) << "type " << int(type) << ": 16 MB declared, still open";
   }
   EXPECT_LT(rss_bytes() - std::min(rss_bytes(), rss0), rss_bound);
@@ -1223,7 +567,7 @@ TEST_F(hostile, t20_zero_length_and_short_control_messages) {
   for (std::size_t len = 0; len < 6; ++len) probes.push_back({4, len, nullptr});
   for (const std::uint8_t type : {8, 9, 18, 20}) probes.push_back({type, 0, nullptr});
   for (auto& p : probes) {
-    p.c = std::make_unique<quick_client>(port_);
+    p.c = std::make_unique<quick_client>(server_.port());
     const std::uint32_t csid = p.type <= 6 ? 2 : 3;
     send_bounded(*p.c, message_bytes(csid, p.type, 0, 0, bytes(p.len, 0x00)));
   }
@@ -1245,9 +589,9 @@ TEST_F(hostile, t20_zero_length_and_short_control_messages) {
 TEST_F(hostile, t20_empty_and_short_media_on_a_published_stream) {
   start();
   const auto t0 = clock_type::now();
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t20"), "NetStream.Play.Start");
-  quick_client c(port_);
+  quick_client c(server_.port());
   const auto id = publish_on(c, "t20");
   bytes wire;
   append(wire, message_bytes(6, 9, 0, id, {}));
@@ -1257,7 +601,7 @@ TEST_F(hostile, t20_empty_and_short_media_on_a_published_stream) {
   append(wire, message_bytes(4, 8, 10, id, {0xAF}));
   append(wire, message_bytes(6, 9, 20, id, {0x17, 0x00}));
   append(wire, message_bytes(6, 9, 30, id, {0x1C}));  // enhanced-RTMP bit with nothing after it
-  append(wire, message_bytes(6, 9, 40, id, keyframe(0x20, 300)));
+  append(wire, message_bytes(6, 9, 40, id, video_frame(true, 300, 0x20)));
   send_bounded(c, wire);
   const bool closed = c.closed_by_peer(200ms);
   if (!closed) {
@@ -1275,31 +619,31 @@ TEST_F(hostile, t20_empty_and_short_media_on_a_published_stream) {
 TEST_F(hostile, t21_extended_timestamps_in_both_dialects) {
   start();
   const auto t0 = clock_type::now();
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t21"), "NetStream.Play.Start");
-  quick_client c(port_);
+  quick_client c(server_.port());
   const auto id = publish_on(c, "t21");
   // Payload bytes after the first chunk are 0x55, never the extended value.
-  bytes frame = keyframe(0x55, 300);
+  bytes frame = video_frame(true, 300, 0x55);
   bytes wire;
   // (a) fmt 0, ts 0x01000000, continuations repeat the extended field.
   append(wire, message_bytes(6, 9, 0x01000000, id, frame, 128, true));
   // (b) fmt 0, ts 0x01000010, continuations omit it.
   append(wire, message_bytes(6, 9, 0x01000010, id, frame, 128, false));
   // (c) fmt 1, delta 0x01000000 (extended), length 300, continuations repeat it.
-  append(wire, cat({{0x46, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x2C, 0x09}, be32(0x01000000)}));
+  append(wire, concat({{0x46, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x2C, 0x09}, be32(0x01000000)}));
   append(wire, bytes(frame.begin(), frame.begin() + 128));
-  append(wire, cat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 128, frame.begin() + 256)}));
-  append(wire, cat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 256, frame.end())}));
+  append(wire, concat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, concat({{0xC6}, be32(0x01000000), bytes(frame.begin() + 256, frame.end())}));
   // (d) fmt 2, delta exactly 0xFFFFFF (extended), continuations omit it.
-  append(wire, cat({{0x86, 0xFF, 0xFF, 0xFF}, be32(0x00FFFFFF)}));
+  append(wire, concat({{0x86, 0xFF, 0xFF, 0xFF}, be32(0x00FFFFFF)}));
   append(wire, bytes(frame.begin(), frame.begin() + 128));
-  append(wire, cat({{0xC6}, bytes(frame.begin() + 128, frame.begin() + 256)}));
-  append(wire, cat({{0xC6}, bytes(frame.begin() + 256, frame.end())}));
+  append(wire, concat({{0xC6}, bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, concat({{0xC6}, bytes(frame.begin() + 256, frame.end())}));
   // (e) fmt 3 starting a new message: the same delta again, field repeated.
-  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin(), frame.begin() + 128)}));
-  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 128, frame.begin() + 256)}));
-  append(wire, cat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 256, frame.end())}));
+  append(wire, concat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin(), frame.begin() + 128)}));
+  append(wire, concat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 128, frame.begin() + 256)}));
+  append(wire, concat({{0xC6}, be32(0x00FFFFFF), bytes(frame.begin() + 256, frame.end())}));
   send_bounded(c, wire);
   const auto frames = only_video(read_until(viewer, nth_video(5), 3s));
   const std::vector<std::uint32_t> expected{0x01000000, 0x01000010, 0x02000010, 0x0300000F, 0x0400000E};
@@ -1322,15 +666,15 @@ TEST_F(hostile, t22_timestamps_cross_the_wrap_boundaries) {
   const std::uint32_t starts[] = {16'777'000u, 0x80000000u - 5000u, 0u - 5000u};
   for (std::size_t s = 0; s < 3; ++s) {
     const std::string name = "t22_" + std::to_string(s);
-    quick_client viewer(port_);
+    quick_client viewer(server_.port());
     ASSERT_EQ(viewer.play(name), "NetStream.Play.Start");
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = publish_on(c, name);
-    bytes wire = message_bytes(6, 9, starts[s], id, video_header());
+    bytes wire = message_bytes(6, 9, starts[s], id, short_avc_sequence_header());
     std::vector<std::uint32_t> sent;
     for (std::uint32_t k = 0; k < 10; ++k) {
       const std::uint32_t ts = starts[s] + k * 1000;  // wraps modulo 2^32
-      append(wire, message_bytes(6, 9, ts, id, k == 0 ? keyframe(0x22, 200) : interframe(0x22, 200)));
+      append(wire, message_bytes(6, 9, ts, id, k == 0 ? video_frame(true, 200, 0x22) : video_frame(false, 200, 0x22)));
       sent.push_back(ts);
     }
     send_bounded(c, wire);
@@ -1367,7 +711,7 @@ TEST_F(hostile, t23_window_ack_size_zero_one_and_max) {
   start();
   const auto t0 = clock_type::now();
   for (const std::uint32_t window : {0u, 1u, 0xFFFFFFFFu}) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     std::uint64_t total = 1537 + 1536;  // C0C1 + C2
     auto send = [&](const bytes& b) {
       total += b.size();
@@ -1382,7 +726,7 @@ TEST_F(hostile, t23_window_ack_size_zero_one_and_max) {
     const auto id = static_cast<std::uint32_t>(proto::number_argument(*r, 0).value_or(0));
     send(command_bytes(proto::publish_command(3, "t23_" + std::to_string(window)), id));
     ASSERT_EQ(c.wait_status(), "NetStream.Publish.Start");
-    for (std::uint32_t i = 0; i < 50; ++i) send(message_bytes(6, 9, i * 40, id, keyframe(0x23, 4000)));
+    for (std::uint32_t i = 0; i < 50; ++i) send(message_bytes(6, 9, i * 40, id, video_frame(true, 4000, 0x23)));
     const auto acks = drain_acks(c);
     if (window == 1) {
       ASSERT_FALSE(acks.empty()) << "window 1: no acknowledgement";
@@ -1404,7 +748,7 @@ TEST_F(hostile, t23_more_than_4_gib_on_one_connection) {
   if (std::getenv("RTMP_HOSTILE_LONG") == nullptr) GTEST_SKIP() << "set RTMP_HOSTILE_LONG=1 (sends 4.3 GiB)";
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   std::uint64_t total = 1537 + 1536;
   auto send = [&](const bytes& b) {
     total += b.size();
@@ -1433,11 +777,11 @@ TEST_F(hostile, t24_truncated_connect_at_every_prefix_length) {
   start();
   const auto t0 = clock_type::now();
   const bytes full = proto::encode_command(proto::connect_command(1, connect_params_for("live")));
-  std::vector<bytes> payloads{cat({amf_string("connect"), {0x00, 0x3F, 0xF0, 0x00}})};
+  std::vector<bytes> payloads{concat({amf_string("connect"), {0x00, 0x3F, 0xF0, 0x00}})};
   for (std::size_t k = 1; k < full.size(); ++k) payloads.emplace_back(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(k));
   std::size_t errors = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     send_bounded(c, message_bytes(3, 20, 0, 0, payloads[i]));
     auto reply = c.wait_command("_result", 1500ms);
     EXPECT_FALSE(reply) << "prefix " << payloads[i].size() << " got _result";
@@ -1451,14 +795,14 @@ TEST_F(hostile, t24_truncated_connect_at_every_prefix_length) {
 // Nested AMF for T-25 (N levels).
 bytes nested_objects(std::size_t n) {
   // 03 (0001 'a' 03)xN 0001 'a' 05 (000009)x(N+1)
-  return cat({{0x03}, repeat({0x00, 0x01, 'a', 0x03}, n), {0x00, 0x01, 'a', 0x05}, repeat(amf_end, n + 1)});
+  return concat({{0x03}, repeat({0x00, 0x01, 'a', 0x03}, n), {0x00, 0x01, 'a', 0x05}, repeat(amf_end, n + 1)});
 }
 bytes nested_ecma(std::size_t n) {
-  return cat({{0x08, 0, 0, 0, 1}, repeat({0x00, 0x01, 'a', 0x08, 0, 0, 0, 1}, n), {0x00, 0x01, 'a', 0x05},
-              repeat(amf_end, n + 1)});
+  return concat({{0x08, 0, 0, 0, 1}, repeat({0x00, 0x01, 'a', 0x08, 0, 0, 0, 1}, n), {0x00, 0x01, 'a', 0x05},
+                 repeat(amf_end, n + 1)});
 }
-bytes nested_strict(std::size_t n) { return cat({{0x0A, 0, 0, 0, 1}, repeat({0x0A, 0, 0, 0, 1}, n), {0x05}}); }
-bytes nested_amf3(std::size_t n) { return cat({{0x11}, repeat({0x09, 0x03, 0x01}, n), {0x01}}); }
+bytes nested_strict(std::size_t n) { return concat({{0x0A, 0, 0, 0, 1}, repeat({0x0A, 0, 0, 0, 1}, n), {0x05}}); }
+bytes nested_amf3(std::size_t n) { return concat({{0x11}, repeat({0x09, 0x03, 0x01}, n), {0x01}}); }
 
 // T-25: deep nesting (objects, ECMA arrays, strict arrays, AMF3) at N = 100,
 // 5k, 20k, 40k, 140k in connect: rejected with a clean close, no stack growth.
@@ -1469,8 +813,8 @@ TEST_F(hostile, t25_deeply_nested_connect_is_rejected) {
       {"object", nested_objects}, {"ecma", nested_ecma}, {"strict", nested_strict}, {"amf3", nested_amf3}};
   for (const auto& [kind, build] : kinds) {
     for (const std::size_t n : {100u, 5000u, 20000u, 40000u, 140000u}) {
-      quick_client c(port_);
-      send_bounded(c, message_bytes(3, 20, 0, 0, cat({connect_head(), build(n)})), 5s);
+      quick_client c(server_.port());
+      send_bounded(c, message_bytes(3, 20, 0, 0, concat({connect_head(), build(n)})), 5s);
       EXPECT_FALSE(c.wait_command("_result", 2s)) << kind << " x" << n << " accepted";
       EXPECT_TRUE(c.closed_by_peer(2s)) << kind << " x" << n << " left open";
     }
@@ -1488,10 +832,11 @@ TEST_F(hostile, t25_deeply_nested_metadata_is_rejected) {
   for (const auto& [kind, build] : kinds) {
     for (const std::size_t n : {100u, 5000u, 40000u}) {
       for (const bool wrapped : {true, false}) {
-        quick_client c(port_);
+        quick_client c(server_.port());
         const auto id = publish_on(c, "t25_" + std::to_string(k++));
-        const bytes head = wrapped ? cat({amf_string("@setDataFrame"), amf_string("onMetaData")}) : amf_string("onMetaData");
-        send_bounded(c, message_bytes(5, 18, 0, id, cat({head, build(n)})), 5s);
+        const bytes head =
+            wrapped ? concat({amf_string("@setDataFrame"), amf_string("onMetaData")}) : amf_string("onMetaData");
+        send_bounded(c, message_bytes(5, 18, 0, id, concat({head, build(n)})), 5s);
         EXPECT_TRUE(c.closed_by_peer(2s)) << kind << " x" << n << (wrapped ? " @setDataFrame" : " onMetaData");
       }
     }
@@ -1506,17 +851,17 @@ TEST_F(hostile, t26_huge_declared_counts_and_lengths) {
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
   const std::vector<std::pair<const char*, bytes>> in_connect{
-      {"strict array 0A FFFFFFFF 05", cat({connect_head(), {0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05}})},
-      {"ECMA 08 FFFFFFFF 000009", cat({connect_head(), {0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x09}})},
-      {"long string 0C FFFFFFFF 41", cat({connect_head(), {0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x41}})},
-      {"short string 02 FFFF 'connect'", cat({{0x02, 0xFF, 0xFF}, bytes{'c', 'o', 'n', 'n', 'e', 'c', 't'}})},
-      {"AMF3 array count 2^28", cat({connect_head(), {0x11, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}})},
-      {"AMF3 vector count 2^28", cat({connect_head(), {0x11, 0x0D, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
-      {"AMF3 dictionary count 2^28", cat({connect_head(), {0x11, 0x11, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
-      {"AMF3 class with 2^26 members", cat({connect_head(), {0x11, 0x0A, 0xFF, 0xFF, 0xFF, 0xF3, 0x01}})},
+      {"strict array 0A FFFFFFFF 05", concat({connect_head(), {0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05}})},
+      {"ECMA 08 FFFFFFFF 000009", concat({connect_head(), {0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x09}})},
+      {"long string 0C FFFFFFFF 41", concat({connect_head(), {0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x41}})},
+      {"short string 02 FFFF 'connect'", concat({{0x02, 0xFF, 0xFF}, bytes{'c', 'o', 'n', 'n', 'e', 'c', 't'}})},
+      {"AMF3 array count 2^28", concat({connect_head(), {0x11, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}})},
+      {"AMF3 vector count 2^28", concat({connect_head(), {0x11, 0x0D, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
+      {"AMF3 dictionary count 2^28", concat({connect_head(), {0x11, 0x11, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}})},
+      {"AMF3 class with 2^26 members", concat({connect_head(), {0x11, 0x0A, 0xFF, 0xFF, 0xFF, 0xF3, 0x01}})},
   };
   for (const auto& [what, payload] : in_connect) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     send_bounded(c, message_bytes(3, 20, 0, 0, payload));
     EXPECT_FALSE(c.wait_command("_result", 1500ms)) << what;
     EXPECT_TRUE(c.closed_by_peer(1500ms)) << what;
@@ -1530,9 +875,10 @@ TEST_F(hostile, t26_huge_declared_counts_and_lengths) {
   };
   int k = 0;
   for (const auto& [what, value] : in_metadata) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = publish_on(c, "t26_" + std::to_string(k++));
-    send_bounded(c, message_bytes(5, 18, 0, id, cat({amf_string("@setDataFrame"), amf_string("onMetaData"), value})));
+    send_bounded(c,
+                 message_bytes(5, 18, 0, id, concat({amf_string("@setDataFrame"), amf_string("onMetaData"), value})));
     const bool closed = c.closed_by_peer(500ms);
     std::printf("[ info ] T-26: metadata with %s -> %s\n", what, closed ? "closed" : "accepted");
   }
@@ -1556,54 +902,54 @@ TEST_F(hostile, t27_wrong_argument_types) {
     return c.create_stream();
   };
   {  // publish(false)
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = stream_of(c);
-    const auto r = raw_command_reply(c, cat({amf_string("publish"), amf_number(3), amf_null, {0x01, 0x00}}), id);
+    const auto r = raw_command_reply(c, concat({amf_string("publish"), amf_number(3), amf_null, {0x01, 0x00}}), id);
     EXPECT_TRUE(r == "NetStream.Publish.BadName" || r == "_error") << "publish(false): " << r;
   }
   {  // play(123)
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = stream_of(c);
-    const auto r = raw_command_reply(c, cat({amf_string("play"), amf_number(3), amf_null, amf_number(123)}), id);
+    const auto r = raw_command_reply(c, concat({amf_string("play"), amf_number(3), amf_null, amf_number(123)}), id);
     EXPECT_TRUE(r == "NetStream.Play.StreamNotFound" || r == "NetStream.Play.Failed" || r == "_error") << "play(123): " << r;
   }
   {  // publish() without its name
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = stream_of(c);
-    const auto r = raw_command_reply(c, cat({amf_string("publish"), amf_number(3), amf_null}), id);
+    const auto r = raw_command_reply(c, concat({amf_string("publish"), amf_number(3), amf_null}), id);
     EXPECT_TRUE(r == "NetStream.Publish.BadName" || r == "_error") << "publish(): " << r;
   }
   {  // transaction id as a string: coerced, refused or closed; never Success without a usable state.
-    quick_client c(port_);
-    const auto r = raw_command_reply(c, cat({amf_string("connect"), amf_string("1"), connect_object("live")}));
+    quick_client c(server_.port());
+    const auto r = raw_command_reply(c, concat({amf_string("connect"), amf_string("1"), connect_object("live")}));
     std::printf("[ info ] T-27: connect with a string transaction id -> '%s'\n", r.c_str());
   }
   for (const auto& [what, object] : std::vector<std::pair<const char*, bytes>>{{"null", amf_null}, {"number", amf_number(7)}}) {
-    quick_client c(port_);  // connect whose command object is null / a number
-    const auto r = raw_command_reply(c, cat({connect_head(), object}));
+    quick_client c(server_.port());  // connect whose command object is null / a number
+    const auto r = raw_command_reply(c, concat({connect_head(), object}));
     EXPECT_TRUE(r == "_error" || r.empty()) << "connect with a " << what << " command object: " << r;
   }
   {  // FCUnpublish(obj), createStream with a number as command object and extra arguments, deleteStream()
-    quick_client c(port_);
+    quick_client c(server_.port());
     c.connect();
     send_bounded(c, message_bytes(3, 20, 0, 0,
-                                  cat({amf_string("FCUnpublish"), amf_number(5), amf_null,
-                                       {0x03}, amf_key("a"), amf_null, amf_end})));
-    send_bounded(c, message_bytes(3, 20, 0, 0, cat({amf_string("deleteStream"), amf_number(6), amf_null})));
+                                  concat({amf_string("FCUnpublish"), amf_number(5), amf_null,
+                                          {0x03}, amf_key("a"), amf_null, amf_end})));
+    send_bounded(c, message_bytes(3, 20, 0, 0, concat({amf_string("deleteStream"), amf_number(6), amf_null})));
     const auto r = raw_command_reply(
-        c, cat({amf_string("createStream"), amf_number(7), amf_number(5), amf_number(1), amf_string("x"),
-                {0x03}, amf_key("k"), amf_null, amf_end}));
+        c, concat({amf_string("createStream"), amf_number(7), amf_number(5), amf_number(1), amf_string("x"),
+                   {0x03}, amf_key("k"), amf_null, amf_end}));
     EXPECT_EQ(r, "_result") << "createStream with odd arguments after FCUnpublish(obj)";
   }
   {  // two leading numbers before @setDataFrame: tolerated, players get onMetaData
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = publish_on(c, "t27");
-    bytes meta = cat({amf_number(0), amf_number(0), amf_string("@setDataFrame"), amf_string("onMetaData"),
-                      {0x08, 0, 0, 0, 1}, amf_key("width"), amf_number(320), amf_end});
+    bytes meta = concat({amf_number(0), amf_number(0), amf_string("@setDataFrame"), amf_string("onMetaData"),
+                         {0x08, 0, 0, 0, 1}, amf_key("width"), amf_number(320), amf_end});
     send_bounded(c, message_bytes(5, 18, 0, id, meta));
-    send_bounded(c, message_bytes(6, 9, 0, id, keyframe(0x27, 300)));
+    send_bounded(c, message_bytes(6, 9, 0, id, video_frame(true, 300, 0x27)));
     EXPECT_FALSE(c.closed_by_peer(200ms)) << "publisher closed for a two-number prefix";
-    quick_client viewer(port_);
+    quick_client viewer(server_.port());
     ASSERT_EQ(viewer.play("t27"), "NetStream.Play.Start");
     const auto media = read_until(viewer, video_tagged(0x27), 2s);
     const auto m = std::find_if(media.begin(), media.end(), [](const proto::message& x) {
@@ -1621,42 +967,43 @@ TEST_F(hostile, t28_amf3_references_and_typed_objects) {
   start();
   const auto t0 = clock_type::now();
   {  // Typed object "java.lang.Runtime" as the command object: just a map.
-    quick_client c(port_);
-    const bytes typed = cat({{0x10}, amf_key("java.lang.Runtime"), amf_key("app"), amf_string("live"),
-                             amf_key("tcUrl"), amf_string("rtmp://127.0.0.1/live"), amf_end});
-    EXPECT_EQ(raw_command_reply(c, cat({connect_head(), typed})), "_result") << "typed object refused";
+    quick_client c(server_.port());
+    const bytes typed = concat({{0x10}, amf_key("java.lang.Runtime"), amf_key("app"), amf_string("live"),
+                                amf_key("tcUrl"), amf_string("rtmp://127.0.0.1/live"), amf_end});
+    EXPECT_EQ(raw_command_reply(c, concat({connect_head(), typed})), "_result") << "typed object refused";
     const auto id = c.create_stream();
     c.send_command(proto::publish_command(3, "t28"), id);
     EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
   }
   const std::vector<std::pair<const char*, bytes>> refused{
-      {"AMF0 reference 07 FFFF", cat({connect_head(), {0x07, 0xFF, 0xFF}})},
-      {"AMF0 reference inside an object", cat({connect_head(), {0x03}, amf_key("app"), {0x07, 0x00, 0x05}, amf_end})},
-      {"AMF3 switch in type 20", cat({connect_head(), {0x11, 0x0A, 0x0B, 0x01, 0x01}})},
-      {"AMF3 string reference 7", cat({connect_head(), {0x11, 0x06, 0x0E}})},
-      {"AMF3 object reference 100", cat({connect_head(), {0x11, 0x0A, 0xC8, 0x01}})},
+      {"AMF0 reference 07 FFFF", concat({connect_head(), {0x07, 0xFF, 0xFF}})},
+      {"AMF0 reference inside an object",
+       concat({connect_head(), {0x03}, amf_key("app"), {0x07, 0x00, 0x05}, amf_end})},
+      {"AMF3 switch in type 20", concat({connect_head(), {0x11, 0x0A, 0x0B, 0x01, 0x01}})},
+      {"AMF3 string reference 7", concat({connect_head(), {0x11, 0x06, 0x0E}})},
+      {"AMF3 object reference 100", concat({connect_head(), {0x11, 0x0A, 0xC8, 0x01}})},
   };
   for (const auto& [what, payload] : refused) {
-    quick_client c(port_);
+    quick_client c(server_.port());
     send_bounded(c, message_bytes(3, 20, 0, 0, payload));
     EXPECT_FALSE(c.wait_command("_result", 1500ms)) << what;
     EXPECT_TRUE(c.closed_by_peer(1500ms)) << what;
   }
   {  // Type 17 with an AMF3 value inside.
-    quick_client c(port_);
-    send_bounded(c, message_bytes(3, 17, 0, 0, cat({{0x00}, connect_head(), {0x11, 0x0A, 0x07}})));
+    quick_client c(server_.port());
+    send_bounded(c, message_bytes(3, 17, 0, 0, concat({{0x00}, connect_head(), {0x11, 0x0A, 0x07}})));
     EXPECT_FALSE(c.wait_command("_result", 1500ms)) << "type 17 with AMF3 references";
     EXPECT_TRUE(c.closed_by_peer(1500ms));
   }
   {  // Type 17 with plain AMF0 inside (format byte 0): a normal connect.
-    quick_client c(port_);
-    send_bounded(c, message_bytes(3, 17, 0, 0, cat({{0x00}, connect_head(), connect_object("live")})));
+    quick_client c(server_.port());
+    send_bounded(c, message_bytes(3, 17, 0, 0, concat({{0x00}, connect_head(), connect_object("live")})));
     EXPECT_TRUE(c.wait_command("_result", 1500ms)) << "type 17 connect refused";
   }
   {  // Type 15 (AMF3 data) with AMF3 references from a publisher.
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = publish_on(c, "t28_data");
-    send_bounded(c, message_bytes(5, 15, 0, id, cat({{0x00}, amf_string("onMetaData"), {0x11, 0x0A, 0x07}})));
+    send_bounded(c, message_bytes(5, 15, 0, id, concat({{0x00}, amf_string("onMetaData"), {0x11, 0x0A, 0x07}})));
     const bool closed = c.closed_by_peer(500ms);
     std::printf("[ info ] T-28: type 15 with AMF3 references -> %s\n", closed ? "closed" : "ignored");
   }
@@ -1669,7 +1016,7 @@ TEST_F(hostile, t28_amf3_references_and_typed_objects) {
 TEST_F(hostile, t29_create_stream_and_helper_floods_are_capped) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   c.connect();
   bytes wire;
   for (int i = 0; i < 1000; ++i) append(wire, command_bytes(proto::create_stream_command(10 + i)));
@@ -1708,7 +1055,7 @@ TEST_F(hostile, t29_create_stream_and_helper_floods_are_capped) {
 TEST_F(hostile, t30_out_of_order_and_unknown_commands) {
   start();
   const auto t0 = clock_type::now();
-  quick_client c(port_);
+  quick_client c(server_.port());
   // publish / play before connect.
   EXPECT_EQ(raw_command_reply(c, proto::encode_command(proto::publish_command(5, "x")), 1), "_error");
   EXPECT_EQ(raw_command_reply(c, proto::encode_command(proto::play_command(6, "x")), 1), "_error");
@@ -1723,8 +1070,8 @@ TEST_F(hostile, t30_out_of_order_and_unknown_commands) {
   append(wire, command_bytes(proto::create_stream_result(1, 5), 0));
   // Media and data on msid 0 and on an unknown msid.
   for (const std::uint32_t msid : {0u, 55u}) {
-    append(wire, message_bytes(4, 8, 0, msid, audio_frame(0x30)));
-    append(wire, message_bytes(6, 9, 0, msid, keyframe(0x30, 300)));
+    append(wire, message_bytes(4, 8, 0, msid, audio_frame(6, 0x30)));
+    append(wire, message_bytes(6, 9, 0, msid, video_frame(true, 300, 0x30)));
     append(wire, message_bytes(5, 18, 0, msid, proto::on_metadata_message(proto::amf0::ecma_array{})));
   }
   // Unknown message types 0, 7, 23..255.
@@ -1750,8 +1097,8 @@ TEST_F(hostile, t31_hostile_names) {
                                           "li\r\nve", "`id`",       "$(reboot)",               long_name,
                                           "\xff\xfe", "live?vhost=evil"};
   for (const auto& app : bad_apps) {
-    quick_client c(port_);
-    const auto r = raw_command_reply(c, cat({connect_head(), connect_object(app)}));
+    quick_client c(server_.port());
+    const auto r = raw_command_reply(c, concat({connect_head(), connect_object(app)}));
     EXPECT_NE(r, "_result") << "app '" << app.substr(0, 40) << "' accepted";
     EXPECT_TRUE(c.closed_by_peer(1500ms)) << "app '" << app.substr(0, 40) << "' left open";
   }
@@ -1759,7 +1106,7 @@ TEST_F(hostile, t31_hostile_names) {
                                              "$(id)", "",    long_name,              "\xc3\x28", "..",   "x y"};
   for (const bool play : {false, true}) {
     for (const auto& name : bad_streams) {
-      quick_client c(port_);
+      quick_client c(server_.port());
       c.connect();
       const auto id = c.create_stream();
       const auto r = raw_command_reply(
@@ -1770,11 +1117,11 @@ TEST_F(hostile, t31_hostile_names) {
     }
   }
   {  // The query is not part of the key: publishing t31?vhost=other feeds t31.
-    quick_client viewer(port_);
+    quick_client viewer(server_.port());
     ASSERT_EQ(viewer.play("t31"), "NetStream.Play.Start");
-    quick_client c(port_);
+    quick_client c(server_.port());
     const auto id = publish_on(c, "t31?vhost=other");
-    send_bounded(c, message_bytes(6, 9, 0, id, keyframe(0x31, 300)));
+    send_bounded(c, message_bytes(6, 9, 0, id, video_frame(true, 300, 0x31)));
     EXPECT_FALSE(only_video(read_until(viewer, video_tagged(0x31), 2s)).empty());
   }
   expect_unaffected(t0);
@@ -1792,7 +1139,7 @@ TEST_F(hostile, t32_same_name_publish_is_refused_and_disconnected) {
   const auto t0 = clock_type::now();
   for (int i = 0; i < 20; ++i) {
     const std::string name = i % 3 == 0 ? "healthy" : i % 3 == 1 ? "healthy?token=other" : "healthy?token=same";
-    quick_client b(port_);
+    quick_client b(server_.port());
     EXPECT_EQ(b.publish(name), "NetStream.Publish.BadName") << name;
     EXPECT_TRUE(b.closed_by_peer(1500ms)) << name << ": the refused publisher stays connected";
   }
@@ -1807,23 +1154,23 @@ TEST_F(hostile, t33_silent_publisher_frees_its_key_at_the_idle_timeout) {
   cfg.idle_timeout = 1000ms;
   start(cfg);
   const auto t0 = clock_type::now();
-  quick_client viewer(port_);
+  quick_client viewer(server_.port());
   ASSERT_EQ(viewer.play("t33"), "NetStream.Play.Start");
-  auto a = std::make_unique<quick_client>(port_);
+  auto a = std::make_unique<quick_client>(server_.port());
   const auto id = publish_on(*a, "t33");
-  send_bounded(*a, message_bytes(6, 9, 0, id, keyframe(0xA0, 300)));
+  send_bounded(*a, message_bytes(6, 9, 0, id, video_frame(true, 300, 0xA0)));
   ASSERT_FALSE(only_video(read_until(viewer, video_tagged(0xA0), 2s)).empty());
   const auto silent_since = clock_type::now();  // A sends nothing more
   {
-    quick_client b(port_);
+    quick_client b(server_.port());
     EXPECT_EQ(b.publish("t33"), "NetStream.Publish.BadName");
   }
   EXPECT_TRUE(a->closed_by_peer(3s)) << "the silent publisher was never dropped";
-  quick_client b2(port_);
+  quick_client b2(server_.port());
   const auto id2 = publish_on(b2, "t33");
   EXPECT_LT(ms_since(silent_since), 2500) << "the key stayed busy too long";
-  send_bounded(b2, message_bytes(6, 9, 0, id2, video_header()));
-  send_bounded(b2, message_bytes(6, 9, 40, id2, keyframe(0xB2, 300)));
+  send_bounded(b2, message_bytes(6, 9, 0, id2, short_avc_sequence_header()));
+  send_bounded(b2, message_bytes(6, 9, 40, id2, video_frame(true, 300, 0xB2)));
   const auto frames = only_video(read_until(viewer, video_tagged(0xB2), 3s));
   EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), [](auto& m) { return m.payload[2] == 0xB2; }))
       << "the player did not resume with the new publisher";
@@ -1836,12 +1183,12 @@ TEST_F(hostile, t33_silent_publisher_frees_its_key_at_the_idle_timeout) {
 TEST_F(hostile, t34_media_of_a_refused_publisher_is_never_relayed) {
   start();
   const auto t0 = clock_type::now();
-  quick_client b(port_);
+  quick_client b(server_.port());
   b.connect();
   const auto id = b.create_stream();
   bytes wire = command_bytes(proto::publish_command(3, "healthy"), id);
-  for (std::uint32_t i = 0; i < 10; ++i) append(wire, message_bytes(6, 9, i * 40, id, keyframe(0xEE, 500)));
-  append(wire, message_bytes(4, 8, 0, id, audio_frame(0xEE)));
+  for (std::uint32_t i = 0; i < 10; ++i) append(wire, message_bytes(6, 9, i * 40, id, video_frame(true, 500, 0xEE)));
+  append(wire, message_bytes(4, 8, 0, id, audio_frame(6, 0xEE)));
   send_bounded(b, wire);
   EXPECT_EQ(b.wait_status(), "NetStream.Publish.BadName");
   EXPECT_TRUE(b.closed_by_peer(1500ms));
@@ -1879,10 +1226,10 @@ TEST_F(hostile, t35_connection_flood) {
   flood.reserve(idle_n + handshaken_n);
   for (std::size_t i = 0; i < idle_n; ++i) {
     const std::string src = "127.0.0." + std::to_string(2 + i % 100);
-    flood.emplace_back(port_, src.c_str());
+    flood.emplace_back(server_.port(), src.c_str());
   }
   for (std::size_t i = 0; i < handshaken_n; ++i) {
-    flood.emplace_back(port_);
+    flood.emplace_back(server_.port());
     EXPECT_TRUE(flood.back().handshake()) << "handshake " << i;
   }
   const auto opened = std::count_if(flood.begin(), flood.end(), [](auto& s) { return s.ok(); });
@@ -1898,33 +1245,13 @@ TEST_F(hostile, t35_connection_flood) {
   expect_still_serving();
 }
 
-// Counts log lines that contain a phrase (T-35 refusal lines).
-class phrase_sink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  explicit phrase_sink(std::string phrase) : phrase_(std::move(phrase)) {}
-  std::atomic<std::size_t> lines{0};
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (std::string_view(msg.payload.data(), msg.payload.size()).find(phrase_) != std::string_view::npos) ++lines;
-  }
-  void flush_() override {}
-
- private:
-  std::string phrase_;
-};
-
 // T-35 caps: --max-connections-per-ip and --max-connections refuse the
 // excess at accept (closed at once, one log line per address per interval),
 // leave the admitted connections working, and give a slot back when a
 // connection closes.
 TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
-  auto sink = std::make_shared<phrase_sink>("refused connection from");
-  old_logger_ = spdlog::default_logger();
-  auto logger = std::make_shared<spdlog::logger>("hostile", spdlog::sinks_init_list{sink});
-  logger->set_level(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::info);
+  auto sink = std::make_shared<counting_sink>("refused connection from");
+  log_to(sink);
   auto cfg = base_config();
   cfg.max_connections = 14;
   cfg.max_connections_per_ip = 4;
@@ -1936,7 +1263,7 @@ TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
   std::vector<raw_socket> held;
   std::size_t refused = 0;
   for (int i = 0; i < 10; ++i) {
-    raw_socket s(port_, "127.0.0.3");
+    raw_socket s(server_.port(), "127.0.0.3");
     ASSERT_TRUE(s.ok());
     if (s.closed_by_peer(300ms)) {
       ++refused;
@@ -1950,7 +1277,7 @@ TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
   // In total: 2 + 4 + 8 from two more addresses reaches 14; the next is refused.
   for (const char* src : {"127.0.0.4", "127.0.0.5"}) {
     for (int i = 0; i < 4; ++i) {
-      held.emplace_back(port_, src);
+      held.emplace_back(server_.port(), src);
       EXPECT_FALSE(held.back().closed_by_peer(100ms)) << src << " #" << i << " refused under the caps";
     }
   }
@@ -1959,7 +1286,7 @@ TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
   EXPECT_EQ(connections(), 14u);
   std::size_t refused_total = 0;
   for (int i = 0; i < 100; ++i) {
-    raw_socket over(port_, "127.0.0.6");
+    raw_socket over(server_.port(), "127.0.0.6");
     refused_total += over.closed_by_peer(1s) ? 1 : 0;
   }
   EXPECT_EQ(refused_total, 100u) << "connections over --max-connections were kept";
@@ -1972,10 +1299,10 @@ TEST_F(hostile, t35_connection_caps_refuse_the_excess_and_release_slots) {
   held[1].reset();
   held[2].reset();
   EXPECT_TRUE(wait_connections(12, 2s));
-  raw_socket again(port_, "127.0.0.3");
+  raw_socket again(server_.port(), "127.0.0.3");
   EXPECT_FALSE(again.closed_by_peer(300ms)) << "a released per-address slot was not given back";
   EXPECT_TRUE(again.handshake());
-  raw_socket other(port_, "127.0.0.6");
+  raw_socket other(server_.port(), "127.0.0.6");
   EXPECT_FALSE(other.closed_by_peer(300ms)) << "a released slot was not given back";
 
   // One line per address and cap per second, not one per refusal (T-40).
@@ -1998,11 +1325,11 @@ TEST_F(hostile, t36_non_reading_player_is_dropped_and_memory_stays_bounded) {
   auto cfg = base_config();
   cfg.queue_bytes = 256 * 1024;
   cfg.slow_disconnect_after = 1000ms;
-  healthy_frame_bytes_ = 20'000;
-  healthy_keyframe_bytes_ = 60'000;
+  healthy_.frame_bytes = 20'000;
+  healthy_.keyframe_bytes = 60'000;
   start(cfg);
   const auto rss0 = rss_bytes();
-  quick_client slow(port_);
+  quick_client slow(server_.port());
   slow.set_receive_buffer(4096);
   ASSERT_EQ(slow.play("healthy"), "NetStream.Play.Start");
   const auto t0 = clock_type::now();  // from here the slow player reads nothing
@@ -2019,7 +1346,7 @@ TEST_F(hostile, t36_non_reading_player_is_dropped_and_memory_stays_bounded) {
 // receiving, nothing deadlocks.
 TEST_F(hostile, t37_reverse_direction_drain) {
   start();
-  quick_client r(port_);
+  quick_client r(server_.port());
   r.connect();
   const auto id = r.create_stream();
   r.send_command(proto::play_command(3, "healthy"), id);
@@ -2040,7 +1367,7 @@ TEST_F(hostile, t37_reverse_direction_drain) {
       bytes wire;
       for (int i = 0; i < 20; ++i) {
         append(wire, control_bytes(3, be32(seq += 1000)));
-        append(wire, control_bytes(4, cat({{0x00, 0x07}, be32(seq)})));
+        append(wire, control_bytes(4, concat({{0x00, 0x07}, be32(seq)})));
       }
       if (clock_type::now() - last_toggle > 200ms) {
         last_toggle = clock_type::now();
@@ -2073,13 +1400,15 @@ TEST_F(hostile, t38_gop_cache_without_consumers_stays_bounded) {
   start();
   const auto t0 = clock_type::now();
   const auto rss0 = rss_bytes();
-  quick_client c(port_);
+  quick_client c(server_.port());
   const auto id = publish_on(c, "t38");
-  send_bounded(c, message_bytes(6, 9, 0, id, video_header()));
+  send_bounded(c, message_bytes(6, 9, 0, id, short_avc_sequence_header()));
   std::uint32_t ts = 0;
   for (int gop = 0; gop < 100; ++gop) {
-    bytes wire = message_bytes(6, 9, ts, id, keyframe(static_cast<std::uint8_t>(gop), 200'000), 128);
-    for (int i = 1; i <= 4; ++i) append(wire, message_bytes(6, 9, ts + 40 * i, id, interframe(static_cast<std::uint8_t>(gop), 50'000)));
+    bytes wire = message_bytes(6, 9, ts, id, video_frame(true, 200'000, static_cast<std::uint8_t>(gop)), 128);
+    for (int i = 1; i <= 4; ++i) {
+      append(wire, message_bytes(6, 9, ts + 40 * i, id, video_frame(false, 50'000, static_cast<std::uint8_t>(gop))));
+    }
     ASSERT_EQ(send_bounded(c, wire, 5s), send_result::ok);
     ts += 200;
   }
@@ -2087,7 +1416,7 @@ TEST_F(hostile, t38_gop_cache_without_consumers_stays_bounded) {
   const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
   EXPECT_LT(growth, rss_bound) << "RSS grew by " << (growth >> 20) << " MiB for 40 MB published to nobody";
   {
-    quick_client late(port_);
+    quick_client late(server_.port());
     ASSERT_EQ(late.play("t38"), "NetStream.Play.Start");
     auto frames = only_video(read_until(late, nth_video(5), 2s));
     for (const auto& m : only_video(read_media(late, 1, 300ms))) frames.push_back(m);
@@ -2096,7 +1425,7 @@ TEST_F(hostile, t38_gop_cache_without_consumers_stays_bounded) {
     EXPECT_LE(frames.size(), 5u) << "more than one GOP cached";
   }
   for (int i = 0; i < 50; ++i) {
-    quick_client p(port_);
+    quick_client p(server_.port());
     ASSERT_EQ(p.play("t38"), "NetStream.Play.Start");
     if (i % 2 == 0) read_media(p, 1, 200ms);
   }
@@ -2109,19 +1438,19 @@ TEST_F(hostile, t38_gop_cache_without_consumers_stays_bounded) {
 // with our reading stalled: memory stays bounded and the others go on.
 TEST_F(hostile, t39_ping_and_window_floods_with_reading_stalled) {
   start();
-  quick_client c(port_);
+  quick_client c(server_.port());
   publish_on(c, "t39");  // a publisher: no negotiation deadline while it floods
   const auto rss0 = rss_bytes();
   const auto t0 = clock_type::now();
   // fmt 0 once, then fmt 3 (7 bytes per ping): C2 0006 xxxxxxxx.
-  bytes pings = cat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
+  bytes pings = concat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
   pings.reserve(300'000 * 7);
-  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, cat({{0xC2, 0x00, 0x06}, be32(i)}));
+  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, concat({{0xC2, 0x00, 0x06}, be32(i)}));
   // Closing the flooder is acceptable; a server that stops reading is not.
   EXPECT_NE(send_bounded(c, pings, 20s), send_result::stalled) << "the server stopped reading during the ping flood";
   // fmt 1 once (new type and length), then fmt 3: C2 00100000.
-  bytes windows = cat({{0x42, 0, 0, 0, 0, 0, 4, 0x05}, be32(0x00100000)});
-  for (int i = 1; i < 100'000; ++i) append(windows, cat({{0xC2}, be32(0x00100000)}));
+  bytes windows = concat({{0x42, 0, 0, 0, 0, 0, 4, 0x05}, be32(0x00100000)});
+  for (int i = 1; i < 100'000; ++i) append(windows, concat({{0xC2}, be32(0x00100000)}));
   EXPECT_NE(send_bounded(c, windows, 20s), send_result::stalled) << "the server stopped reading during the window flood";
   std::this_thread::sleep_for(200ms);
   const auto growth = rss_bytes() - std::min(rss_bytes(), rss0);
@@ -2149,12 +1478,12 @@ TEST_F(hostile, t39_ping_and_window_floods_with_reading_stalled) {
 // is closed.
 TEST_F(hostile, t39_ping_replies_are_rate_limited) {
   start();
-  quick_client c(port_);
+  quick_client c(server_.port());
   publish_on(c, "t39");
   const auto t0 = clock_type::now();
-  bytes pings = cat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
+  bytes pings = concat({{0x02, 0, 0, 0, 0, 0, 6, 0x04, 0, 0, 0, 0}, {0x00, 0x06}, be32(0)});
   pings.reserve(300'000 * 7);
-  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, cat({{0xC2, 0x00, 0x06}, be32(i)}));
+  for (std::uint32_t i = 1; i < 300'000; ++i) append(pings, concat({{0xC2, 0x00, 0x06}, be32(i)}));
   const auto sent = send_bounded(c, pings, 20s);
   std::size_t pongs = 0;
   bool closed = sent == send_result::closed;
@@ -2178,20 +1507,16 @@ TEST_F(hostile, t39_ping_replies_are_rate_limited) {
 // counters. Bound here: 100 lines at info and above for ~400 events.
 TEST_F(hostile, t40_log_flood_is_rate_limited) {
   auto sink = std::make_shared<counting_sink>();
-  old_logger_ = spdlog::default_logger();
-  auto logger = std::make_shared<spdlog::logger>("hostile", spdlog::sinks_init_list{sink});
-  logger->set_level(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::info);
+  log_to(sink);
   start();
   const auto t0 = clock_type::now();
   const auto lines0 = sink->lines.load();
   for (int i = 0; i < 200; ++i) {
-    quick_client b(port_);
+    quick_client b(server_.port());
     b.publish("healthy");  // BadName: the key is busy
   }
   for (int i = 0; i < 200; ++i) {
-    raw_socket s(port_);
+    raw_socket s(server_.port());
     s.send({'G'});
     s.closed_by_peer(500ms);
   }
@@ -2209,11 +1534,11 @@ TEST_F(hostile, t41_graceful_stop_under_load) {
   std::vector<std::unique_ptr<quick_client>> pubs, players;
   for (int s = 0; s < 5; ++s) {
     const std::string name = "t41_" + std::to_string(s);
-    pubs.push_back(std::make_unique<quick_client>(port_));
+    pubs.push_back(std::make_unique<quick_client>(server_.port()));
     const auto id = publish_on(*pubs.back(), name);
-    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, keyframe(0x41, 500)));
+    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, video_frame(true, 500, 0x41)));
     for (int p = 0; p < 10; ++p) {
-      players.push_back(std::make_unique<quick_client>(port_));
+      players.push_back(std::make_unique<quick_client>(server_.port()));
       ASSERT_EQ(players.back()->play(name), "NetStream.Play.Start");
     }
   }
@@ -2251,7 +1576,7 @@ TEST_F(hostile, t41_sigterm_to_rtmp_server_under_load) {
     const std::string name = "t41_" + std::to_string(s);
     pubs.push_back(std::make_unique<quick_client>(port));
     const auto id = publish_on(*pubs.back(), name);
-    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, keyframe(0x41, 500)));
+    send_bounded(*pubs.back(), message_bytes(6, 9, 0, id, video_frame(true, 500, 0x41)));
     for (int p = 0; p < 10; ++p) {
       players.push_back(std::make_unique<quick_client>(port));
       ASSERT_EQ(players.back()->play(name), "NetStream.Play.Start");
@@ -2271,69 +1596,6 @@ TEST_F(hostile, t41_sigterm_to_rtmp_server_under_load) {
 // on stderr within its --timeout (3 s here), never hang (we kill it after
 // 10 s) and never crash (exit status < 128).
 // ================================================================================================
-
-// Accepts one connection on 127.0.0.1 (ephemeral port) in a thread and runs
-// `behaviour` on it. Gives up accepting after 10 s.
-class fake_server {
- public:
-  using behaviour = std::function<void(raw_socket&)>;
-
-  explicit fake_server(behaviour b) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listener_, 4);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, b = std::move(b)] {
-      const auto deadline = clock_type::now() + 10s;
-      while (!stop_ && clock_type::now() < deadline) {
-        pollfd p{listener_, POLLIN, 0};
-        if (::poll(&p, 1, 50) <= 0) continue;
-        const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) continue;
-        raw_socket s = raw_socket::adopt(fd);
-        b(s);
-        return;
-      }
-    });
-  }
-  ~fake_server() {
-    stop_ = true;
-    thread_.join();
-    ::close(listener_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-
-// The server side of a plain handshake, by hand. `garbage` answers with an S1
-// whose time is 0 and an S2 of random bytes (T-04, client side).
-bool fake_handshake(raw_socket& s, bool garbage = false) {
-  const auto c0c1 = s.read_exact(1537, 3s);
-  if (!c0c1) return false;
-  bytes out(1 + 1536 + 1536, 0);
-  out[0] = 3;
-  std::mt19937 rng(43);
-  for (std::size_t i = 1 + 8; i < 1 + 1536; ++i) out[i] = static_cast<std::uint8_t>(rng());
-  if (!garbage) out[1] = 0x01;  // S1 time != 0
-  if (garbage) {
-    for (std::size_t i = 1 + 1536; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(rng());
-  } else {
-    std::copy(c0c1->begin() + 1, c0c1->end(), out.begin() + 1 + 1536);  // S2 echoes C1
-  }
-  if (s.send(out) != send_result::ok) return false;
-  return s.read_exact(1536, 3s).has_value();  // C2
-}
 
 // Waits (reading and dropping) until the client goes away, at most `limit`.
 void until_client_leaves(raw_socket& s, ms limit = 9s) { s.closed_by_peer(limit); }
@@ -2436,9 +1698,9 @@ TEST_F(hostile_client, t14_length_redeclared_larger_mid_message) {
     if (!fake_handshake(s)) return;
     await_connect(s);
     // 03 000000 0000C8 14 00000000 <128 B>, then 43 000000 0186A0 14 <128 B>...
-    bytes wire = cat({{0x03, 0, 0, 0, 0, 0, 0xC8, 0x14, 0, 0, 0, 0}, bytes(128, 0x41)});
-    append(wire, cat({{0x43, 0, 0, 0, 0x01, 0x86, 0xA0, 0x14}, bytes(128, 0x42)}));
-    for (int i = 0; i < 100; ++i) append(wire, cat({{0xC3}, bytes(128, 0x43)}));
+    bytes wire = concat({{0x03, 0, 0, 0, 0, 0, 0xC8, 0x14, 0, 0, 0, 0}, bytes(128, 0x41)});
+    append(wire, concat({{0x43, 0, 0, 0, 0x01, 0x86, 0xA0, 0x14}, bytes(128, 0x42)}));
+    for (int i = 0; i < 100; ++i) append(wire, concat({{0xC3}, bytes(128, 0x43)}));
     s.send(wire);
     until_client_leaves(s);
   });
@@ -2474,8 +1736,8 @@ TEST_F(hostile_client, t43_huge_result_is_refused_on_the_header) {
   fake_server fake([](raw_socket& s) {
     if (!fake_handshake(s)) return;
     await_connect(s);
-    s.send(cat({bh(0, 3), mh0(0, 0xFFFFFF, 20, 0), amf_string("_result"), bytes(118, 0)}));
-    flood(s, cat({{0xC3}, bytes(128, 0)}));
+    s.send(concat({bh(0, 3), mh0(0, 0xFFFFFF, 20, 0), amf_string("_result"), bytes(118, 0)}));
+    flood(s, concat({{0xC3}, bytes(128, 0)}));
   });
   expect_clean_failure(run_client_play(fake.port()), "T-43 16 MB _result", 2500);
 }
@@ -2486,8 +1748,8 @@ TEST_F(hostile_client, t43_deep_amf_in_on_status) {
   fake_server fake([](raw_socket& s) {
     if (!fake_handshake(s)) return;
     await_connect(s);
-    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("onStatus"), amf_number(0), amf_null, nested_objects(5000)})));
-    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("_result"), amf_number(1), nested_ecma(5000)})));
+    s.send(message_bytes(3, 20, 0, 0, concat({amf_string("onStatus"), amf_number(0), amf_null, nested_objects(5000)})));
+    s.send(message_bytes(3, 20, 0, 0, concat({amf_string("_result"), amf_number(1), nested_ecma(5000)})));
     until_client_leaves(s);
   });
   expect_clean_failure(run_client_play(fake.port()), "T-43 deep AMF in onStatus");
@@ -2499,8 +1761,9 @@ TEST_F(hostile_client, t43_amf3_references) {
   fake_server fake([](raw_socket& s) {
     if (!fake_handshake(s)) return;
     await_connect(s);
-    s.send(message_bytes(3, 17, 0, 0, cat({{0x00}, amf_string("_result"), amf_number(1), {0x11, 0x0A, 0xC8, 0x01}})));
-    s.send(message_bytes(3, 20, 0, 0, cat({amf_string("_result"), amf_number(1), {0x11, 0x06, 0x0E}})));
+    s.send(
+        message_bytes(3, 17, 0, 0, concat({{0x00}, amf_string("_result"), amf_number(1), {0x11, 0x0A, 0xC8, 0x01}})));
+    s.send(message_bytes(3, 20, 0, 0, concat({amf_string("_result"), amf_number(1), {0x11, 0x06, 0x0E}})));
     until_client_leaves(s);
   });
   expect_clean_failure(run_client_play(fake.port()), "T-43 AMF3 references");

@@ -211,4 +211,18 @@ class test_client {
   proto::chunk_writer writer_;
 };
 
+/// A test_client with TCP_NODELAY: without it, two small writes in a row (C2
+/// then a command) wait for a delayed ACK (40 ms per connection).
+class quick_client : public test_client {
+ public:
+  /// Connects to 127.0.0.1:`port` and, unless `do_handshake` is false, shakes hands.
+  explicit quick_client(std::uint16_t port, bool do_handshake = true) : test_client(port, false) {
+    socket().set_option(asio::ip::tcp::no_delay(true));
+    if (do_handshake) handshake();
+  }
+
+  /// Closes with SO_LINGER 0 when destroyed: the server gets a RST.
+  void reset_on_close() { socket().set_option(asio::socket_base::linger(true, 0)); }
+};
+
 }  // namespace rtmp::test

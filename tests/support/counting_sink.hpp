@@ -1,0 +1,35 @@
+#pragma once
+// A log sink that counts lines, for tests that bound how much the server
+// logs (rate limits under floods).
+
+#include <spdlog/sinks/base_sink.h>
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace rtmp::test {
+
+/// Counts the log lines that contain a phrase (every line when it is empty).
+class counting_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  /// Counts the lines containing `phrase`.
+  explicit counting_sink(std::string phrase = "") : phrase_(std::move(phrase)) {}
+
+  /// Lines counted so far.
+  std::atomic<std::size_t> lines{0};
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (std::string_view(msg.payload.data(), msg.payload.size()).find(phrase_) != std::string_view::npos) ++lines;
+  }
+  void flush_() override {}
+
+ private:
+  std::string phrase_;
+};
+
+}  // namespace rtmp::test
