@@ -57,10 +57,14 @@
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
+#include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/process_stats.hpp"
+#include "support/raw_socket.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
+#include "support/wire_bytes.hpp"
 
 namespace {
 
@@ -68,6 +72,10 @@ using rtmp::test::free_port;
 using rtmp::test::port_open;
 
 using namespace std::chrono_literals;
+using rtmp::test::aac_sequence_header;
+using rtmp::test::message_bytes;
+using rtmp::test::quick_client;
+using rtmp::test::short_avc_sequence_header;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 using clock_type = std::chrono::steady_clock;
@@ -80,20 +88,6 @@ double seconds_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// test_client with TCP_NODELAY (no delayed-ACK stalls between small writes).
-class quick_client : public test_client {
- public:
-  explicit quick_client(std::uint16_t port) : test_client(port, false) {
-    socket().set_option(asio::ip::tcp::no_delay(true));
-    handshake();
-  }
-  // Closes with SO_LINGER 0 when destroyed: the server gets a RST.
-  void reset_on_close() {
-    linger l{1, 0};
-    ::setsockopt(socket().native_handle(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  }
-};
-
 void put_be32(bytes& b, std::size_t at, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
 }
@@ -105,8 +99,6 @@ std::uint32_t get_be32(const proto::message& m, std::size_t at) {
 
 // Synthetic media. Video: AVC NALU with `session` and `frame` at bytes 5..12
 // (after the 5-byte AVC header); audio: AAC raw with the same at bytes 2..9.
-bytes video_header() { return {0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f}; }
-bytes audio_header() { return {0xAF, 0x00, 0x12, 0x10}; }
 bytes video_frame(bool key, std::uint32_t session, std::uint32_t frame, std::size_t size) {
   bytes b(std::max<std::size_t>(size, 13), static_cast<std::uint8_t>(frame));
   b[0] = key ? 0x17 : 0x27;
@@ -186,31 +178,11 @@ class server_process {
   // Running (not exited, not a zombie).
   bool alive() const { return pid_running(pid()); }
 
-  // VmRSS in KiB (0 when unreadable).
-  long rss_kib() const {
-    std::ifstream f("/proc/" + std::to_string(pid()) + "/status");
-    std::string key;
-    long value = 0;
-    while (f >> key) {
-      if (key == "VmRSS:") {
-        f >> value;
-        return value;
-      }
-      f.ignore(4096, '\n');
-    }
-    return 0;
-  }
+  // Resident set size in KiB (0 when unreadable).
+  long rss_kib() const { return static_cast<long>(rtmp::test::rss_bytes(pid()) / 1024); }
 
   // Open descriptors (-1 when unreadable).
-  long fd_count() const {
-    std::error_code ec;
-    long n = 0;
-    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid()) + "/fd", ec), end; !ec && it != end;
-         it.increment(ec)) {
-      ++n;
-    }
-    return ec ? -1 : n;
-  }
+  long fd_count() const { return rtmp::test::open_fds(pid()); }
 
   // SIGTERM, then the exit status within `timeout` (-1: had to be killed).
   int terminate(ms timeout) {
@@ -274,8 +246,8 @@ void synthetic_publisher(const soak_settings& s, const std::string& key, unsigne
       }
       ++rep.sessions;
       send_metadata(*pub);
-      pub->send_media(9, 0, video_header());
-      pub->send_media(8, 0, audio_header());
+      pub->send_media(9, 0, short_avc_sequence_header());
+      pub->send_media(8, 0, aac_sequence_header());
       const auto length = ms(1500 + rng() % 2000);
       const auto t0 = clock_type::now();
       std::uint32_t frame = 0;
@@ -485,12 +457,6 @@ struct slow_report {
   std::uint32_t failures = 0;
 };
 
-bool hung_up(int fd) {
-  pollfd p{fd, POLLRDHUP, 0};
-  ::poll(&p, 1, 0);
-  return (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0;
-}
-
 // A player on a socket set up before connecting: a 4 KiB receive buffer and
 // a 1 KiB MSS. On loopback (MSS 64 KiB) the server's send buffer otherwise
 // autotunes to megabytes and absorbs a stalled player's backlog for many
@@ -547,10 +513,7 @@ class slow_socket {
       if (hs.done() && used < n && reader.feed(std::span<const std::uint8_t>(buf.data() + used, n - used))) return false;
     }
     // Pipelined: the first createStream of a connection gets stream id 1.
-    proto::connect_params cp;
-    cp.app = "live";
-    cp.tc_url = "rtmp://127.0.0.1/live";
-    send_command(proto::connect_command(1, cp), 0);
+    send_command(proto::connect_command(1, rtmp::test::connect_params_for("live")), 0);
     send_command(proto::create_stream_command(2), 0);
     send_command(proto::play_command(3, key), 1);
     for (;;) {
@@ -609,7 +572,7 @@ void slow_player(const soak_settings& s, const std::string& key, bool trickle, u
         ++rep.trickled;
         const auto until = clock_type::now() + ms(3000 + rng() % 3000);
         std::uint8_t buf[1024];
-        while (clock_type::now() < until && !s.stop->load() && !hung_up(fd)) {
+        while (clock_type::now() < until && !s.stop->load() && !rtmp::test::fd_hung_up(fd, 0ms)) {
           (void)::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
           std::this_thread::sleep_for(100ms);
         }
@@ -621,7 +584,7 @@ void slow_player(const soak_settings& s, const std::string& key, bool trickle, u
         const auto until = since + 30s;
         bool closed = false;
         while (clock_type::now() < until && !s.stop->load() && !closed) {
-          closed = hung_up(fd);
+          closed = rtmp::test::fd_hung_up(fd, 0ms);
           if (!closed) std::this_thread::sleep_for(100ms);
         }
         if (closed) {
@@ -781,7 +744,7 @@ TEST(soak, churn_reconnect_and_slow_players) {
     quick_client player(s.port);
     ASSERT_EQ(player.play("warmup"), "NetStream.Play.Start");
     send_metadata(pub);
-    pub.send_media(9, 0, video_header());
+    pub.send_media(9, 0, short_avc_sequence_header());
     pub.send_media(9, 0, video_frame(true, 1, 0, 2000));
     bool got = false;
     for (int i = 0; i < 50 && !got; ++i) {
@@ -962,41 +925,6 @@ TEST(soak, churn_reconnect_and_slow_players) {
 // Timestamp wraparound (2^32 ms, 49.7 days; the 24.8-day mark is 2^31)
 // ================================================================================================
 
-// One message as raw chunks with a type-0 header on every message (absolute
-// timestamp, extended when >= 0xFFFFFF, repeated in fmt 3 continuations) at
-// chunk size 128: the other way of sending timestamps than test_client's
-// delta headers.
-bytes fmt0_message(std::uint32_t csid, std::uint8_t type, std::uint32_t ts, std::uint32_t msid, const bytes& payload) {
-  bytes out;
-  auto u24 = [&](std::uint32_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 16));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-  };
-  auto u32 = [&](std::uint32_t v) {
-    for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  };
-  const bool ext = ts >= 0xFFFFFF;
-  out.push_back(static_cast<std::uint8_t>(csid));
-  u24(ext ? 0xFFFFFF : ts);
-  u24(static_cast<std::uint32_t>(payload.size()));
-  out.push_back(type);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(msid >> (8 * i)));
-  if (ext) u32(ts);
-  std::size_t off = 0;
-  do {
-    if (off > 0) {
-      out.push_back(static_cast<std::uint8_t>(0xC0 | csid));
-      if (ext) u32(ts);
-    }
-    const std::size_t n = std::min<std::size_t>(128, payload.size() - off);
-    out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(off),
-               payload.begin() + static_cast<std::ptrdiff_t>(off + n));
-    off += n;
-  } while (off < payload.size());
-  return out;
-}
-
 class wraparound : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -1012,7 +940,7 @@ class wraparound : public ::testing::Test {
   // wrap), audio as raw fmt 0 messages with absolute extended timestamps.
   static void send_frame(quick_client& pub, std::uint32_t i, std::uint32_t ts) {
     pub.send_media(9, ts, video_frame(i % 25 == 0, 1, i, i % 25 == 0 ? 3000 : 700));
-    pub.send_raw(fmt0_message(4, 8, ts, 1, audio_frame(1, i)));
+    pub.send_raw(message_bytes(4, 8, ts, 1, audio_frame(1, i)));
   }
 
   // Reads media until the audio of frame `last` (sent after its video) arrived, or `timeout`.
@@ -1080,8 +1008,8 @@ TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
   quick_client pub(server_.port());
   ASSERT_EQ(pub.publish("wrap"), "NetStream.Publish.Start");
   ASSERT_EQ(early.wait_status(2s), "NetStream.Play.PublishNotify");
-  pub.send_media(9, t0, video_header());
-  pub.send_raw(fmt0_message(4, 8, t0, 1, audio_header()));
+  pub.send_media(9, t0, short_avc_sequence_header());
+  pub.send_raw(message_bytes(4, 8, t0, 1, aac_sequence_header()));
   // Frames 0..109: 2^32 is crossed between frame 102 (0xFFFFFFF0) and 103
   // (0x18); the GOP that starts at keyframe 100 (0xFFFFFFA0) spans the wrap.
   static_assert(t0 + 102 * frame_ms == 0xFFFFFFF0u && t0 + 103 * frame_ms == 0x18u);
@@ -1124,7 +1052,7 @@ TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one
     quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("order"), "NetStream.Publish.Start");
     EXPECT_EQ(stay.wait_status(2s), "NetStream.Play.PublishNotify");
-    pub.send_media(9, 0, video_header());
+    pub.send_media(9, 0, short_avc_sequence_header());
     pub.send_media(9, 1000, video_frame(true, 1, 7, 500));
     pub.send_media(8, 1117, audio_frame(1, 7));
     pub.send_media(9, 1000, {0x17, 0x02, 0, 0, 0});  // AVC end of sequence, older than the audio
@@ -1134,7 +1062,7 @@ TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one
   }
   quick_client pub2(server_.port());
   ASSERT_EQ(pub2.publish("order"), "NetStream.Publish.Start");
-  pub2.send_media(9, 0, video_header());
+  pub2.send_media(9, 0, short_avc_sequence_header());
   pub2.send_media(9, 0, video_frame(true, 2, 0, 500));
   pub2.send_media(8, 0, audio_frame(2, 0));
   std::map<std::uint8_t, std::uint32_t> last;
@@ -1160,8 +1088,8 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   {
     quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("wrap2"), "NetStream.Publish.Start");
-    pub.send_media(9, t0, video_header());
-    pub.send_raw(fmt0_message(4, 8, t0, 1, audio_header()));
+    pub.send_media(9, t0, short_avc_sequence_header());
+    pub.send_raw(message_bytes(4, 8, t0, 1, aac_sequence_header()));
     for (std::uint32_t i = 0; i <= 102; ++i) send_frame(pub, i, ts_of(i));
     expect_frames(read_until_frame(stay, 102), 0, 102, true);
     pub.send_command(proto::fc_unpublish_command(4, "wrap2"));
@@ -1172,8 +1100,8 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   ASSERT_EQ(pub2.publish("wrap2"), "NetStream.Publish.Start");
   // Timestamps 0, 40, ... from the new publisher, as frames 0.. of a new
   // session: the server maps its first timestamp 0 to 0xFFFFFFF1.
-  pub2.send_media(9, 0, video_header());
-  pub2.send_raw(fmt0_message(4, 8, 0, 1, audio_header()));
+  pub2.send_media(9, 0, short_avc_sequence_header());
+  pub2.send_raw(message_bytes(4, 8, 0, 1, aac_sequence_header()));
   for (std::uint32_t i = 0; i < 60; ++i) send_frame(pub2, i, i * frame_ms);
   auto got = read_until_frame(stay, 59);
   const std::uint32_t shift = 0xFFFFFFF1u - t0;  // ts_of(i) + shift == 0xFFFFFFF1 + 40 i
