@@ -72,10 +72,7 @@ using rtmp::test::free_port;
 using rtmp::test::port_open;
 
 using namespace std::chrono_literals;
-using rtmp::test::aac_sequence_header;
-using rtmp::test::message_bytes;
 using rtmp::test::quick_client;
-using rtmp::test::short_avc_sequence_header;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 using clock_type = std::chrono::steady_clock;
@@ -246,8 +243,8 @@ void synthetic_publisher(const soak_settings& s, const std::string& key, unsigne
       }
       ++rep.sessions;
       send_metadata(*pub);
-      pub->send_media(9, 0, short_avc_sequence_header());
-      pub->send_media(8, 0, aac_sequence_header());
+      pub->send_media(9, 0, rtmp::test::short_avc_sequence_header());
+      pub->send_media(8, 0, rtmp::test::aac_sequence_header());
       const auto length = ms(1500 + rng() % 2000);
       const auto t0 = clock_type::now();
       std::uint32_t frame = 0;
@@ -744,7 +741,7 @@ TEST(soak, churn_reconnect_and_slow_players) {
     quick_client player(s.port);
     ASSERT_EQ(player.play("warmup"), "NetStream.Play.Start");
     send_metadata(pub);
-    pub.send_media(9, 0, short_avc_sequence_header());
+    pub.send_media(9, 0, rtmp::test::short_avc_sequence_header());
     pub.send_media(9, 0, video_frame(true, 1, 0, 2000));
     bool got = false;
     for (int i = 0; i < 50 && !got; ++i) {
@@ -940,7 +937,7 @@ class wraparound : public ::testing::Test {
   // wrap), audio as raw fmt 0 messages with absolute extended timestamps.
   static void send_frame(quick_client& pub, std::uint32_t i, std::uint32_t ts) {
     pub.send_media(9, ts, video_frame(i % 25 == 0, 1, i, i % 25 == 0 ? 3000 : 700));
-    pub.send_raw(message_bytes(4, 8, ts, 1, audio_frame(1, i)));
+    pub.send_raw(rtmp::test::message_bytes(4, 8, ts, 1, audio_frame(1, i)));
   }
 
   // Reads media until the audio of frame `last` (sent after its video) arrived, or `timeout`.
@@ -1008,8 +1005,8 @@ TEST_F(wraparound, players_before_and_after_the_wrap_get_every_frame_in_order) {
   quick_client pub(server_.port());
   ASSERT_EQ(pub.publish("wrap"), "NetStream.Publish.Start");
   ASSERT_EQ(early.wait_status(2s), "NetStream.Play.PublishNotify");
-  pub.send_media(9, t0, short_avc_sequence_header());
-  pub.send_raw(message_bytes(4, 8, t0, 1, aac_sequence_header()));
+  pub.send_media(9, t0, rtmp::test::short_avc_sequence_header());
+  pub.send_raw(rtmp::test::message_bytes(4, 8, t0, 1, rtmp::test::aac_sequence_header()));
   // Frames 0..109: 2^32 is crossed between frame 102 (0xFFFFFFF0) and 103
   // (0x18); the GOP that starts at keyframe 100 (0xFFFFFFA0) spans the wrap.
   static_assert(t0 + 102 * frame_ms == 0xFFFFFFF0u && t0 + 103 * frame_ms == 0x18u);
@@ -1052,7 +1049,7 @@ TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one
     quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("order"), "NetStream.Publish.Start");
     EXPECT_EQ(stay.wait_status(2s), "NetStream.Play.PublishNotify");
-    pub.send_media(9, 0, short_avc_sequence_header());
+    pub.send_media(9, 0, rtmp::test::short_avc_sequence_header());
     pub.send_media(9, 1000, video_frame(true, 1, 7, 500));
     pub.send_media(8, 1117, audio_frame(1, 7));
     pub.send_media(9, 1000, {0x17, 0x02, 0, 0, 0});  // AVC end of sequence, older than the audio
@@ -1062,7 +1059,7 @@ TEST_F(wraparound, restart_continues_after_the_newest_timestamp_not_the_last_one
   }
   quick_client pub2(server_.port());
   ASSERT_EQ(pub2.publish("order"), "NetStream.Publish.Start");
-  pub2.send_media(9, 0, short_avc_sequence_header());
+  pub2.send_media(9, 0, rtmp::test::short_avc_sequence_header());
   pub2.send_media(9, 0, video_frame(true, 2, 0, 500));
   pub2.send_media(8, 0, audio_frame(2, 0));
   std::map<std::uint8_t, std::uint32_t> last;
@@ -1088,8 +1085,8 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   {
     quick_client pub(server_.port());
     ASSERT_EQ(pub.publish("wrap2"), "NetStream.Publish.Start");
-    pub.send_media(9, t0, short_avc_sequence_header());
-    pub.send_raw(message_bytes(4, 8, t0, 1, aac_sequence_header()));
+    pub.send_media(9, t0, rtmp::test::short_avc_sequence_header());
+    pub.send_raw(rtmp::test::message_bytes(4, 8, t0, 1, rtmp::test::aac_sequence_header()));
     for (std::uint32_t i = 0; i <= 102; ++i) send_frame(pub, i, ts_of(i));
     expect_frames(read_until_frame(stay, 102), 0, 102, true);
     pub.send_command(proto::fc_unpublish_command(4, "wrap2"));
@@ -1100,8 +1097,8 @@ TEST_F(wraparound, publisher_restart_just_before_the_wrap_continues_modulo_2_32)
   ASSERT_EQ(pub2.publish("wrap2"), "NetStream.Publish.Start");
   // Timestamps 0, 40, ... from the new publisher, as frames 0.. of a new
   // session: the server maps its first timestamp 0 to 0xFFFFFFF1.
-  pub2.send_media(9, 0, short_avc_sequence_header());
-  pub2.send_raw(message_bytes(4, 8, 0, 1, aac_sequence_header()));
+  pub2.send_media(9, 0, rtmp::test::short_avc_sequence_header());
+  pub2.send_raw(rtmp::test::message_bytes(4, 8, 0, 1, rtmp::test::aac_sequence_header()));
   for (std::uint32_t i = 0; i < 60; ++i) send_frame(pub2, i, i * frame_ms);
   auto got = read_until_frame(stay, 59);
   const std::uint32_t shift = 0xFFFFFFF1u - t0;  // ts_of(i) + shift == 0xFFFFFFF1 + 40 i
