@@ -22,6 +22,7 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/net.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
@@ -55,15 +56,7 @@ class keep_sink final : public spdlog::sinks::base_sink<std::mutex> {
 class fake_callback {
  public:
   explicit fake_callback(int status) : status_(status) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = rtmp::test::listen_loopback(port_, 16);
     thread_ = std::thread([this] { run(); });
   }
   ~fake_callback() {

@@ -3,8 +3,6 @@
 // ephemeral port and handed, as a raw_socket, to a behaviour running in its
 // own thread; and the server side of a plain handshake done by hand.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/net.hpp"
 #include "support/raw_socket.hpp"
 
 namespace rtmp::test {
@@ -33,15 +32,7 @@ class fake_server {
 
   /// Listens, then accepts and runs `b` in a thread.
   explicit fake_server(behaviour b) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listener_, 4);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listener_ = listen_loopback(port_, 4);
     thread_ = std::thread([this, b = std::move(b)] {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       while (!stop_ && std::chrono::steady_clock::now() < deadline) {

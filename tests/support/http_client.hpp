@@ -2,8 +2,6 @@
 // A minimal blocking HTTP/1.1 client for tests of the operator endpoint:
 // plain sockets to 127.0.0.1, every read bounded in time.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,24 +10,9 @@
 #include <cstdint>
 #include <string>
 
-namespace rtmp::test {
+#include "support/net.hpp"
 
-/// A TCP connection to 127.0.0.1:`port` (blocking), with SO_RCVBUF set
-/// first when `receive_buffer` > 0; -1 on failure.
-inline int connect_loopback(std::uint16_t port, int receive_buffer = 0) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+namespace rtmp::test {
 
 /// A response as read: status 0 when none (or no complete head) arrived.
 struct http_reply {

@@ -4,8 +4,6 @@
 // bounded writes and peer-closed checks it is built on. Every wait has a
 // deadline, and no write blocks longer than its timeout or raises SIGPIPE.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +17,8 @@
 #include <span>
 #include <utility>
 #include <vector>
+
+#include "support/net.hpp"
 
 namespace rtmp::test {
 
@@ -87,24 +87,8 @@ class raw_socket {
  public:
   /// Connects, from the address `source` (e.g. "127.0.0.3") when given;
   /// ok() tells whether the connect succeeded.
-  explicit raw_socket(std::uint16_t port, const char* source = nullptr) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    if (source != nullptr) {
-      sockaddr_in src{};
-      src.sin_family = AF_INET;
-      ::inet_pton(AF_INET, source, &src.sin_addr);
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src);
-    }
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
+  explicit raw_socket(std::uint16_t port, const char* source = nullptr)
+      : fd_(connect_loopback(port, 0, source)) {}
   ~raw_socket() {
     if (fd_ >= 0) ::close(fd_);
   }
