@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "rtmp/net/server.hpp"
+#include "support/client_io.hpp"
 #include "support/media.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
@@ -14,6 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using rtmp::test::loopback_config;
+using rtmp::test::read_media;
 using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
@@ -43,22 +45,6 @@ class server_fixture : public ::testing::Test {
 
   rtmp::test::running_server server_;
 };
-
-// Collects media messages until `count` arrived or the timeout passed.
-std::vector<rtmp::proto::message> read_media(test_client& c, std::size_t count, std::chrono::milliseconds t = 5s) {
-  std::vector<rtmp::proto::message> out;
-  for (auto& m : c.skipped) {
-    if (m.type == 8 || m.type == 9 || m.type == 18) out.push_back(m);
-  }
-  c.skipped.clear();
-  const auto deadline = std::chrono::steady_clock::now() + t;
-  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-    auto m = c.next(100ms);
-    if (!m) continue;
-    if (m->type == 8 || m->type == 9 || m->type == 18) out.push_back(*m);
-  }
-  return out;
-}
 
 TEST_F(server_fixture, publish_and_two_players_receive_everything_in_order) {
   server_.start();
