@@ -5,8 +5,6 @@
 #include "rtmp/proto/handshake_digest.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <fstream>
@@ -16,10 +14,18 @@
 #include <string_view>
 #include <vector>
 
+#include "support/bytes.hpp"
 #include "support/files.hpp"
+#include "support/handshake_reference.hpp"
 
 namespace {
+using rtmp::test::ascii;
+using rtmp::test::client_key_text;
+using rtmp::test::concat;
+using rtmp::test::digest_key_constant;
 using rtmp::test::read_capture;
+using rtmp::test::reference_hmac;
+using rtmp::test::server_key_text;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
@@ -29,34 +35,14 @@ handshake_block_view block_of(const bytes& capture, std::size_t i) {
   return handshake_block_view(capture.data() + 1 + i * handshake_block_size, handshake_block_size);
 }
 
-bytes ascii(std::string_view s) { return bytes(s.begin(), s.end()); }
-
-const bytes key_constant = {0xF0, 0xEE, 0xC2, 0x4A, 0x80, 0x68, 0xBE, 0xE8, 0x2E, 0x00, 0xD0,
-                            0xD1, 0x02, 0x9E, 0x7E, 0x57, 0x6E, 0xEC, 0x5D, 0x2D, 0x29, 0x80,
-                            0x6F, 0xAB, 0x93, 0xB8, 0xE6, 0x36, 0xCF, 0xEB, 0x31, 0xAE};
-
-bytes concat(bytes a, const bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-// Independent HMAC-SHA256 straight from OpenSSL, for cross-checks.
-bytes reference_hmac(const bytes& key, const bytes& data) {
-  bytes out(32);
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len);
-  out.resize(len);
-  return out;
-}
-
 bytes to_bytes(std::span<const std::uint8_t> s) { return bytes(s.begin(), s.end()); }
 
 TEST(handshake_digest, keys_match_the_published_layout) {
   EXPECT_EQ(to_bytes(handshake_client_digest_key()), ascii("Genuine Adobe Flash Player 001"));
   EXPECT_EQ(to_bytes(handshake_server_digest_key()), ascii("Genuine Adobe Flash Media Server 001"));
-  EXPECT_EQ(to_bytes(handshake_client_full_key()), concat(ascii("Genuine Adobe Flash Player 001"), key_constant));
+  EXPECT_EQ(to_bytes(handshake_client_full_key()), concat({client_key_text, digest_key_constant}));
   EXPECT_EQ(to_bytes(handshake_server_full_key()),
-            concat(ascii("Genuine Adobe Flash Media Server 001"), key_constant));
+            concat({server_key_text, digest_key_constant}));
   EXPECT_EQ(handshake_client_full_key().size(), 62u);
   EXPECT_EQ(handshake_server_full_key().size(), 68u);
 }

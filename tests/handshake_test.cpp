@@ -6,8 +6,6 @@
 #include "rtmp/proto/handshake.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <deque>
@@ -23,10 +21,18 @@
 
 #include "rtmp/error.hpp"
 
+#include "support/bytes.hpp"
 #include "support/files.hpp"
+#include "support/handshake_reference.hpp"
 
 namespace {
+using rtmp::test::ascii;
+using rtmp::test::client_key_text;
+using rtmp::test::concat;
+using rtmp::test::digest_key_constant;
 using rtmp::test::read_capture;
+using rtmp::test::reference_hmac;
+using rtmp::test::server_key_text;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
@@ -38,39 +44,22 @@ bytes slice(const bytes& b, std::size_t off, std::size_t n) {
 bytes slice(std::span<const std::uint8_t> b, std::size_t off, std::size_t n) {
   return bytes(b.begin() + static_cast<std::ptrdiff_t>(off), b.begin() + static_cast<std::ptrdiff_t>(off + n));
 }
-bytes ascii(std::string_view s) { return bytes(s.begin(), s.end()); }
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
 // --- independent digest arithmetic (straight OpenSSL, not our helpers) -----
 
-const bytes key_constant = {0xF0, 0xEE, 0xC2, 0x4A, 0x80, 0x68, 0xBE, 0xE8, 0x2E, 0x00, 0xD0,
-                            0xD1, 0x02, 0x9E, 0x7E, 0x57, 0x6E, 0xEC, 0x5D, 0x2D, 0x29, 0x80,
-                            0x6F, 0xAB, 0x93, 0xB8, 0xE6, 0x36, 0xCF, 0xEB, 0x31, 0xAE};
-bytes concat(bytes a, const bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-const bytes client_text = ascii("Genuine Adobe Flash Player 001");
-const bytes server_text = ascii("Genuine Adobe Flash Media Server 001");
-
-bytes ref_hmac(const bytes& key, const bytes& data) {
-  bytes out(32);
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len);
-  return out;
-}
 std::size_t ref_offset_schema1(const bytes& b) { return (b[8] + b[9] + b[10] + b[11]) % 728 + 12; }
 std::size_t ref_offset_schema0(const bytes& b) { return (b[772] + b[773] + b[774] + b[775]) % 728 + 776; }
 bool ref_digest_ok(const bytes& b, std::size_t off, const bytes& key) {
   bytes data = slice(b, 0, off);
   const bytes tail = slice(b, off + 32, blk - off - 32);
   data.insert(data.end(), tail.begin(), tail.end());
-  return ref_hmac(key, data) == slice(b, off, 32);
+  return reference_hmac(key, data) == slice(b, off, 32);
 }
 bool ref_signature_ok(const bytes& block2, const bytes& full_key, const bytes& peer_digest) {
-  return ref_hmac(ref_hmac(full_key, peer_digest), slice(block2, 0, 1504)) == slice(block2, 1504, 32);
+  return reference_hmac(reference_hmac(full_key, peer_digest), slice(block2, 0, 1504)) == slice(block2, 1504, 32);
 }
 
 // --- scripted randomness and time -------------------------------------------
@@ -292,14 +281,14 @@ TEST_P(server_vs_capture, answers_c1_with_the_right_scheme) {
 
   if (p.digest) {
     // ffmpeg: digest at schema 1 (checked independently here too).
-    ASSERT_TRUE(ref_digest_ok(c1, ref_offset_schema1(c1), client_text));
+    ASSERT_TRUE(ref_digest_ok(c1, ref_offset_schema1(c1), client_key_text));
     EXPECT_TRUE(server.peer().digest_valid);
     EXPECT_EQ(server.peer().schema, digest_schema::schema1);
     EXPECT_EQ(server.scheme(), handshake_scheme::digest);
     EXPECT_EQ(slice(s1, 4, 4), (bytes{0x04, 0x05, 0x00, 0x01}));
-    EXPECT_TRUE(ref_digest_ok(s1, ref_offset_schema1(s1), server_text));
+    EXPECT_TRUE(ref_digest_ok(s1, ref_offset_schema1(s1), server_key_text));
     const bytes c1_digest = slice(c1, ref_offset_schema1(c1), 32);
-    EXPECT_TRUE(ref_signature_ok(s2, concat(server_text, key_constant), c1_digest));
+    EXPECT_TRUE(ref_signature_ok(s2, concat({server_key_text, digest_key_constant}), c1_digest));
     EXPECT_NE(s2, c1);
   } else {
     EXPECT_FALSE(server.peer().digest_valid);
@@ -539,9 +528,9 @@ TEST(server_handshake, schema0_c1_gets_a_schema0_s1) {
   bytes data = slice(c1, 0, off);
   const bytes tail = slice(c1, off + 32, blk - off - 32);
   data.insert(data.end(), tail.begin(), tail.end());
-  const bytes digest = ref_hmac(client_text, data);
+  const bytes digest = reference_hmac(client_key_text, data);
   std::copy(digest.begin(), digest.end(), c1.begin() + static_cast<std::ptrdiff_t>(off));
-  ASSERT_FALSE(ref_digest_ok(c1, ref_offset_schema1(c1), client_text));
+  ASSERT_FALSE(ref_digest_ok(c1, ref_offset_schema1(c1), client_key_text));
 
   bytes c0c1 = {3};
   c0c1.insert(c0c1.end(), c1.begin(), c1.end());
@@ -551,8 +540,8 @@ TEST(server_handshake, schema0_c1_gets_a_schema0_s1) {
   EXPECT_EQ(server.peer().schema, digest_schema::schema0);
   const bytes s1 = slice(server.pending_output(), 1, blk);
   const bytes s2 = slice(server.pending_output(), 1 + blk, blk);
-  EXPECT_TRUE(ref_digest_ok(s1, ref_offset_schema0(s1), server_text));
-  EXPECT_TRUE(ref_signature_ok(s2, concat(server_text, key_constant), digest));
+  EXPECT_TRUE(ref_digest_ok(s1, ref_offset_schema0(s1), server_key_text));
+  EXPECT_TRUE(ref_signature_ok(s2, concat({server_key_text, digest_key_constant}), digest));
 
   // Our own client follows a schema-0 server too.
   client_handshake client;
@@ -594,7 +583,7 @@ TEST(client_handshake, default_c1_is_a_valid_digest_block_with_our_time) {
   const bytes c1 = slice(out, 1, blk);
   EXPECT_EQ(be32(c1.data()), 424242u);
   EXPECT_EQ(slice(c1, 4, 4), (bytes{0x80, 0x00, 0x07, 0x02}));
-  EXPECT_TRUE(ref_digest_ok(c1, ref_offset_schema1(c1), client_text));
+  EXPECT_TRUE(ref_digest_ok(c1, ref_offset_schema1(c1), client_key_text));
   EXPECT_EQ(client.c1_scheme(), handshake_scheme::digest);
 }
 
