@@ -16,6 +16,7 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/enhanced_connect.hpp"
 #include "rtmp/proto/media_info.hpp"
+#include "support/client_io.hpp"
 #include "support/ertmp_samples.hpp"
 #include "support/http_client.hpp"
 #include "support/running_server.hpp"
@@ -86,13 +87,6 @@ class enhanced_rtmp : public ::testing::Test {
     return out;
   }
 
-  static void send_metadata(test_client& pub, double width, double height) {
-    proto::amf0::ecma_array meta;
-    meta.push_back("width", width);
-    meta.push_back("height", height);
-    pub.send_media(18, 0, proto::set_data_frame_message(meta));
-  }
-
   // One HEVC GOP: a keyframe (CodedFrames or CodedFramesX) and inter frames, all tagged.
   static void send_hevc_gop(test_client& pub, std::uint32_t ts, std::uint8_t tag, bool coded_frames_x, int inter = 3) {
     const std::uint8_t key_type = coded_frames_x ? ertmp::coded_frames_x : ertmp::coded_frames;
@@ -139,7 +133,7 @@ TEST_F(enhanced_rtmp, connect_negotiation_answers_with_our_capabilities) {
 
 TEST_F(enhanced_rtmp, hevc_late_joiner_gets_the_sequence_header_then_a_keyframe) {
   auto pub = enhanced_publisher("hevc");
-  send_metadata(*pub, 320, 240);  // stale metadata: the API must show the SPS size
+  rtmp::test::send_metadata(*pub, rtmp::test::picture_metadata(320, 240));  // stale metadata: the API must show the SPS size
   const bytes header = ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "hvc1", ertmp::hvcc_1278x718());
   pub->send_media(9, 0, header);
   send_hevc_gop(*pub, 0, 1, false);
@@ -205,7 +199,7 @@ TEST_F(enhanced_rtmp, av1_late_joiner_and_api) {
 
 TEST_F(enhanced_rtmp, vp9_size_falls_back_to_metadata) {
   auto pub = enhanced_publisher("vp9");
-  send_metadata(*pub, 854, 480);
+  rtmp::test::send_metadata(*pub, rtmp::test::picture_metadata(854, 480));
   pub->send_media(9, 0, ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "vp09", ertmp::vpcc()));
   pub->send_media(9, 0, ertmp::video_tag(ertmp::key_frame, ertmp::coded_frames, "vp09", bytes(200, 0x55)));
   std::this_thread::sleep_for(200ms);

@@ -22,13 +22,12 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
 #include "support/media.hpp"
+#include "support/client_io.hpp"
 #include "support/http_client.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
 namespace {
-using rtmp::test::aac_sequence_header;
-using rtmp::test::avc_sequence_header;
 
 using namespace std::chrono_literals;
 using rtmp::test::http_reply;
@@ -64,14 +63,10 @@ class http_api_test : public ::testing::Test {
   std::unique_ptr<test_client> publish() {
     auto pub = std::make_unique<test_client>(server_.port());
     EXPECT_EQ(pub->publish("cam?token=hidden"), "NetStream.Publish.Start");
-    rtmp::proto::amf0::ecma_array meta;
-    meta.push_back("width", 1280.0);
-    meta.push_back("height", 720.0);
+    auto meta = rtmp::test::picture_metadata(1280, 720);
     meta.push_back("framerate", 25.0);
     meta.push_back("videocodecid", 7.0);
-    pub->send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
-    pub->send_media(9, 0, avc_sequence_header());
-    pub->send_media(8, 0, aac_sequence_header());
+    rtmp::test::send_stream_start(*pub, meta);
     pub->send_media(9, 0, keyframe(5000));
     return pub;
   }

@@ -24,6 +24,7 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/client_io.hpp"
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -237,14 +238,10 @@ class http_flv_test : public ::testing::Test {
   std::unique_ptr<test_client> publish(const std::string& name) {
     auto pub = std::make_unique<test_client>(server_.port());
     EXPECT_EQ(pub->publish(name), "NetStream.Publish.Start");
-    rtmp::proto::amf0::ecma_array meta;
-    meta.push_back("width", 320.0);
-    meta.push_back("height", 240.0);
+    auto meta = rtmp::test::picture_metadata(320, 240);
     meta.push_back("videocodecid", 7.0);
     meta.push_back("audiocodecid", 10.0);
-    pub->send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
-    pub->send_media(9, 0, avc_sequence_header());
-    pub->send_media(8, 0, aac_sequence_header());
+    rtmp::test::send_stream_start(*pub, meta);
     pub->send_media(9, 1000, video_frame(true, 5000));
     pub->send_media(9, 1040, video_frame(false, 700));
     pub->send_media(8, 1030, audio_frame(300));

@@ -22,7 +22,6 @@ using bytes = std::vector<std::uint8_t>;
 bytes video_header() { return rtmp::test::short_avc_sequence_header(); }
 bytes keyframe(std::uint8_t tag, std::size_t size = 2000) { return rtmp::test::video_frame(true, size, tag); }
 bytes interframe(std::uint8_t tag, std::size_t size = 500) { return rtmp::test::video_frame(false, size, tag); }
-bytes audio_header() { return rtmp::test::aac_sequence_header(); }
 bytes audio_frame(std::uint8_t tag) { return rtmp::test::audio_frame(5, tag); }
 
 class server_fixture : public ::testing::Test {
@@ -35,12 +34,7 @@ class server_fixture : public ::testing::Test {
   }
 
   static void publish_headers(test_client& pub) {
-    rtmp::proto::amf0::ecma_array meta;
-    meta.push_back("width", 320.0);
-    meta.push_back("height", 240.0);
-    pub.send_media(18, 0, rtmp::proto::set_data_frame_message(meta));
-    pub.send_media(9, 0, video_header());
-    pub.send_media(8, 0, audio_header());
+    rtmp::test::send_stream_start(pub, rtmp::test::picture_metadata(320, 240), video_header());
   }
 
   rtmp::test::running_server server_;

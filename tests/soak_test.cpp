@@ -57,6 +57,7 @@
 #include "rtmp/proto/command.hpp"
 #include "rtmp/proto/control_message.hpp"
 #include "rtmp/proto/handshake.hpp"
+#include "support/client_io.hpp"
 #include "support/media.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -120,13 +121,6 @@ bool is_av_header(const proto::message& m) {
 }
 bool is_keyframe(const proto::message& m) {
   return m.type == 9 && m.payload.size() >= 2 && (m.payload[0] >> 4) == 1 && m.payload[1] == 1;
-}
-
-void send_metadata(test_client& c, std::uint32_t ts = 0) {
-  proto::amf0::ecma_array meta;
-  meta.push_back("width", 320.0);
-  meta.push_back("height", 240.0);
-  c.send_media(18, ts, proto::set_data_frame_message(meta));
 }
 
 std::string onstatus_code(const proto::message& m) {
@@ -242,9 +236,8 @@ void synthetic_publisher(const soak_settings& s, const std::string& key, unsigne
         continue;
       }
       ++rep.sessions;
-      send_metadata(*pub);
-      pub->send_media(9, 0, rtmp::test::short_avc_sequence_header());
-      pub->send_media(8, 0, rtmp::test::aac_sequence_header());
+      rtmp::test::send_stream_start(*pub, rtmp::test::picture_metadata(320, 240),
+                                    rtmp::test::short_avc_sequence_header());
       const auto length = ms(1500 + rng() % 2000);
       const auto t0 = clock_type::now();
       std::uint32_t frame = 0;
@@ -740,7 +733,7 @@ TEST(soak, churn_reconnect_and_slow_players) {
     ASSERT_EQ(pub.publish("warmup"), "NetStream.Publish.Start");
     quick_client player(s.port);
     ASSERT_EQ(player.play("warmup"), "NetStream.Play.Start");
-    send_metadata(pub);
+    rtmp::test::send_metadata(pub, rtmp::test::picture_metadata(320, 240));
     pub.send_media(9, 0, rtmp::test::short_avc_sequence_header());
     pub.send_media(9, 0, video_frame(true, 1, 0, 2000));
     bool got = false;

@@ -1,8 +1,9 @@
 #pragma once
-// Bounded reads and writes on a test_client: media until a count or a
-// condition, predicates on synthetic frames tagged at payload byte 2 (see
-// media.hpp's fill byte), the reply that tells a request's outcome, and
-// writes of hand-built bytes that a server which stops reading cannot hang.
+// Bounded reads and writes on a test_client: what a publisher sends first,
+// media until a count or a condition, predicates on synthetic frames tagged
+// at payload byte 2 (see media.hpp's fill byte), the reply that tells a
+// request's outcome, and writes of hand-built bytes that a server which
+// stops reading cannot hang.
 
 #include <chrono>
 #include <cstddef>
@@ -13,14 +14,38 @@
 #include <string>
 #include <vector>
 
+#include "rtmp/proto/amf0_value.hpp"
 #include "rtmp/proto/command.hpp"
-#include "support/raw_socket.hpp"
-#include "support/test_client.hpp"
+#include "media.hpp"
+#include "raw_socket.hpp"
+#include "test_client.hpp"
 
 namespace rtmp::test {
 
 /// True for audio (8) and video (9) messages.
 inline bool is_media(const proto::message& m) { return m.type == 8 || m.type == 9; }
+
+/// onMetaData properties of a `width` x `height` picture (push more as needed).
+inline proto::amf0::ecma_array picture_metadata(double width, double height) {
+  proto::amf0::ecma_array meta;
+  meta.push_back("width", width);
+  meta.push_back("height", height);
+  return meta;
+}
+
+/// Sends @setDataFrame onMetaData with `meta` at timestamp `ts`.
+inline void send_metadata(test_client& pub, const proto::amf0::ecma_array& meta, std::uint32_t ts = 0) {
+  pub.send_media(18, ts, proto::set_data_frame_message(meta));
+}
+
+/// Sends what a publisher starts with, at timestamp 0: the metadata `meta`,
+/// the AVC sequence header `video`, then an AAC sequence header.
+inline void send_stream_start(test_client& pub, const proto::amf0::ecma_array& meta,
+                              const std::vector<std::uint8_t>& video = avc_sequence_header()) {
+  send_metadata(pub, meta);
+  pub.send_media(9, 0, video);
+  pub.send_media(8, 0, aac_sequence_header());
+}
 
 /// Writes `b` on `c`'s socket within `timeout` (see send_bounded).
 inline send_result send_bounded(test_client& c, const std::vector<std::uint8_t>& b,

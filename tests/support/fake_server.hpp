@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "support/net.hpp"
-#include "support/raw_socket.hpp"
+#include "net.hpp"
+#include "raw_socket.hpp"
 
 namespace rtmp::test {
 

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "rtmp/proto/command.hpp"
-#include "support/client_io.hpp"
-#include "support/media.hpp"
-#include "support/test_client.hpp"
+#include "client_io.hpp"
+#include "media.hpp"
+#include "test_client.hpp"
 
 namespace rtmp::test {
 
@@ -107,12 +107,7 @@ class healthy_flow {
     using namespace std::chrono_literals;
     pub_running_ = true;
     try {
-      proto::amf0::ecma_array meta;
-      meta.push_back("width", 320.0);
-      meta.push_back("height", 240.0);
-      pub_->send_media(18, 0, proto::set_data_frame_message(meta));
-      pub_->send_media(9, 0, short_avc_sequence_header());
-      pub_->send_media(8, 0, aac_sequence_header());
+      send_stream_start(*pub_, picture_metadata(320, 240), short_avc_sequence_header());
       std::uint32_t ts = 0;
       auto next = std::chrono::steady_clock::now();
       for (int frame = 0; !stop_; ++frame) {

@@ -21,11 +21,11 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
-#include "support/client_io.hpp"
-#include "support/healthy_flow.hpp"
-#include "support/process.hpp"
-#include "support/running_server.hpp"
-#include "support/test_client.hpp"
+#include "client_io.hpp"
+#include "healthy_flow.hpp"
+#include "process.hpp"
+#include "running_server.hpp"
+#include "test_client.hpp"
 
 namespace rtmp::test {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "support/net.hpp"
+#include "net.hpp"
 
 namespace rtmp::test {
 

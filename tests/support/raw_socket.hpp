@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "support/net.hpp"
+#include "net.hpp"
 
 namespace rtmp::test {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "rtmp/proto/command.hpp"
-#include "support/bytes.hpp"
+#include "bytes.hpp"
 
 namespace rtmp::test {
 
