@@ -26,13 +26,8 @@
 #include "support/handshake_reference.hpp"
 
 namespace {
-using rtmp::test::ascii;
-using rtmp::test::client_key_text;
-using rtmp::test::concat;
-using rtmp::test::digest_key_constant;
-using rtmp::test::read_capture;
-using rtmp::test::reference_hmac;
-using rtmp::test::server_key_text;
+// Captures, byte builders and the reference digest arithmetic: tests/support/.
+using namespace rtmp::test;
 
 using namespace rtmp::proto;
 using bytes = std::vector<std::uint8_t>;
