@@ -22,18 +22,10 @@
 #include "support/process.hpp"
 
 namespace {
-using rtmp::test::nginx_binary;
-using rtmp::test::nginx_rtmp_module;
-
-using rtmp::test::free_port;
-using rtmp::test::port_open;
-using rtmp::test::wait_until;
+using namespace rtmp::test;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using rtmp::test::child_process;
-using rtmp::test::read_text;
-using rtmp::test::temp_dir;
 
 const std::string bin_dir = RTMP_BIN_DIR;
 

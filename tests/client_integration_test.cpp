@@ -42,11 +42,7 @@
 extern char** environ;
 
 namespace {
-using rtmp::test::nginx_rtmp_module;
-
-using rtmp::test::free_port;
-using rtmp::test::port_open;
-using rtmp::test::wait_until;
+using namespace rtmp::test;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

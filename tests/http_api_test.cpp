@@ -37,15 +37,7 @@ using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
 
 
-// The value of the sample `name` (with labels as written) in a Prometheus page.
-std::optional<double> sample(const std::string& page, const std::string& name) {
-  std::size_t pos = 0;
-  while ((pos = page.find(name + " ", pos)) != std::string::npos) {
-    if (pos == 0 || page[pos - 1] == '\n') return std::stod(page.substr(pos + name.size() + 1));
-    pos += name.size();
-  }
-  return std::nullopt;
-}
+const auto& sample = rtmp::test::metric_sample;
 
 bytes keyframe(std::size_t n) { return rtmp::test::video_frame(true, n); }
 

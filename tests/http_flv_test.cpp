@@ -33,20 +33,10 @@
 #include "support/test_client.hpp"
 
 namespace {
-using rtmp::test::aac_sequence_header;
-using rtmp::test::audio_frame;
-using rtmp::test::avc_sequence_header;
-using rtmp::test::video_frame;
-
-using rtmp::test::wait_until;
+using namespace rtmp::test;
 
 using namespace std::chrono_literals;
-using rtmp::test::http_reply;
-using rtmp::test::raw_http;
-using rtmp::test::test_client;
 using bytes = std::vector<std::uint8_t>;
-
-
 
 std::string request(const std::string& method, const std::string& target, const std::string& extra = "") {
   return method + " " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
@@ -201,7 +191,6 @@ class flv_player {
   bool ended_ = false;
   bool eof_ = false;
 };
-
 
 // The value of one /metrics sample (0 when absent), e.g.
 // `rtmp_connections_closed_total{reason="slow_player"}`.

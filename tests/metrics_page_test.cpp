@@ -24,15 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using rtmp::test::http_get;
 
-// The value of the sample `name` (labels as written) on a page.
-std::optional<double> sample(const std::string& page, const std::string& name) {
-  std::size_t pos = 0;
-  while ((pos = page.find(name + " ", pos)) != std::string::npos) {
-    if (pos == 0 || page[pos - 1] == '\n') return std::stod(page.substr(pos + name.size() + 1));
-    pos += name.size();
-  }
-  return std::nullopt;
-}
+const auto& sample = rtmp::test::metric_sample;
 
 // The TYPE a page declares for `name` ("" when none).
 std::string type_of(const std::string& page, const std::string& name) {

@@ -37,21 +37,12 @@
 #include "support/test_client.hpp"
 
 namespace {
-using rtmp::test::read_binary;
-using rtmp::test::avc_sequence_header;
-using rtmp::test::video_frame;
-
-using rtmp::test::free_port;
-using rtmp::test::port_open;
-using rtmp::test::wait_until;
+using namespace rtmp::test;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace amf0 = rtmp::proto::amf0;
 using bytes = std::vector<std::uint8_t>;
-using rtmp::test::run;
-using rtmp::test::temp_dir;
-using rtmp::test::test_client;
 
 const std::string bin_dir = RTMP_BIN_DIR;
 
@@ -130,7 +121,6 @@ bool starts_with_keyframe(const std::string& file) {
   const std::string text = rtmp::test::read_text(out);
   return !text.empty() && text[0] == 'K';
 }
-
 
 // --- the record file alone --------------------------------------------------------
 

@@ -67,6 +67,22 @@ std::string setting(const std::string& text, const std::string& key) {
   return "";
 }
 
+// Expects each "key=value" of `lines` as the line of its key in `out`.
+void expect_settings(const std::string& out, std::initializer_list<std::string> lines) {
+  for (const auto& line : lines) {
+    EXPECT_EQ(setting(out, line.substr(0, line.find('='))), line) << out;
+  }
+}
+
+// Expects the --print-config output `printed`, read back as a file, to
+// print the same again.
+void expect_round_trip(const rtmp::test::temp_dir& dir, const std::string& printed) {
+  write_text(dir.file("printed.toml"), printed);
+  const auto again = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.out, printed);
+}
+
 // Waits up to 10 s for `needle` in the file at `path`.
 bool wait_for_text(const std::string& path, const std::string& needle) {
   for (int i = 0; i < 200; ++i) {
@@ -84,10 +100,8 @@ TEST(server_config, print_config_round_trips) {
     const auto first = run_server(dir, flags + " --print-config");
     ASSERT_EQ(first.status, 0) << first.err;
     ASSERT_FALSE(setting(first.out, "listen").empty()) << first.out;
-    write_text(dir.file("printed.toml"), first.out);
-    const auto second = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
-    ASSERT_EQ(second.status, 0) << second.err;
-    EXPECT_EQ(second.out, first.out) << "flags: " << flags;
+    SCOPED_TRACE("flags: " + flags);
+    expect_round_trip(dir, first.out);
   }
 }
 
@@ -115,20 +129,15 @@ TEST(server_config, file_values_are_used_and_the_command_line_overrides_them) {
                                  "gop-cache = \"off\"\nmax-connections = 50\n");
   const auto from_file = run_server(dir, "--config " + dir.file("c.toml") + " --print-config");
   ASSERT_EQ(from_file.status, 0) << from_file.err;
-  EXPECT_EQ(setting(from_file.out, "workers"), "workers=3");
-  EXPECT_EQ(setting(from_file.out, "chunk-size"), "chunk-size=8192");
-  EXPECT_EQ(setting(from_file.out, "listen"), "listen=[\"127.0.0.1:0\", \"[::1]:0\"]");
-  EXPECT_EQ(setting(from_file.out, "gop-cache"), "gop-cache=\"off\"");
-  EXPECT_EQ(setting(from_file.out, "max-connections"), "max-connections=50");
-  EXPECT_EQ(setting(from_file.out, "idle-timeout"), "idle-timeout=10");  // default kept
+  expect_settings(from_file.out, {"workers=3", "chunk-size=8192", "listen=[\"127.0.0.1:0\", \"[::1]:0\"]",
+                                  "gop-cache=\"off\"", "max-connections=50",
+                                  "idle-timeout=10"});  // the last one: the default, kept
 
   const auto overridden = run_server(
       dir, "--config " + dir.file("c.toml") + " --workers 5 -l 127.0.0.1:0 --max-connections 7 --print-config");
   ASSERT_EQ(overridden.status, 0) << overridden.err;
-  EXPECT_EQ(setting(overridden.out, "workers"), "workers=5");
-  EXPECT_EQ(setting(overridden.out, "listen"), "listen=\"127.0.0.1:0\"");
-  EXPECT_EQ(setting(overridden.out, "max-connections"), "max-connections=7");
-  EXPECT_EQ(setting(overridden.out, "chunk-size"), "chunk-size=8192");  // still from the file
+  expect_settings(overridden.out, {"workers=5", "listen=\"127.0.0.1:0\"", "max-connections=7",
+                                   "chunk-size=8192"});  // the last one: still from the file
 }
 
 TEST(server_config, shipped_example_is_accepted_and_documents_every_key_at_its_default) {
@@ -232,14 +241,9 @@ TEST(server_config, any_valid_toml_loads_multi_line_arrays_inline_tables_and_com
              "gop-cache = false   # a TOML boolean for on/off\n");
   const auto r = run_server(dir, "--config " + dir.file("c.toml") + " --print-config");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(setting(r.out, "listen"), "listen=[\"127.0.0.1:0\", \"[::1]:0\"]");
-  EXPECT_EQ(setting(r.out, "record"), "record=[\"live=all\", \"talks=audio\"]");
-  EXPECT_EQ(setting(r.out, "workers"), "workers=2");
-  EXPECT_EQ(setting(r.out, "gop-cache"), "gop-cache=\"false\"");
-  write_text(dir.file("printed.toml"), r.out);
-  const auto again = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
-  ASSERT_EQ(again.status, 0) << again.err;
-  EXPECT_EQ(again.out, r.out);
+  expect_settings(r.out, {"listen=[\"127.0.0.1:0\", \"[::1]:0\"]", "record=[\"live=all\", \"talks=audio\"]",
+                          "workers=2", "gop-cache=\"false\""});
+  expect_round_trip(dir, r.out);
 }
 
 TEST(server_config, a_broken_file_is_named_with_its_line_and_key) {
@@ -298,15 +302,11 @@ TEST(server_config, print_config_redacts_secrets_unless_asked) {
   for (const char* secret : {"T0PS3CRET", "PUBT0K", "PLAYT0K", "CBK3Y"}) {
     EXPECT_EQ(redacted.out.find(secret), std::string::npos) << secret << " shown:\n" << redacted.out;
   }
-  EXPECT_EQ(setting(redacted.out, "http-token"), "http-token=\"<redacted>\"");
-  EXPECT_EQ(setting(redacted.out, "publish-token"), "publish-token=\"live=<redacted>\"");
-  EXPECT_EQ(setting(redacted.out, "on-publish"), "on-publish=\"http://127.0.0.1:9/auth?<redacted>\"");
-  EXPECT_EQ(setting(redacted.out, "push"), "push=\"live=rtmp://127.0.0.1:1936/relay\"") << "no key to hide";
+  expect_settings(redacted.out, {"http-token=\"<redacted>\"", "publish-token=\"live=<redacted>\"",
+                                 "on-publish=\"http://127.0.0.1:9/auth?<redacted>\"",
+                                 "push=\"live=rtmp://127.0.0.1:1936/relay\""});  // a push URL with no key to hide
   // The redacted page is still a file the server reads, and round-trips.
-  write_text(dir.file("printed.toml"), redacted.out);
-  const auto again = run_server(dir, "--config " + dir.file("printed.toml") + " --print-config");
-  ASSERT_EQ(again.status, 0) << again.err;
-  EXPECT_EQ(again.out, redacted.out);
+  expect_round_trip(dir, redacted.out);
 }
 
 TEST(server_config, listen_takes_a_host_name_a_bare_port_and_a_colon_port) {

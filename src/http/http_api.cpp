@@ -263,27 +263,24 @@ http::response http_api::metrics_page() {
 void http_api::process_metrics(http::prometheus_text& page) const {
   using http::metric_type;
   const process_stats p = read_process_stats();
-  if (p.cpu_seconds) {
-    page.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", metric_type::counter);
-    page.sample_double("process_cpu_seconds_total", "", *p.cpu_seconds);
-  }
-  if (p.rss_bytes) {
-    page.family("process_resident_memory_bytes", "Resident memory size in bytes.", metric_type::gauge);
-    page.sample("process_resident_memory_bytes", "", *p.rss_bytes);
-  }
-  if (p.open_fds) {
-    page.family("process_open_fds", "Number of open file descriptors.", metric_type::gauge);
-    page.sample("process_open_fds", "", *p.open_fds);
-  }
-  if (p.max_fds) {
-    page.family("process_max_fds", "Maximum number of open file descriptors.", metric_type::gauge);
-    page.sample("process_max_fds", "", *p.max_fds);
-  }
-  if (p.start_time_seconds) {
-    page.family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-                metric_type::gauge);
-    page.sample_double("process_start_time_seconds", "", *p.start_time_seconds);
-  }
+  const auto integer = [&](const char* name, const char* help, const std::optional<std::uint64_t>& v) {
+    if (!v) return;
+    page.family(name, help, metric_type::gauge);
+    page.sample(name, "", *v);
+  };
+  const auto seconds = [&](const char* name, const char* help, metric_type type, const std::optional<double>& v) {
+    if (!v) return;
+    page.family(name, help, type);
+    page.sample_double(name, "", *v);
+  };
+  // The names, help texts and types of the Prometheus client libraries.
+  seconds("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", metric_type::counter,
+          p.cpu_seconds);
+  integer("process_resident_memory_bytes", "Resident memory size in bytes.", p.rss_bytes);
+  integer("process_open_fds", "Number of open file descriptors.", p.open_fds);
+  integer("process_max_fds", "Maximum number of open file descriptors.", p.max_fds);
+  seconds("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", metric_type::gauge,
+          p.start_time_seconds);
 }
 
 http::response http_api::streams_page(const std::string* only_key) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "net.hpp"
@@ -51,6 +52,17 @@ inline http_reply raw_http(std::uint16_t port, const std::string& request,
 /// ending in CRLF).
 inline http_reply http_get(std::uint16_t port, const std::string& path, const std::string& extra = "") {
   return raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n" + extra + "\r\n");
+}
+
+/// The value of the sample `name` (labels as written, e.g.
+/// `rtmp_players` or `x{app="live"}`) on a Prometheus text page.
+inline std::optional<double> metric_sample(const std::string& page, const std::string& name) {
+  std::size_t pos = 0;
+  while ((pos = page.find(name + " ", pos)) != std::string::npos) {
+    if (pos == 0 || page[pos - 1] == '\n') return std::stod(page.substr(pos + name.size() + 1));
+    pos += name.size();
+  }
+  return std::nullopt;
 }
 
 }  // namespace rtmp::test
