@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <regex>
@@ -22,6 +24,7 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
 #include "support/media.hpp"
+#include "support/process_stats.hpp"
 #include "support/client_io.hpp"
 #include "support/http_client.hpp"
 #include "support/running_server.hpp"
@@ -199,6 +202,117 @@ TEST_F(http_api_test, a_silent_http_client_is_closed_at_the_request_deadline) {
   const bool closed = ready == 1 && ::recv(fd, &c, 1, 0) <= 0;
   ::close(fd);
   EXPECT_TRUE(closed) << "a half-sent request held its connection past the deadline";
+}
+
+}  // namespace
+
+namespace {
+
+// Clients that send a request one header line at a time, never finishing
+// it, and reconnect when the server closes them; on a thread of their own.
+class tricklers {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  tricklers(std::uint16_t port, std::size_t count) : port_(port), slots_(count) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~tricklers() {
+    stop_ = true;
+    thread_.join();
+    for (auto& s : slots_) {
+      if (s.fd >= 0) ::close(s.fd);
+    }
+  }
+
+  /// Connections the server closed so far.
+  std::size_t closed() const { return closed_.load(); }
+  /// The longest any connection lived before the server closed it.
+  std::chrono::milliseconds longest_life() const { return std::chrono::milliseconds(longest_ms_.load()); }
+
+ private:
+  struct slot {
+    int fd = -1;
+    clock::time_point opened{};
+  };
+
+  void run() {
+    while (!stop_) {
+      for (auto& s : slots_) {
+        if (s.fd < 0) {
+          s.fd = rtmp::test::connect_loopback(port_);
+          s.opened = clock::now();
+          send_line(s, "GET /metrics HTTP/1.1\r\n");
+          continue;
+        }
+        if (closed_by_server(s) || !send_line(s, "X-Slow: 1\r\n")) {
+          const auto life = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s.opened).count();
+          longest_ms_ = std::max<long long>(longest_ms_.load(), life);
+          ++closed_;
+          ::close(s.fd);
+          s.fd = -1;
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  static bool send_line(const slot& s, std::string_view line) {
+    return s.fd >= 0 && ::send(s.fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT) > 0;
+  }
+
+  static bool closed_by_server(const slot& s) {
+    pollfd p{s.fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char c;
+    return ::recv(s.fd, &c, 1, MSG_DONTWAIT) <= 0;  // EOF or reset: it sends nothing else
+  }
+
+  const std::uint16_t port_;
+  std::vector<slot> slots_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> closed_{0};
+  std::atomic<long long> longest_ms_{0};
+};
+
+TEST(http_admission, trickling_clients_lock_out_neither_healthz_nor_viewers) {
+  auto cfg = rtmp::test::loopback_config();
+  cfg.http_listen = {"127.0.0.1:0"};
+  cfg.http_request_timeout = 2000ms;
+  rtmp::test::running_server server(cfg);
+  const std::size_t rss_before = rtmp::test::rss_bytes();
+
+  tricklers attack(server.http_port(), 300);
+  std::this_thread::sleep_for(500ms);  // every trickler connected once
+
+  // /healthz answers within a second every time it is asked.
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  int asked = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = http_get(server.http_port(), "/healthz");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.status, 200) << "ask " << asked;
+    EXPECT_LT(took, 1s) << "ask " << asked;
+    ++asked;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_GE(asked, 10);
+
+  // An HTTP-FLV viewer joins a live stream.
+  test_client pub(server.port());
+  ASSERT_EQ(pub.publish("cam"), "NetStream.Publish.Start");
+  rtmp::test::send_stream_start(pub, rtmp::test::picture_metadata(320, 240));
+  pub.send_media(9, 0, keyframe(3000));
+  const auto flv = raw_http(server.http_port(), "GET /live/cam.flv HTTP/1.1\r\nHost: t\r\n\r\n", 1500ms);
+  EXPECT_EQ(flv.status, 200) << flv.headers;
+  EXPECT_NE(flv.body.find("FLV\x01"), std::string::npos) << "no FLV header for the viewer (chunked body)";
+
+  // The tricklers were closed, each by its deadline or earlier to make room.
+  EXPECT_GT(attack.closed(), 300u);
+  EXPECT_LE(attack.longest_life(), 3000ms) << "the request deadline is 2 s";
+  EXPECT_LT(rtmp::test::rss_bytes(), rss_before + 64u * 1024 * 1024) << "memory stays bounded";
 }
 
 }  // namespace

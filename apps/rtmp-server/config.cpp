@@ -110,6 +110,12 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--http-flv-cors", s.http_flv_cors,
                  "Access-Control-Allow-Origin for HTTP-FLV playback (GET /{app}/{stream}.flv): \"*\" or an origin "
                  "(empty: no CORS headers)");
+  app.add_option("--http-max-pending", s.http_max_pending,
+                 "HTTP connections still sending a request, 1 to 100000; past it the oldest is closed for the new one")
+      ->default_val(d.http_max_pending);
+  app.add_option("--http-max-api", s.http_max_api,
+                 "Operator HTTP requests answered at once, 1 to 100000; more get 503")
+      ->default_val(d.http_max_api);
   app.add_option("--app", s.apps,
                  "An application clients may connect to (repeatable); others get Connect.Rejected (default: any)");
   app.add_option("--publish-token", s.publish_tokens,
@@ -314,6 +320,8 @@ std::optional<config_problem> validate_scalars(const settings& s) {
   if ((p = check_one_of("wait-for-publisher", s.wait_for_publisher, on_off))) return p;
   if ((p = check_one_of("publisher-takeover", s.publisher_takeover, on_off))) return p;
   if ((p = check_not_negative("max-connections", s.max_connections))) return p;
+  if ((p = check_range("http-max-pending", s.http_max_pending, 1, 100000))) return p;
+  if ((p = check_range("http-max-api", s.http_max_api, 1, 100000))) return p;
   return check_not_negative("max-connections-per-ip", s.max_connections_per_ip);
 }
 
@@ -384,6 +392,8 @@ net::server_config to_server_config(const settings& s) {
   }
   cfg.http_token = s.http_token;
   cfg.http_flv_cors = s.http_flv_cors;
+  cfg.http_max_pending_requests = static_cast<std::size_t>(s.http_max_pending);
+  cfg.http_max_api_requests = static_cast<std::size_t>(s.http_max_api);
   for (const auto& a : s.apps) {
     if (!a.empty()) cfg.session.allowed_apps.push_back(a);
   }

@@ -42,6 +42,8 @@ struct settings {
   std::vector<std::string> http_listen;                  ///< Operator HTTP endpoint addresses; empty: off.
   std::string http_token;                                ///< Bearer token for POST /api/streams/{app}/{stream}/kick.
   std::string http_flv_cors;                             ///< HTTP-FLV Access-Control-Allow-Origin; empty: none.
+  std::int64_t http_max_pending = 64;                    ///< HTTP connections still sending a request (oldest yields).
+  std::int64_t http_max_api = 64;                        ///< Operator requests answered at once (more: 503).
   std::vector<std::string> apps;                         ///< Applications clients may connect to; empty: any.
   std::vector<std::string> publish_tokens;               ///< "APP=TOKEN": publishing to APP needs a token.
   std::vector<std::string> play_tokens;                  ///< "APP=TOKEN": playing from APP needs a token.

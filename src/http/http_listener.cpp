@@ -1,7 +1,9 @@
 // The operator HTTP endpoint's sockets: accept on worker 0's thread, each
-// connection on a worker (round robin) next to the RTMP sessions, a bounded
-// number of connections, a deadline per request, keep-alive with a request
-// cap. Parsing is rtmp::http::request_parser; routing is http_api, except
+// connection on a worker (round robin) next to the RTMP sessions, a deadline
+// per request, keep-alive with a request cap. Three budgets: connections
+// still sending a request (request_budget: the oldest gives way to a new
+// one), operator requests being answered (503 past it), and HTTP-FLV
+// players (the RTMP connection caps). Parsing is rtmp::http::request_parser; routing is http_api, except
 // GET/HEAD/OPTIONS of /{app}/{stream}.flv: HTTP-FLV playback
 // (http_flv_session), which takes the connection over.
 
@@ -41,22 +43,9 @@ asio::awaitable<void> server_impl::http_accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     if (stopping) co_return;
-    if (http_connections_.load() >= config.http_max_connections) {
-      std::uint64_t suppressed = 0;
-      if (limiters_[0].allow("http|cap", std::chrono::steady_clock::now(), suppressed)) {
-        spdlog::warn("HTTP: refused a connection: {} open (http_max_connections)", config.http_max_connections);
-      }
-      std::error_code ignored;
-      socket.set_option(asio::socket_base::linger(true, 0), ignored);
-      socket.close(ignored);
-      continue;
-    }
-    http_connections_.fetch_add(1);
     tcp::socket s(std::move(socket));
-    asio::co_spawn(pool.context(w), http_session(std::move(s), w), [this](const std::exception_ptr& e) {
-      http_connections_.fetch_sub(1);
-      log_coroutine_failure("HTTP session", e);
-    });
+    asio::co_spawn(pool.context(w), http_session(std::move(s), w),
+                   [](const std::exception_ptr& e) { log_coroutine_failure("HTTP session", e); });
   }
 }
 
@@ -83,6 +72,24 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     });
   };
   arm();
+  // In the request phase until a request head is complete; the oldest such
+  // connection gives way when the budget is full (closed on its worker).
+  request_budget::ticket waiting = 0;
+  auto wait_for_request = [&] {
+    waiting = http_pending_.enter([sock, who, limiter = &limiters_[worker]] {
+      asio::post(sock->get_executor(), [sock, who, limiter] {
+        if (!sock->is_open()) return;
+        std::uint64_t suppressed = 0;
+        if (limiter->allow("http|evicted", std::chrono::steady_clock::now(), suppressed)) {
+          spdlog::info("HTTP {}: closed while still sending its request, to admit a newer connection", who);
+        }
+        std::error_code ignored;
+        sock->set_option(asio::socket_base::linger(true, 0), ignored);
+        sock->close(ignored);
+      });
+    });
+  };
+  wait_for_request();
 
   socket.non_blocking(true, ec);  // responses go out as non-blocking writes (socket_writer)
   outbound_queue out;
@@ -101,7 +108,15 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
         parser.consume(std::span<const std::uint8_t>(buffer.data() + pending_from, pending_to - pending_from));
     pending_from += result.used;
     if (result.state == http::parse_status::need_more) continue;
+    http_pending_.leave(waiting);
 
+    // An operator request counts against its budget until its response is written.
+    struct busy_slot {
+      std::atomic<std::size_t>* count = nullptr;
+      ~busy_slot() {
+        if (count != nullptr) count->fetch_sub(1);
+      }
+    } api_slot;
     http::response response;
     bool head = false;
     if (result.state == http::parse_status::error) {
@@ -124,15 +139,6 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
         const auto verdict = limits.admit(peer.address().to_string(), ticket);
         if (verdict == connection_limits::verdict::admitted) {
           deadline.cancel();
-          // Back under the HTTP cap when done, even on an exception: the
-          // accept loop's completion handler gives that slot back.
-          struct http_slot_lent {
-            std::atomic<std::size_t>& count;
-            explicit http_slot_lent(std::atomic<std::size_t>& c) : count(c) { count.fetch_sub(1); }
-            ~http_slot_lent() { count.fetch_add(1); }
-            http_slot_lent(const http_slot_lent&) = delete;
-            http_slot_lent& operator=(const http_slot_lent&) = delete;
-          } lent(http_connections_);
           auto player = std::make_shared<http_flv_session>(services_, sock, worker,
                                                            next_id_.fetch_add(1, std::memory_order_relaxed), who,
                                                            std::move(ticket));
@@ -143,11 +149,18 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
         response.headers.emplace_back("Retry-After", "5");
       } else if (flv) {
         response = flv_other_method_response(req, config.http_flv_cors);
+      } else if (http_api_busy_.fetch_add(1) >= config.http_max_api_requests) {
+        http_api_busy_.fetch_sub(1);
+        response = http::make_error(503, "busy: too many requests at once");
+        response.headers.emplace_back("Retry-After", "1");
+        response.keep_alive = false;
       } else {
+        api_slot.count = &http_api_busy_;  // until the response is written
         response = api.handle(req);
       }
       ++served;
-      response.keep_alive = req.keep_alive && served < config.http_max_requests_per_connection && !stopping;
+      response.keep_alive =
+          response.keep_alive && req.keep_alive && served < config.http_max_requests_per_connection && !stopping;
       spdlog::debug("HTTP {} {} {} -> {}", who, req.method, req.target, response.status);
     }
     std::string bytes = http::serialize(response);
@@ -161,7 +174,9 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     parser.reset();
     deadline.cancel();
     arm();
+    wait_for_request();
   }
+  http_pending_.leave(waiting);
   if (*timed_out) spdlog::debug("HTTP {}: request timeout", who);
   deadline.cancel();
   http_sockets_[worker].erase(&socket);

@@ -114,6 +114,7 @@ server_impl::server_impl(server_config cfg)
       api(streams, metrics, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
       relays(config.relay, streams, contexts_of(pool), config.session.chunk_size),
+      http_pending_(config.http_max_pending_requests),
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),

@@ -16,6 +16,7 @@
 #include "server/connection_limits.hpp"
 #include "server/connection_services.hpp"
 #include "http/http_api.hpp"
+#include "http/request_budget.hpp"
 #include "net/log_limiter.hpp"
 #include "record/recorder.hpp"
 #include "relay/relay_manager.hpp"
@@ -74,7 +75,8 @@ class server_impl final : public connection_registry {
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tls_acceptors_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // RTMPS listeners' (set in start when tls_listen is)
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> http_acceptors_;
-  std::atomic<std::size_t> http_connections_{0};
+  request_budget http_pending_;                 // HTTP connections still sending a request
+  std::atomic<std::size_t> http_api_busy_{0};   // operator requests being answered
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only
   std::vector<log_limiter> limiters_;                               // entry w: worker w only
   std::vector<std::unique_ptr<asio::steady_timer>> sweep_timers_;   // entry w: worker w only

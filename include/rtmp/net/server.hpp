@@ -80,7 +80,11 @@ struct server_config {
   // Operator HTTP endpoint: /metrics, /api/streams, /healthz, kick.
   std::vector<std::string> http_listen;                ///< "ADDR:PORT" to serve it on; empty: off.
   std::string http_token;                              ///< Bearer token for POST .../kick; empty: kicks refused.
-  std::size_t http_max_connections = 64;               ///< Open HTTP connections at once; more are closed.
+  /// HTTP connections still sending a request (new, or idle between
+  /// keep-alive requests); when full, the oldest of them is closed to admit
+  /// a new one, so clients that trickle headers cannot lock others out.
+  std::size_t http_max_pending_requests = 64;
+  std::size_t http_max_api_requests = 64;  ///< Operator requests answered at once; more get 503.
   std::chrono::milliseconds http_request_timeout{5'000};  ///< Per request, from its first byte or the last response.
   std::size_t http_max_requests_per_connection = 100;  ///< Keep-alive requests before the server closes.
 
