@@ -24,6 +24,7 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
 #include "support/media.hpp"
+#include "support/process.hpp"
 #include "support/process_stats.hpp"
 #include "support/client_io.hpp"
 #include "support/http_client.hpp"
@@ -312,7 +313,9 @@ TEST(http_admission, trickling_clients_lock_out_neither_healthz_nor_viewers) {
   // The tricklers were closed, each by its deadline or earlier to make room.
   EXPECT_GT(attack.closed(), 300u);
   EXPECT_LE(attack.longest_life(), 3000ms) << "the request deadline is 2 s";
-  EXPECT_LT(rtmp::test::rss_bytes(), rss_before + 64u * 1024 * 1024) << "memory stays bounded";
+  // ASan keeps freed memory in quarantine (up to 256 MB): a wider bound there.
+  const std::size_t growth = (rtmp::test::sanitized_build ? 512u : 64u) * 1024 * 1024;
+  EXPECT_LT(rtmp::test::rss_bytes(), rss_before + growth) << "memory stays bounded";
 }
 
 }  // namespace
