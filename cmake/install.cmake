@@ -1,5 +1,5 @@
 # Installation (`cmake --install build [--prefix P]`): the programs, the
-# configuration file and the systemd unit. Included from the top
+# configuration file, the systemd unit and man pages. Included from the top
 # CMakeLists.txt.
 #
 # The configuration file and the unit depend on the prefix, which
@@ -10,6 +10,7 @@
 # /usr/local/etc/rtmp-server/, with /opt/NAME /opt/NAME/bin and
 # /etc/opt/NAME/rtmp-server/ (the rules of GNUInstallDirs).
 include(GNUInstallDirs)
+include(${CMAKE_CURRENT_LIST_DIR}/man.cmake)
 
 install(TARGETS rtmp-server rtmp-client RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 

@@ -3,8 +3,11 @@
 # tests/CMakeLists.txt registers each as a ctest test:
 #
 #   prefixes BUILD SRC      `cmake --install --prefix P` into a DESTDIR for
-#                           /usr, /usr/local and /opt/NAME: where the programs
-#                           and the configuration land, and the unit's ExecStart
+#                           /usr, /usr/local and /opt/NAME: where the programs,
+#                           the configuration and man pages land, and the
+#                           unit's ExecStart
+#   man BUILD               man --warnings renders each built man page with
+#                           no warning; the (5) page names every key
 #
 # Every command is bounded in time; nothing touches the network. A missing
 # tool skips the step (exit 77), and fails it under CI=true.
@@ -52,6 +55,19 @@ expect_line() {  # FILE LINE: LINE is a whole line of FILE
   grep -qxF -- "$2" "$1" || fail "$1 has no line '$2'"
 }
 
+# man renders the page $1 (a file, or "SECTION NAME" to look it up) with no
+# warning on standard error.
+render_man() {
+  local err=$tmp/man.err out=$tmp/man.out
+  if ! env -u MANOPT -u MAN_KEEP_FORMATTING -u MANPAGER -u PAGER MANWIDTH=80 \
+      timeout 30 man --warnings "$@" </dev/null >"$out" 2>"$err"; then
+    cat "$err" >&2
+    fail "man --warnings $* failed"
+  fi
+  [ ! -s "$err" ] || fail "man --warnings $* warns: $(cat "$err")"
+  grep -q '^NAME' "$out" || fail "man $*: no NAME section in $(head -c 300 "$out")"
+}
+
 # The configuration directory GNUInstallDirs gives the prefix $1.
 confdir_for() {
   case $1 in
@@ -64,6 +80,8 @@ confdir_for() {
 step_prefixes() {
   local build=${1:?BUILD} src=${2:?SOURCE}
   need cmake
+  local have_man1=false
+  [ -f "$build/man/rtmp-server.1" ] && have_man1=true
   local prefix
   for prefix in /usr /usr/local /opt/rtmp-server; do
     local dest=$tmp/dest${prefix//\//_}
@@ -80,6 +98,11 @@ step_prefixes() {
     expect_line "$unit" "ExecStart=$prefix/bin/rtmp-server --config $conf/rtmp-server.toml"
     [ ! -e "$dest$prefix/etc/rtmp-server" ] || [ "$conf" = "$prefix/etc/rtmp-server" ] ||
       fail "prefix $prefix: a configuration under $prefix/etc as well as $conf"
+    expect_file "$dest$prefix/share/man/man5/rtmp-server.toml.5"
+    if $have_man1; then
+      expect_file "$dest$prefix/share/man/man1/rtmp-server.1"
+      expect_file "$dest$prefix/share/man/man1/rtmp-client.1"
+    fi
     # The installed program accepts the installed configuration.
     bounded 10 "$dest$prefix/bin/rtmp-server" --config "$dest$conf/rtmp-server.toml" --print-config
     echo "prefix $prefix: $(grep '^ExecStart=' "$unit")"
@@ -89,10 +112,53 @@ step_prefixes() {
   echo 'workers = 2' >"$conf"
   bounded 120 env DESTDIR="$tmp/dest_usr" cmake --install "$build" --prefix /usr
   [ "$(cat "$conf")" = 'workers = 2' ] || fail "install replaced an edited $conf"
+  $have_man1 || need help2man
+}
+
+step_man() {
+  local build=${1:?BUILD}
+  need man groff
+  [ -f "$build/man/rtmp-server.1" ] || need help2man
+  local page
+  for page in rtmp-server.1 rtmp-client.1 rtmp-server.toml.5; do
+    expect_file "$build/man/$page"
+    render_man -l "$build/man/$page"
+    echo "man -l $page: $(wc -l <"$tmp/man.out") lines, no warning"
+  done
+  # The check is real: a page groff cannot read warns.
+  printf '.TH BROKEN 1\n.SH NAME\nbroken \\- a test\n.BOGUS macro\n' >"$tmp/broken.1"
+  if env -u MANOPT MANWIDTH=80 timeout 30 man --warnings -l "$tmp/broken.1" </dev/null >/dev/null 2>"$tmp/broken.err" &&
+      [ ! -s "$tmp/broken.err" ]; then
+    fail "man --warnings reports nothing for an undefined macro"
+  fi
+  # rtmp-server.toml(5) documents every key of --print-config ...
+  render_man -l "$build/man/rtmp-server.toml.5"
+  local key count=0
+  for key in $(timeout 10 "$build/bin/rtmp-server" --print-config </dev/null | sed -n 's/^\([a-z][a-z0-9-]*\)=.*/\1/p'); do
+    grep -q "^ *$key = " "$tmp/man.out" || fail "rtmp-server.toml(5) does not document the key $key"
+    count=$((count + 1))
+  done
+  [ "$count" -gt 20 ] || fail "rtmp-server --print-config listed only $count keys"
+  echo "rtmp-server.toml(5) documents all $count keys"
+  # ... rtmp-server(1) every option, rtmp-client(1) its exit codes and commands.
+  render_man -l "$build/man/rtmp-server.1"
+  local option
+  for option in $(timeout 10 "$build/bin/rtmp-server" --help </dev/null | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+    grep -q -- "$option" "$tmp/man.out" || fail "rtmp-server(1) does not name $option"
+  done
+  grep -q '^EXIT STATUS' "$tmp/man.out" || fail "rtmp-server(1) has no EXIT STATUS"
+  render_man -l "$build/man/rtmp-client.1"
+  local section
+  for section in 'EXIT STATUS' COMMANDS EXAMPLES 'SEE ALSO'; do
+    grep -q "^$section" "$tmp/man.out" || fail "rtmp-client(1) has no $section section"
+  done
+  grep -q '^ *9 .*file error' "$tmp/man.out" || fail "rtmp-client(1) lacks exit status 9"
+  grep -q 'rtmp-client bench \[OPTIONS\]' "$tmp/man.out" || fail "rtmp-client(1) lacks the bench command"
 }
 
 case $step in
   prefixes) step_prefixes "$@" ;;
+  man) step_man "$@" ;;
   *) fail "unknown step $step" ;;
 esac
 echo "passed: $step"
