@@ -4,10 +4,12 @@
 #
 #   prefixes BUILD SRC      `cmake --install --prefix P` into a DESTDIR for
 #                           /usr, /usr/local and /opt/NAME: where the programs,
-#                           the configuration and man pages land, and the
-#                           unit's ExecStart
+#                           the configuration, man pages and completion land,
+#                           and the unit's ExecStart
 #   man BUILD               man --warnings renders each built man page with
 #                           no warning; the (5) page names every key
+#   completion BUILD SRC    the bash completion offers options, subcommands,
+#                           values and file names
 #
 # Every command is bounded in time; nothing touches the network. A missing
 # tool skips the step (exit 77), and fails it under CI=true.
@@ -103,6 +105,8 @@ step_prefixes() {
       expect_file "$dest$prefix/share/man/man1/rtmp-server.1"
       expect_file "$dest$prefix/share/man/man1/rtmp-client.1"
     fi
+    expect_file "$dest$prefix/share/bash-completion/completions/rtmp-server"
+    expect_file "$dest$prefix/share/bash-completion/completions/rtmp-client"
     # The installed program accepts the installed configuration.
     bounded 10 "$dest$prefix/bin/rtmp-server" --config "$dest$conf/rtmp-server.toml" --print-config
     echo "prefix $prefix: $(grep '^ExecStart=' "$unit")"
@@ -156,9 +160,54 @@ step_man() {
   grep -q 'rtmp-client bench \[OPTIONS\]' "$tmp/man.out" || fail "rtmp-client(1) lacks the bench command"
 }
 
+step_completion() {
+  local build=${1:?BUILD} src=${2:?SOURCE}
+  need bash
+  # complete LINE...: what the completion offers for the last word of LINE
+  # (a trailing space: an empty word), with both programs in PATH.
+  cat >"$tmp/complete.sh" <<'EOF'
+source "$1"
+shift
+compopt() { :; }
+read -ra COMP_WORDS <<<"$1"
+[[ $1 == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+"$(complete -p "${COMP_WORDS[0]}" | sed 's/.* -F \([^ ]*\) .*/\1/')"
+printf '%s\n' "${COMPREPLY[@]}"
+EOF
+  mkdir "$tmp/files" && touch "$tmp/files/server.toml" "$tmp/files/input.flv"
+  offers() {  # LINE WORD...: completing LINE offers every WORD
+    local line=$1 word
+    shift
+    (cd "$tmp/files" && PATH="$build/bin:$PATH" timeout 20 bash "$tmp/complete.sh" "$src/completions/rtmp.bash" "$line") \
+      </dev/null >"$tmp/offers" 2>&1 || fail "completing '$line': $(cat "$tmp/offers")"
+    for word in "$@"; do
+      grep -qxF -- "$word" "$tmp/offers" || fail "completing '$line' does not offer '$word': $(tr '\n' ' ' <"$tmp/offers")"
+    done
+  }
+  offers 'rtmp-server --con' --config
+  offers 'rtmp-server --config ' server.toml
+  offers 'rtmp-server --log-level ' trace debug info warn error critical off
+  offers 'rtmp-server --gop-cache ' on off
+  offers 'rtmp-server --tls-cert s' server.toml
+  offers 'rtmp-client ' publish play bench
+  offers 'rtmp-client --log-level debug p' publish play
+  offers 'rtmp-client publish -' --input -i --no-pace --loop
+  offers 'rtmp-client publish rtmp://127.0.0.1/live/x -i ' input.flv
+  offers 'rtmp-client play rtmp://127.0.0.1/live/x -o i' input.flv
+  offers 'rtmp-client bench --publish ' synthetic input.flv
+  offers 'rtmp-client bench rtmp://127.0.0.1/live/x --pl' --players
+  offers 'rtmp-client publish ' rtmp:// rtmps://
+  # No options of `publish` after `play`.
+  offers 'rtmp-client play --' --output --wait
+  ! grep -qx -- '--input' "$tmp/offers" || fail "completing 'rtmp-client play --' offers publish's --input"
+  echo "bash completion: options, subcommands, values and files offered"
+}
+
 case $step in
   prefixes) step_prefixes "$@" ;;
   man) step_man "$@" ;;
+  completion) step_completion "$@" ;;
   *) fail "unknown step $step" ;;
 esac
 echo "passed: $step"
