@@ -1,6 +1,6 @@
-# Installation (`cmake --install build [--prefix P]`): the programs, the
-# configuration file, the systemd unit, man pages and bash completion.
-# Included from the top CMakeLists.txt.
+# Installation (`cmake --install build [--prefix P]`, and CPack's packages):
+# the programs, the configuration file, the systemd unit, man pages and bash
+# completion. Included from the top CMakeLists.txt.
 #
 # The configuration file and the unit depend on the prefix, which
 # `cmake --install --prefix P` or CPack may choose after configuring, so
@@ -24,10 +24,12 @@ install(CODE "
   set(RTMP_INSTALL_UNITDIR [[${RTMP_SYSTEMD_UNIT_DIR}]])")
 install(SCRIPT "${CMAKE_CURRENT_LIST_DIR}/install_unit_and_config.cmake")
 
-
 # Bash completion: one script for both commands, under each command's name
 # (bash-completion loads it on the first completion of either).
 foreach(_rtmp_program rtmp-server rtmp-client)
   install(FILES ${PROJECT_SOURCE_DIR}/completions/rtmp.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
           RENAME ${_rtmp_program})
 endforeach()
+
+# The license, where Debian keeps every package's.
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/rtmp-server RENAME copyright)

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs, when they are missing.
 # Usage: scripts/deps.sh build|test|fuzz
-#   build: compiler, CMake, Ninja, the libraries the programs link, help2man.
+#   build: compiler, CMake, Ninja, the libraries the programs link, help2man, dpkg-dev.
 #   test:  build + what the tests run (ffmpeg, rtmpdump, gcovr, ...).
 #   fuzz:  build + clang (14 on Debian 12), libFuzzer (libclang-rt-14-dev), llvm-symbolizer.
 # Uses apt-get directly as root, through sudo otherwise. Never downloads
 # anything but Debian packages.
 set -euo pipefail
 
-# help2man makes the rtmp-server(1) and rtmp-client(1) man pages.
+# help2man makes the rtmp-server(1) and rtmp-client(1) man pages; dpkg-dev's
+# dpkg-shlibdeps gives the Debian package (cpack -G DEB) its Depends.
 build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-            libcli11-dev libssl-dev libtomlplusplus-dev help2man)
+            libcli11-dev libssl-dev libtomlplusplus-dev help2man dpkg-dev)
 # Every tool a test runs: with CI=true a test whose tool is missing fails.
 # iproute2 (ip netns) for the relay test on network namespaces, systemd for
-# systemd-analyze verify of the installed unit, prometheus for promtool,
-# man-db and groff-base for man --warnings on the man pages.
+# systemd-analyze verify of the installed unit, prometheus for promtool;
+# man-db and groff-base (man --warnings), file and binutils (readelf: the
+# packaged programs are stripped) and procps (pgrep) for the packaging test.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd prometheus
-           man-db groff-base)
+           man-db groff-base file binutils procps)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installation as an administrator meets it. One step per run;
-# tests/CMakeLists.txt registers each as a ctest test:
+# Installation and the Debian package as an administrator meets them. One
+# step per run; tests/CMakeLists.txt registers each as a ctest test:
 #
 #   prefixes BUILD SRC      `cmake --install --prefix P` into a DESTDIR for
 #                           /usr, /usr/local and /opt/NAME: where the programs,
@@ -10,6 +10,15 @@
 #                           no warning; the (5) page names every key
 #   completion BUILD SRC    the bash completion offers options, subcommands,
 #                           values and file names
+#   deb-build BUILD OUT     cpack -G DEB into OUT (for the two below)
+#   deb-contents OUT VER    the package's name, files, stripped programs,
+#                           control fields, conffiles and maintainer scripts
+#                           (those also on a simulated systemd host, as root)
+#   deb-install OUT         apt-get install, the installed files, no service
+#                           started, apt-get remove and purge. It changes the
+#                           system, so it runs only as root and with CI=true
+#                           or RTMP_TEST_INSTALL_DEB=1, and is skipped
+#                           otherwise; it leaves the package purged.
 #
 # Every command is bounded in time; nothing touches the network. A missing
 # tool skips the step (exit 77), and fails it under CI=true.
@@ -77,6 +86,17 @@ confdir_for() {
     /opt/*) echo "/etc$1/rtmp-server" ;;
     *) echo "$1/etc/rtmp-server" ;;
   esac
+}
+
+# The processes of the installed program (other builds' rtmp-server
+# processes on this machine are not counted).
+installed_server_pids() {
+  local pid
+  for pid in $(pgrep -x rtmp-server || true); do
+    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+      /usr/bin/rtmp-server*) echo "$pid" ;;
+    esac
+  done
 }
 
 step_prefixes() {
@@ -204,10 +224,197 @@ EOF
   echo "bash completion: options, subcommands, values and files offered"
 }
 
+step_deb_build() {
+  local build=${1:?BUILD} out=${2:?OUT}
+  need cpack dpkg-deb
+  rm -rf "$out"
+  mkdir -p "$out"
+  bounded 300 cpack -G DEB -B "$out" --config "$build/CPackConfig.cmake"
+  ls -l "$out"/*.deb
+}
+
+the_deb() {
+  local out=$1 debs
+  debs=("$out"/*.deb)
+  [ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one .deb in $out: ${debs[*]}"
+  echo "${debs[0]}"
+}
+
+step_deb_contents() {
+  local out=${1:?OUT} version=${2:?VERSION}
+  need dpkg-deb dpkg file readelf sh
+  local deb arch
+  deb=$(the_deb "$out")
+  arch=$(dpkg --print-architecture)
+  [ "$(basename "$deb")" = "rtmp-server_${version}_${arch}.deb" ] ||
+    fail "package file $(basename "$deb"), expected rtmp-server_${version}_${arch}.deb"
+  echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
+
+  timeout 30 dpkg-deb -c "$deb" </dev/null | awk '{print $6}' >"$tmp/files"
+  local f
+  for f in ./usr/bin/rtmp-server ./usr/bin/rtmp-client ./usr/lib/systemd/system/rtmp-server.service \
+      ./etc/rtmp-server/rtmp-server.toml ./usr/share/man/man1/rtmp-server.1 ./usr/share/man/man1/rtmp-client.1 \
+      ./usr/share/man/man5/rtmp-server.toml.5 ./usr/share/bash-completion/completions/rtmp-server \
+      ./usr/share/bash-completion/completions/rtmp-client ./usr/share/doc/rtmp-server/copyright; do
+    expect_line "$tmp/files" "$f"
+  done
+  ! grep -qE '^\./usr/(local|etc)/' "$tmp/files" || fail "files under /usr/local or /usr/etc: $(grep -E '^\./usr/(local|etc)/' "$tmp/files")"
+
+  timeout 30 dpkg-deb -x "$deb" "$tmp/root" </dev/null
+  local program
+  for program in rtmp-server rtmp-client; do
+    local bin=$tmp/root/usr/bin/$program
+    file "$bin" | grep -q ', stripped' || fail "$program not stripped: $(file "$bin")"
+    ! readelf -S "$bin" | grep -q '\.debug_info' || fail "$program has a .debug_info section"
+    echo "$program: stripped, $(stat -c %s "$bin") bytes"
+  done
+  expect_line "$tmp/root/usr/lib/systemd/system/rtmp-server.service" \
+    "ExecStart=/usr/bin/rtmp-server --config /etc/rtmp-server/rtmp-server.toml"
+
+  timeout 30 dpkg-deb -I "$deb" </dev/null >"$tmp/info"
+  local field
+  for field in 'Package: rtmp-server' "Version: $version" "Architecture: $arch" 'Section: net' 'Priority: optional'; do
+    grep -qx " $field" "$tmp/info" || fail "dpkg-deb -I: no '$field'"
+  done
+  grep -qE '^ Maintainer: .+ <.+@.+>$' "$tmp/info" || fail "dpkg-deb -I: no Maintainer NAME <EMAIL>"
+  grep -qE '^ Description: .+' "$tmp/info" || fail "dpkg-deb -I: no Description"
+  local depends
+  depends=$(sed -n 's/^ Depends: //p' "$tmp/info")
+  local lib
+  for lib in libc6 libstdc++6 libgcc-s1 libssl3 libfmt9 libspdlog; do
+    [[ ", $depends" == *", $lib"* ]] || fail "Depends lacks $lib: $depends"
+  done
+  echo "Depends: $depends"
+
+  timeout 30 dpkg-deb -e "$deb" "$tmp/control" </dev/null
+  expect_line "$tmp/control/conffiles" /etc/rtmp-server/rtmp-server.toml
+  local script
+  for script in postinst prerm postrm; do
+    [ -x "$tmp/control/$script" ] || fail "$script missing or not executable"
+    sh -n "$tmp/control/$script" || fail "$script: syntax"
+    grep -qx 'set -e' "$tmp/control/$script" || fail "$script does not set -e"
+  done
+  maintainer_scripts "$tmp/control"
+}
+
+# The maintainer scripts in $1, run with stand-ins for systemctl and
+# deb-systemd-invoke that record their arguments: without systemd (no
+# /run/systemd/system) they call neither; as root, in a mount namespace with
+# /run/systemd/system, as on a systemd host.
+maintainer_scripts() {
+  local control=$1
+  mkdir -p "$tmp/fake"
+  local tool
+  for tool in systemctl deb-systemd-invoke; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$tool" "$tmp/calls" >"$tmp/fake/$tool"
+    chmod +x "$tmp/fake/$tool"
+  done
+  # run_scripts OUTPUT [SCRIPT ARGS...]...: the calls of each script in turn.
+  cat >"$tmp/run-scripts.sh" <<EOF
+set -e
+for call in "\$@"; do
+  : >"$tmp/calls"
+  set -- \$call
+  script=\$1
+  shift
+  PATH="$tmp/fake:\$PATH" sh "$control/\$script" "\$@"
+  echo "\$script \$*: \$(tr '\n' ';' <"$tmp/calls")"
+done
+EOF
+  local calls=('postinst configure' 'postinst configure 0.0.1' 'prerm remove' 'prerm upgrade 9.9.9'
+               'postrm remove' 'postrm purge')
+  local have_systemd=false
+  [ -d /run/systemd/system ] && have_systemd=true
+  if ! $have_systemd; then
+    timeout 30 sh "$tmp/run-scripts.sh" "${calls[@]}" </dev/null >"$tmp/without" 2>&1 ||
+      fail "maintainer scripts without systemd: $(cat "$tmp/without")"
+    grep -q 'system' <(cut -d: -f2- "$tmp/without") && fail "without systemd, systemctl was called: $(cat "$tmp/without")"
+    echo "maintainer scripts without systemd: exit 0, no systemctl"
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "maintainer scripts on a systemd host: needs root (a mount namespace), left out"
+    return 0
+  fi
+  need unshare mount
+  timeout 30 unshare --mount sh -c 'mount -t tmpfs rtmp-test /run/systemd 2>/dev/null ||
+      { mkdir -p /run/systemd && mount -t tmpfs rtmp-test /run/systemd; } && mkdir /run/systemd/system && exec sh "$@"' \
+    sh "$tmp/run-scripts.sh" "${calls[@]}" </dev/null >"$tmp/with" 2>&1 ||
+    fail "maintainer scripts on a systemd host: $(cat "$tmp/with")"
+  cat "$tmp/with"
+  expect_line "$tmp/with" "postinst configure: systemctl --system daemon-reload;"
+  expect_line "$tmp/with" "postinst configure 0.0.1: systemctl --system daemon-reload;deb-systemd-invoke try-restart rtmp-server.service;"
+  expect_line "$tmp/with" "prerm remove: systemctl stop rtmp-server.service;"
+  expect_line "$tmp/with" "prerm upgrade 9.9.9: "
+  expect_line "$tmp/with" "postrm remove: systemctl --system daemon-reload;"
+}
+
+step_deb_install() {
+  local out=${1:?OUT}
+  [ "$(id -u)" -eq 0 ] || skip "installs the package into this system: root only"
+  [ "${CI:-}" = true ] || [ "${RTMP_TEST_INSTALL_DEB:-}" = 1 ] ||
+    skip "installs the package into this system: runs with CI=true or RTMP_TEST_INSTALL_DEB=1"
+  need apt-get dpkg dpkg-query systemd-analyze man pgrep bash
+  local deb
+  deb=$(the_deb "$out")
+  export DEBIAN_FRONTEND=noninteractive
+  # Another apt-get or dpkg at work: wait for its lock rather than fail.
+  local apt_options=(-o DPkg::Lock::Timeout=120)
+  [ -z "$(installed_server_pids)" ] || fail "an installed rtmp-server is running already: $(installed_server_pids)"
+  if dpkg-query -W -f='${Status}' rtmp-server 2>/dev/null | grep -q ' installed'; then
+    echo "note: replacing the rtmp-server package installed before (purged at the end)"
+  fi
+  cp "$deb" "$tmp/"
+  # Whatever happens, the package does not stay.
+  cleanups=("timeout 120 dpkg --purge rtmp-server </dev/null >/dev/null 2>&1" "${cleanups[@]}")
+
+  bounded 300 apt-get "${apt_options[@]}" install -y "$tmp/$(basename "$deb")"
+  echo "apt-get install ./$(basename "$deb"): ok"
+  timeout 10 dpkg -L rtmp-server </dev/null >"$tmp/listed"
+  local f
+  for f in /usr/bin/rtmp-server /usr/bin/rtmp-client /usr/lib/systemd/system/rtmp-server.service \
+      /etc/rtmp-server/rtmp-server.toml /usr/share/man/man1/rtmp-server.1 /usr/share/man/man1/rtmp-client.1 \
+      /usr/share/man/man5/rtmp-server.toml.5 /usr/share/bash-completion/completions/rtmp-server \
+      /usr/share/bash-completion/completions/rtmp-client; do
+    expect_line "$tmp/listed" "$f"
+    [ -e "$f" ] || fail "dpkg -L lists $f, which is not there"
+  done
+  dpkg-query -W -f='${Conffiles}\n' rtmp-server | grep -q '^ /etc/rtmp-server/rtmp-server.toml ' ||
+    fail "dpkg does not treat /etc/rtmp-server/rtmp-server.toml as a conffile"
+  # systemd accepts the unit, man page of Documentation= included.
+  if ! timeout 60 systemd-analyze verify /usr/lib/systemd/system/rtmp-server.service </dev/null >"$tmp/verify" 2>&1 ||
+      [ -s "$tmp/verify" ]; then
+    fail "systemd-analyze verify: $(cat "$tmp/verify")"
+  fi
+  echo "systemd-analyze verify: no complaint"
+  render_man -l /usr/share/man/man1/rtmp-server.1
+  render_man -l /usr/share/man/man1/rtmp-client.1
+  render_man -l /usr/share/man/man5/rtmp-server.toml.5
+  render_man 5 rtmp-server.toml
+  render_man 1 rtmp-server
+  echo "man --warnings: installed pages render without a warning"
+  bounded 10 /usr/bin/rtmp-server --config /etc/rtmp-server/rtmp-server.toml --print-config
+  timeout 10 bash -c 'source /usr/share/bash-completion/completions/rtmp-client && complete -p rtmp-client rtmp-server' \
+    </dev/null >/dev/null || fail "the installed bash completion does not register both commands"
+  [ -z "$(installed_server_pids)" ] || fail "the install started rtmp-server: $(installed_server_pids)"
+  echo "installed: files in place, configuration accepted, no rtmp-server started"
+
+  bounded 300 apt-get "${apt_options[@]}" remove -y rtmp-server
+  [ ! -e /usr/bin/rtmp-server ] || fail "/usr/bin/rtmp-server left after apt-get remove"
+  [ -f /etc/rtmp-server/rtmp-server.toml ] || fail "apt-get remove dropped the conffile (only purge should)"
+  [ -z "$(installed_server_pids)" ] || fail "rtmp-server running after apt-get remove: $(installed_server_pids)"
+  echo "apt-get remove: ok, configuration kept, no rtmp-server running"
+  bounded 300 apt-get "${apt_options[@]}" purge -y rtmp-server
+  [ ! -e /etc/rtmp-server/rtmp-server.toml ] || fail "/etc/rtmp-server/rtmp-server.toml left after purge"
+  echo "apt-get purge: configuration gone"
+}
+
 case $step in
   prefixes) step_prefixes "$@" ;;
   man) step_man "$@" ;;
   completion) step_completion "$@" ;;
+  deb-build) step_deb_build "$@" ;;
+  deb-contents) step_deb_contents "$@" ;;
+  deb-install) step_deb_install "$@" ;;
   *) fail "unknown step $step" ;;
 esac
 echo "passed: $step"
