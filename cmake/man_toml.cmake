@@ -18,22 +18,27 @@ foreach(var TOML TEMPLATE VERSION OUTPUT)
 endforeach()
 
 # Lines are handled as CMake list elements: the characters with a meaning
-# there stand in as markers until a line is written out.
+# there stand in as markers "<rtmp-NAME>" until a line is written out.
+set(marked backslash semicolon lbracket rbracket)
+set(char_backslash "\\")
+set(char_semicolon ";")
+set(char_lbracket "[")
+set(char_rbracket "]")
+
 function(to_markers out text)
-  string(REPLACE "\\" "<rtmp-backslash>" text "${text}")
-  string(REPLACE ";" "<rtmp-semicolon>" text "${text}")
-  string(REPLACE "[" "<rtmp-lbracket>" text "${text}")
-  string(REPLACE "]" "<rtmp-rbracket>" text "${text}")
+  foreach(name IN LISTS marked)
+    string(REPLACE "${char_${name}}" "<rtmp-${name}>" text "${text}")
+  endforeach()
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
 # `text` as roff input text: markers restored, escapes for roff, a leading
 # control character neutralised.
 function(roff out text)
-  string(REPLACE "<rtmp-backslash>" "\\e" text "${text}")
-  string(REPLACE "<rtmp-semicolon>" ";" text "${text}")
-  string(REPLACE "<rtmp-lbracket>" "[" text "${text}")
-  string(REPLACE "<rtmp-rbracket>" "]" text "${text}")
+  set(char_backslash "\\e")
+  foreach(name IN LISTS marked)
+    string(REPLACE "<rtmp-${name}>" "${char_${name}}" text "${text}")
+  endforeach()
   string(REPLACE "-" "\\-" text "${text}")
   string(REPLACE "'" "\\(aq" text "${text}")
   if(text MATCHES "^[.']")
