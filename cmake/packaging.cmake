@@ -42,7 +42,7 @@ if(RTMP_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   message(STATUS "dpkg-shlibdeps not found (dpkg-dev): the package's Depends are Debian 12's library names")
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libfmt9, libgcc-s1, libspdlog1.1, libssl3, libstdc++6")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libfmt9, libgcc-s1, libspdlog1.10, libssl3, libstdc++6, libtomlplusplus3")
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${PROJECT_SOURCE_DIR}/packaging/debian/conffiles"
