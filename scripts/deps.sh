@@ -16,10 +16,11 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
 # iproute2 (ip netns) for the relay test on network namespaces, systemd for
 # systemd-analyze verify of the installed unit, prometheus for promtool;
 # man-db and groff-base (man --warnings), file and binutils (readelf: the
-# packaged programs are stripped) and procps (pgrep) for the packaging test.
+# packaged programs are stripped) and procps (pgrep) for the packaging test;
+# haproxy for the PROXY-protocol test.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd prometheus
-           man-db groff-base file binutils procps)
+           man-db groff-base file binutils procps haproxy)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)
 

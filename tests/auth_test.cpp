@@ -22,6 +22,7 @@
 
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
+#include "support/counting_sink.hpp"
 #include "support/net.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
@@ -32,24 +33,7 @@ using namespace std::chrono_literals;
 using rtmp::test::loopback_config;
 using rtmp::test::test_client;
 
-// Keeps every log line, to check that no token leaks.
-class keep_sink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string all() {
-    std::lock_guard lock(mutex_);
-    return text_;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    text_.append(msg.payload.data(), msg.payload.size());
-    text_ += '\n';
-  }
-  void flush_() override {}
-
- private:
-  std::string text_;
-};
+using keep_sink = rtmp::test::text_sink;  // every log line, to check that no token leaks
 
 // A one-thread HTTP server on loopback: answers every request with
 // `status` (0: reads the request and never answers) and records the bodies.

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "support/ertmp_samples.hpp"
 #include "support/hub_peers.hpp"
@@ -352,6 +353,63 @@ TEST(wire_for_stream, equals_a_fresh_encode_and_shares_the_payload) {
   const proto::shared_bytes fresh = proto::encode_standalone(100, m, 128);
   EXPECT_EQ(header.size(), 13u);
   EXPECT_EQ(joined, bytes(fresh.data(), fresh.data() + fresh.size()));
+}
+
+}  // namespace
+
+namespace {
+
+// A publisher that remembers why it was kicked.
+class kickable_publisher : public hub::publisher {
+ public:
+  void kick(std::string reason) override { kicked = std::move(reason); }
+  std::string kicked;
+};
+
+std::vector<std::shared_ptr<hub::media_packet>> one_audio_batch() {
+  proto::message m;
+  m.type = 8;
+  m.payload = proto::shared_bytes::copy_of(bytes{0xAF, 0x01, 0x21});
+  return {hub::make_packet(std::move(m), 4096, false)};
+}
+
+TEST(stream_claim, a_silent_publisher_turns_stale_and_yields_its_key) {
+  asio::io_context io;
+  hub::stream_config config;
+  config.stale_publisher = std::chrono::milliseconds(100);
+  auto s = std::make_shared<hub::stream>("live/x", std::vector<asio::io_context*>{&io}, config);
+  EXPECT_FALSE(s->publisher_silence().has_value()) << "no publisher, no silence";
+  auto first = std::make_shared<kickable_publisher>();
+  auto second = std::make_shared<kickable_publisher>();
+  ASSERT_EQ(s->claim(first), hub::stream::claim_result::ok);
+  EXPECT_EQ(s->claim(second), hub::stream::claim_result::busy) << "a fresh publisher is live";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  auto batch = one_audio_batch();
+  s->publish(first.get(), batch);  // media: the silence starts again
+  EXPECT_LT(s->publisher_silence().value(), std::chrono::milliseconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(s->claim(second), hub::stream::claim_result::busy) << "60 ms of silence is not 100";
+  EXPECT_TRUE(first->kicked.empty());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(s->claim(second), hub::stream::claim_result::took_over_stale);
+  EXPECT_NE(first->kicked.find("stale"), std::string::npos) << first->kicked;
+  EXPECT_EQ(s->current_publisher(), second);
+  s->release(second.get());
+}
+
+TEST(stream_claim, stale_recovery_off_keeps_a_silent_publisher) {
+  asio::io_context io;
+  hub::stream_config config;
+  config.stale_publisher = std::chrono::milliseconds(0);
+  auto s = std::make_shared<hub::stream>("live/x", std::vector<asio::io_context*>{&io}, config);
+  auto first = std::make_shared<kickable_publisher>();
+  auto second = std::make_shared<kickable_publisher>();
+  ASSERT_EQ(s->claim(first), hub::stream::claim_result::ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(s->claim(second), hub::stream::claim_result::busy);
+  s->release(first.get());
 }
 
 }  // namespace

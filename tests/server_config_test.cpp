@@ -375,6 +375,40 @@ TEST(server_config, token_file_rules_apply_and_a_bad_line_is_named_without_its_t
   EXPECT_EQ(server.wait(8s), 0) << read_text(log);
 }
 
+// Starts rtmp-server with `args` (loopback, one worker), publishes an FLV
+// file to live/x with rtmp-client and returns the client's exit code.
+int publish_through_server(const rtmp::test::temp_dir& dir, const std::string& args) {
+  static int run = 0;  // a fresh log per server: an old one names an old port
+  const std::string log = dir.file("access-server-" + std::to_string(++run) + ".log");
+  rtmp::test::child_process server(server_bin + " -l 127.0.0.1:0 -w 1 " + args + " > " + log + " 2>&1");
+  if (!wait_for_text(log, "listening on 127.0.0.1:")) return -1;
+  const std::string text = read_text(log);
+  const auto at = text.find("listening on 127.0.0.1:") + std::string("listening on 127.0.0.1:").size();
+  const std::string url = "rtmp://127.0.0.1:" + std::to_string(std::stoi(text.substr(at))) + "/live/x";
+  const std::string client = std::string(RTMP_BIN_DIR) + "/rtmp-client";
+  const std::string flv = std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv";
+  const int code = rtmp::test::run(client + " publish '" + url + "' -i " + flv + " --no-pace -q --timeout 5 2>/dev/null", 20s);
+  server.signal(SIGTERM);
+  server.wait(8s);
+  return code;
+}
+
+TEST(server_config, access_rules_apply_in_the_order_given_on_the_command_line_and_in_the_file) {
+  rtmp::test::temp_dir dir;
+  // The first match decides: the same two rules, in two orders.
+  EXPECT_EQ(publish_through_server(dir, "--deny-publish 127.0.0.1 --allow-publish all"), 6) << "denied first";
+  EXPECT_EQ(publish_through_server(dir, "--allow-publish 127.0.0.0/8 --deny-publish all"), 0) << "allowed first";
+  EXPECT_EQ(publish_through_server(dir, "--allow-publish other=127.0.0.1 --deny-publish live=all"), 6)
+      << "a rule of another application does not apply";
+  write_text(dir.file("acl.toml"), "allow-publish = [\"10.0.0.0/8\"]\ndeny-publish = [\"all\"]\n");
+  EXPECT_EQ(publish_through_server(dir, "--config " + dir.file("acl.toml")), 6) << "the file's order";
+  write_text(dir.file("acl.toml"), "deny-play = [\"all\"]\nallow-publish = \"127.0.0.1\"\ndeny-publish = \"all\"\n");
+  EXPECT_EQ(publish_through_server(dir, "--config " + dir.file("acl.toml")), 0);
+  const auto bad = run_server(dir, "--deny-publish 10.0.0.0/33 --print-config");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("deny-publish"), std::string::npos) << bad.err;
+}
+
 TEST(server_config, json_log_lines_parse_as_json) {
   rtmp::test::temp_dir dir;
   write_text(dir.file("c.toml"), "listen = \"127.0.0.1:0\"\nworkers = 1\nlog-format = \"json\"\n");

@@ -94,6 +94,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--publisher-takeover", s.publisher_takeover,
                  "A new publisher on a busy key replaces the old one: on or off")
       ->default_val(d.publisher_takeover);
+  app.add_option("--stale-publisher-ms", s.stale_publisher_ms,
+                 "With takeover off, a publisher that sent no media this long yields its key to a new publisher "
+                 "(0: never), 0 to 3600000")
+      ->default_val(d.stale_publisher_ms);
   app.add_option("--max-connections", s.max_connections, "Open connections at once; more are closed (0: unlimited)")
       ->default_val(d.max_connections);
   app.add_option("--max-connections-per-ip", s.max_connections_per_ip,
@@ -133,6 +137,15 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--auth-fail-open", s.auth_fail_open,
                  "on: allow when the callback cannot be reached in time; off: refuse")
       ->default_val(d.auth_fail_open);
+  app.add_option("--allow-publish", s.allow_publish,
+                 "CIDR, APP=CIDR or all: addresses allowed to publish; rules of the four access options apply in the "
+                 "order given, the first match decides, none: allowed (repeatable)");
+  app.add_option("--deny-publish", s.deny_publish, "CIDR, APP=CIDR or all: addresses refused to publish (repeatable)");
+  app.add_option("--allow-play", s.allow_play, "CIDR, APP=CIDR or all: addresses allowed to play (repeatable)");
+  app.add_option("--deny-play", s.deny_play, "CIDR, APP=CIDR or all: addresses refused to play (repeatable)");
+  app.add_option("--proxy-protocol-listen", s.proxy_protocol_listen,
+                 "Accept RTMP behind a TCP load balancer on ADDR:PORT: each connection starts with a PROXY protocol "
+                 "v1 or v2 header, whose client address counts (repeatable; off when unset)");
   app.add_option("--record", s.record,
                  "APP=all|video|audio|off: record every publish of APP to FLV files (repeatable; default off)");
   app.add_option("--record-path", s.record_path, "Directory of the recordings (created when needed)")
@@ -165,6 +178,31 @@ void add_setting_options(CLI::App& app, settings& s) {
 
 namespace {
 
+// The access rules in the order they were given (settings::access_order),
+// or the four lists one after another.
+std::vector<net::access_rule> access_rules_of(const settings& s) {
+  std::vector<std::string> ordered = s.access_order;
+  if (ordered.empty()) {
+    const std::vector<std::string>* lists[] = {&s.allow_publish, &s.deny_publish, &s.allow_play, &s.deny_play};
+    for (std::size_t i = 0; i < std::size(lists); ++i) {
+      for (const auto& value : *lists[i]) ordered.push_back(std::string(access_keys[i].action) + " " + value);
+    }
+  }
+  std::vector<net::access_rule> rules;
+  for (const auto& entry : ordered) {
+    // "allow publish VALUE"
+    const auto first = entry.find(' ');
+    const auto second = entry.find(' ', first + 1);
+    if (first == std::string::npos || second == std::string::npos || second + 1 >= entry.size()) continue;
+    const bool allow = entry.compare(0, first, "allow") == 0;
+    const bool publish = entry.compare(first + 1, second - first - 1, "publish") == 0;
+    if (auto rule = net::parse_access_rule(allow, publish, std::string_view(entry).substr(second + 1))) {
+      rules.push_back(std::move(*rule));
+    }
+  }
+  return rules;
+}
+
 // Why a listen address is refused.
 std::string address_problem(const std::string& text, const std::error_code& ec) {
   if (ec == std::errc::address_not_available) return "\"" + text + "\": the host name does not resolve";
@@ -182,7 +220,8 @@ std::optional<config_problem> validate_listeners(const settings& s) {
     if (const auto ec = net::parse_endpoint(text, ep)) return config_problem{"listen", address_problem(text, ec)};
   }
   bool tls_on = false;
-  for (const auto& [key, list] : {std::pair{"tls-listen", &s.tls_listen}, std::pair{"http-listen", &s.http_listen}}) {
+  for (const auto& [key, list] : {std::pair{"tls-listen", &s.tls_listen}, std::pair{"http-listen", &s.http_listen},
+                                  std::pair{"proxy-protocol-listen", &s.proxy_protocol_listen}}) {
     for (const auto& text : *list) {
       if (text.empty()) continue;
       if (list == &s.tls_listen) tls_on = true;
@@ -262,6 +301,21 @@ std::optional<config_problem> validate_auth(const settings& s) {
   return check_one_of("auth-fail-open", s.auth_fail_open, on_off);
 }
 
+// allow-publish and the others: CIDR, APP=CIDR or all.
+std::optional<config_problem> validate_access(const settings& s) {
+  const std::vector<std::string>* lists[] = {&s.allow_publish, &s.deny_publish, &s.allow_play, &s.deny_play};
+  for (std::size_t i = 0; i < std::size(lists); ++i) {
+    for (const auto& value : *lists[i]) {
+      if (value.empty()) continue;
+      if (!net::parse_access_rule(true, true, value)) {
+        return config_problem{access_keys[i].key,
+                              "\"" + value + "\" is not CIDR, APP=CIDR or all (e.g. 10.0.0.0/8, live=2001:db8::/32)"};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // push = APP=URL (one per rule), pull = APP=URL[,URL...].
 std::optional<config_problem> validate_relays(const settings& s) {
   for (const auto& [key, list] : {std::pair{"push", &s.push}, std::pair{"pull", &s.pull}}) {
@@ -319,6 +373,7 @@ std::optional<config_problem> validate_scalars(const settings& s) {
   if ((p = check_one_of("gop-cache", s.gop_cache, on_off))) return p;
   if ((p = check_one_of("wait-for-publisher", s.wait_for_publisher, on_off))) return p;
   if ((p = check_one_of("publisher-takeover", s.publisher_takeover, on_off))) return p;
+  if ((p = check_range("stale-publisher-ms", s.stale_publisher_ms, 0, 3'600'000))) return p;
   if ((p = check_not_negative("max-connections", s.max_connections))) return p;
   if ((p = check_range("http-max-pending", s.http_max_pending, 1, 100000))) return p;
   if ((p = check_range("http-max-api", s.http_max_api, 1, 100000))) return p;
@@ -329,7 +384,7 @@ std::optional<config_problem> validate_scalars(const settings& s) {
 
 std::optional<config_problem> validate(const settings& s) {
   // The first problem found is the one reported.
-  for (auto* check : {validate_listeners, validate_header_values, validate_app_rules, validate_auth,
+  for (auto* check : {validate_listeners, validate_header_values, validate_app_rules, validate_auth, validate_access,
                       validate_recording, validate_relays, validate_scalars}) {
     if (auto p = check(s)) return p;
   }
@@ -374,6 +429,7 @@ net::server_config to_server_config(const settings& s) {
   cfg.stream.gop_cache = is_on(s.gop_cache);
   cfg.wait_for_publisher = is_on(s.wait_for_publisher);
   cfg.stream.publisher_takeover = is_on(s.publisher_takeover);
+  cfg.stream.stale_publisher = std::chrono::milliseconds(s.stale_publisher_ms);
   for (const auto& rule : s.gop_cache_app) {
     const auto eq = rule.find('=');
     if (eq == std::string::npos) continue;
@@ -389,6 +445,9 @@ net::server_config to_server_config(const settings& s) {
   cfg.tls_key_file = s.tls_key;
   for (const auto& text : s.http_listen) {
     if (!text.empty()) cfg.http_listen.push_back(text);
+  }
+  for (const auto& text : s.proxy_protocol_listen) {
+    if (!text.empty()) cfg.proxy_protocol_listen.push_back(text);
   }
   cfg.http_token = s.http_token;
   cfg.http_flv_cors = s.http_flv_cors;
@@ -410,6 +469,7 @@ net::server_config to_server_config(const settings& s) {
   cfg.auth.on_play_url = s.on_play;
   cfg.auth.callback_timeout = std::chrono::milliseconds(s.auth_timeout_ms);
   cfg.auth.callback_fail_open = is_on(s.auth_fail_open);
+  cfg.auth.access = access_rules_of(s);
   for (const auto& rule : s.record) {
     const auto eq = rule.find('=');
     net::record_mode mode{};

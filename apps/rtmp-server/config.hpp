@@ -34,6 +34,7 @@ struct settings {
   std::vector<std::string> gop_cache_app;                ///< "APP=on|off": the GOP cache of one application.
   std::string wait_for_publisher = "on";                 ///< on or off.
   std::string publisher_takeover = "off";                ///< on or off.
+  std::int64_t stale_publisher_ms = 3000;                ///< A silent publisher this long yields its key (0: never).
   std::int64_t max_connections = 0;                      ///< Open connections at once; 0: unlimited.
   std::int64_t max_connections_per_ip = 0;               ///< Open connections per peer address; 0: unlimited.
   std::vector<std::string> tls_listen;                   ///< RTMPS listen addresses; empty: off.
@@ -52,6 +53,16 @@ struct settings {
   std::string on_play;                                   ///< HTTP callback URL asked before each play.
   std::int64_t auth_timeout_ms = 3000;                   ///< Callback deadline.
   std::string auth_fail_open = "off";                    ///< on: allow when the callback is unreachable.
+  std::vector<std::string> allow_publish;                ///< "CIDR" or "APP=CIDR": who may publish (first match decides).
+  std::vector<std::string> deny_publish;                 ///< "CIDR" or "APP=CIDR": who may not publish.
+  std::vector<std::string> allow_play;                   ///< The same for playing.
+  std::vector<std::string> deny_play;                    ///< The same for playing.
+  /// The four lists above merged in the order they were given ("allow
+  /// publish VALUE", ...): the command line's first, then the file's. Not a
+  /// setting: filled after parsing (see order_access_rules); when empty, the
+  /// lists are taken in the order allow-publish, deny-publish, allow-play, deny-play.
+  std::vector<std::string> access_order;
+  std::vector<std::string> proxy_protocol_listen;        ///< RTMP listen addresses behind a PROXY-protocol balancer.
   std::vector<std::string> record;                       ///< "APP=all|video|audio|off": record APP's publishes.
   std::string record_path = "recordings";                ///< Directory of the recordings.
   std::string record_pattern = "{app}/{stream}-{time}.flv";  ///< File name under record-path.
@@ -84,6 +95,17 @@ std::optional<config_problem> validate(const settings& s);
 /// lines starting with '#' are skipped. Returns what is wrong (with the line
 /// number; never the token), or nothing.
 std::optional<std::string> read_token_file(const std::string& path, net::auth_config& auth);
+
+/// The access-rule keys, in the order settings::access_order names them:
+/// {key, "allow publish"} ...
+struct access_key {
+  const char* key;     ///< "allow-publish", ...
+  const char* action;  ///< "allow publish", ...
+};
+inline constexpr access_key access_keys[] = {{"allow-publish", "allow publish"},
+                                             {"deny-publish", "deny publish"},
+                                             {"allow-play", "allow play"},
+                                             {"deny-play", "deny play"}};
 
 /// Converts settings that passed `validate()` into the server's config.
 net::server_config to_server_config(const settings& s);

@@ -1,6 +1,8 @@
 // The TOML configuration file (see config_file.hpp).
 #include "config_file.hpp"
 
+#include "config.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -171,6 +173,41 @@ std::vector<CLI::ConfigItem> toml_config::from_config(std::istream& input) const
     items.push_back(std::move(item));
   }
   return items;
+}
+
+std::vector<std::string> toml_config::keys_in_order() const {
+  std::vector<std::pair<std::size_t, std::string>> by_line;
+  for (const auto& [key, line] : lines_) by_line.emplace_back(line, key);
+  std::sort(by_line.begin(), by_line.end());
+  std::vector<std::string> keys;
+  for (auto& [line, key] : by_line) keys.push_back(std::move(key));
+  return keys;
+}
+
+std::vector<std::string> order_access_rules(const CLI::App& app, const toml_config& file) {
+  std::vector<std::string> ordered;
+  std::map<const CLI::Option*, std::size_t> taken;  // results used so far, per option
+  const auto action_of = [&](const CLI::Option* opt) -> const char* {
+    for (const auto& k : access_keys) {
+      if (opt == app.get_option_no_throw(std::string("--") + k.key)) return k.action;
+    }
+    return nullptr;
+  };
+  for (const CLI::Option* opt : app.parse_order()) {
+    const char* action = action_of(opt);
+    if (action == nullptr) continue;
+    const std::size_t i = taken[opt]++;
+    if (i < opt->results().size()) ordered.push_back(std::string(action) + " " + opt->results()[i]);
+  }
+  for (const auto& key : file.keys_in_order()) {
+    const CLI::Option* opt = app.get_option_no_throw("--" + key);
+    const char* action = opt != nullptr ? action_of(opt) : nullptr;
+    if (action == nullptr || taken.contains(opt)) continue;  // the command line's values replaced the file's
+    for (const auto& value : opt->results()) {
+      if (!value.empty()) ordered.push_back(std::string(action) + " " + value);
+    }
+  }
+  return ordered;
 }
 
 std::optional<std::size_t> toml_config::line_of(std::string_view key) const {

@@ -37,6 +37,9 @@ class toml_config final : public CLI::Config {
   /// The line on which `key` was set in the file read last, if it was.
   std::optional<std::size_t> line_of(std::string_view key) const;
 
+  /// The keys of the file read last, in the order of their lines.
+  std::vector<std::string> keys_in_order() const;
+
   /// Writes secrets as they are (true) or redacted (false, the default).
   void show_secrets(bool on) noexcept { show_secrets_ = on; }
 
@@ -53,6 +56,11 @@ inline constexpr std::string_view redacted = "<redacted>";
 /// of a callback URL; the stream key and query of a push URL. Other values
 /// are returned as they are.
 std::string redact(std::string_view key, std::string_view value);
+
+/// The access rules of `s` in the order given (for settings::access_order):
+/// on the command line as parsed (`app.parse_order()`), then those of the
+/// file (`file.keys_in_order()`) for the access keys the command line left.
+std::vector<std::string> order_access_rules(const CLI::App& app, const toml_config& file);
 
 /// The name among `candidates` nearest to `typed` (edit distance), when it
 /// is near enough to be a likely typo; for "did you mean" hints.

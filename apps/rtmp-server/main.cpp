@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     std::cout << "rtmp-server " << rtmp::version_line() << "\n";
     return 0;
   }
+  s.access_order = rtmp::server_app::order_access_rules(app, *file);
   if (auto problem = rtmp::server_app::validate(s)) {
     std::cerr << config_prefix << file_position(app, *file, problem->key, args) << problem->key << ": "
               << problem->problem << "\n";

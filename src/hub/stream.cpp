@@ -84,22 +84,36 @@ stream::claim_result stream::claim(const std::shared_ptr<publisher>& p) {
   claim_result result = claim_result::ok;
   {
     std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
     if (publisher_ != nullptr) {
-      if (!config_.publisher_takeover) return claim_result::busy;
+      const bool stale = config_.stale_publisher.count() > 0 && now - last_media_at_ >= config_.stale_publisher;
+      if (!config_.publisher_takeover && !stale) return claim_result::busy;
       old = std::move(publisher_);
       post_to_workers(notice::stop, generation_, nullptr);
-      result = claim_result::took_over;
+      result = config_.publisher_takeover ? claim_result::took_over : claim_result::took_over_stale;
     }
     publisher_ = p;
     ++generation_;
+    last_media_at_ = now;
     publish_started_ = std::chrono::system_clock::now();
     bytes_in_ = 0;
     messages_in_ = 0;
     clear_caches();
     post_to_workers(notice::start, generation_, nullptr);
   }
-  if (old != nullptr) old->kick("another publisher took over the stream");
+  if (old != nullptr) {
+    old->kick(result == claim_result::took_over_stale ? "stale: no media for " +
+                                                            std::to_string(config_.stale_publisher.count()) +
+                                                            " ms, and a new publisher took over the stream"
+                                                      : "another publisher took over the stream");
+  }
   return result;
+}
+
+std::optional<std::chrono::steady_clock::duration> stream::publisher_silence() const {
+  std::lock_guard lock(mu_);
+  if (publisher_ == nullptr) return std::nullopt;
+  return std::chrono::steady_clock::now() - last_media_at_;
 }
 
 void stream::clear_caches() {
@@ -141,11 +155,13 @@ void stream::publish(const publisher* p, std::vector<std::shared_ptr<media_packe
   if (batch.empty()) return;
   auto shared = std::make_shared<std::vector<packet_ptr>>();
   shared->reserve(batch.size());
+  const auto now = std::chrono::steady_clock::now();  // before the lock: keep it short
   std::lock_guard lock(mu_);
   if (publisher_.get() != p || p == nullptr) {
     batch.clear();
     return;
   }
+  last_media_at_ = now;
   for (auto& mp : batch) {
     mp->seq = ++seq_;
     bytes_in_ += mp->msg.payload.size();

@@ -146,6 +146,16 @@ auth_decision check_tokens(const auth_config& auth, const auth_request& r) {
   return d;
 }
 
+auth_decision check_rules(const auth_config& auth, const auth_request& r) {
+  if (!access_allowed(auth.access, r.publish, r.app, r.client)) {
+    auth_decision d;
+    d.allowed = false;
+    d.why = "the client address " + r.client + " is not allowed to " + (r.publish ? "publish" : "play");
+    return d;
+  }
+  return check_tokens(auth, r);
+}
+
 bool has_callback(const auth_config& auth, bool publish) noexcept {
   return !(publish ? auth.on_publish_url : auth.on_play_url).empty();
 }

@@ -51,6 +51,10 @@ struct auth_decision {
 /// token or a valid one was given (after the stream name, or in the tcUrl).
 auth_decision check_tokens(const auth_config& auth, const auth_request& r);
 
+/// The static rules of `auth` for `r`: the address rules (`auth.access`,
+/// on `r.client`), then the tokens (`check_tokens`).
+auth_decision check_rules(const auth_config& auth, const auth_request& r);
+
 /// True when a publish (play) of `auth` is decided by an HTTP callback.
 bool has_callback(const auth_config& auth, bool publish) noexcept;
 

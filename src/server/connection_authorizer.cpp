@@ -10,7 +10,7 @@ namespace rtmp::net {
 
 void connection_authorizer::decide(const asio::any_io_executor& ex, const auth_config& auth, auth_request request,
                                    decided done) {
-  const auth_decision by_tokens = check_tokens(auth, request);
+  const auth_decision by_tokens = check_rules(auth, request);
   if (!by_tokens.allowed || !has_callback(auth, request.publish)) {
     done(by_tokens);
     return;

@@ -11,8 +11,8 @@
 namespace rtmp::net {
 
 /// Decides a connection's publish or play request by the rules of
-/// `auth_config`: the static tokens first, then the HTTP callback when one
-/// is configured. A decision the tokens make is given at once, in the
+/// `auth_config`: the address rules and static tokens first, then the HTTP
+/// callback when one is configured. A decision those rules make is given at once, in the
 /// caller's turn, so an accepted publish or play answers in the same read;
 /// a callback's decision comes later on the connection's executor, and
 /// `pending()` is true meanwhile (the connection refuses other requests).

@@ -168,6 +168,14 @@ std::error_code server_impl::start() {
                                                   std::to_string(acceptor->local_endpoint().port()));
     tls_acceptors_.push_back(std::move(acceptor));
   }
+  for (const auto& text : config.proxy_protocol_listen) {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    if (auto ec = open_acceptor(text, acceptor)) return ec;
+    spdlog::info("listening on {} for connections with a PROXY protocol header",
+                 acceptor->local_endpoint().address().to_string() + ":" +
+                     std::to_string(acceptor->local_endpoint().port()));
+    proxy_acceptors_.push_back(std::move(acceptor));
+  }
   for (const auto& text : config.http_listen) {
     std::unique_ptr<tcp::acceptor> acceptor;
     if (auto ec = open_acceptor(text, acceptor)) return ec;
@@ -182,6 +190,9 @@ std::error_code server_impl::start() {
   for (auto& a : tls_acceptors_) {
     asio::co_spawn(pool.context(0), accept_loop(*a, tls_context_.get()), log_failure("RTMPS accept loop"));
   }
+  for (auto& a : proxy_acceptors_) {
+    asio::co_spawn(pool.context(0), accept_loop(*a, nullptr, true), log_failure("PROXY-protocol accept loop"));
+  }
   for (auto& a : http_acceptors_) {
     asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
   }
@@ -195,7 +206,7 @@ std::error_code server_impl::start() {
   return {};
 }
 
-asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ssl::context* tls) {
+asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ssl::context* tls, bool proxied) {
     for (;;) {
     const std::size_t w = pool.next_index();
     // The socket is created on the worker that will own the connection.
@@ -211,6 +222,13 @@ asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ss
       continue;
     }
     if (stopping) co_return;
+    if (proxied) {
+      // The client's address is in the PROXY header: read it first (on the
+      // connection's worker), then admit.
+      asio::co_spawn(pool.context(w), accept_proxied(tcp::socket(std::move(socket)), w),
+                     log_failure("PROXY header"));
+      continue;
+    }
     admission_ticket ticket;
     if (!admit(socket, ticket)) continue;
     const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
@@ -227,26 +245,31 @@ bool server_impl::admit(Socket& socket, admission_ticket& ticket) {
     socket.close(ec);
     return false;
   }
-  const std::string ip = peer.address().to_string();
+  // The accept loop runs on worker 0's thread: its limiter is ours to use.
+  if (admit_address(peer.address().to_string(), 0, ticket)) return true;
+  // Reset rather than FIN: nothing of ours to flush, and no TIME_WAIT here.
+  socket.set_option(asio::socket_base::linger(true, 0), ec);
+  socket.close(ec);
+  return false;
+}
+
+bool server_impl::admit_address(const std::string& ip, std::size_t worker, admission_ticket& ticket) {
   const auto verdict = limits.admit(ip, ticket);
   if (verdict == connection_limits::verdict::admitted) {
     metrics.accepted.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
-  // The accept loop runs on worker 0's thread: its limiter is ours to use.
   // One line per address per interval, however fast it reconnects (T-40).
   const bool total = verdict == connection_limits::verdict::too_many_total;
   (total ? metrics.refused_total_cap : metrics.refused_per_ip_cap).fetch_add(1, std::memory_order_relaxed);
   std::uint64_t suppressed = 0;
-  if (limiters_[0].allow(ip + (total ? "|cap-total" : "|cap-ip"), std::chrono::steady_clock::now(), suppressed)) {
+  if (limiters_[worker].allow(ip + (total ? "|cap-total" : "|cap-ip"), std::chrono::steady_clock::now(),
+                              suppressed)) {
     spdlog::warn("refused connection from {}: {} {} reached{}", ip,
                  total ? "--max-connections" : "--max-connections-per-ip",
                  total ? config.max_connections : config.max_connections_per_ip,
                  suppressed > 0 ? fmt::format(" ({} similar refusals suppressed)", suppressed) : std::string());
   }
-  // Reset rather than FIN: nothing of ours to flush, and no TIME_WAIT here.
-  socket.set_option(asio::socket_base::linger(true, 0), ec);
-  socket.close(ec);
   return false;
 }
 
@@ -294,17 +317,11 @@ void server_impl::stop() {
   stopping = true;
   spdlog::info("shutting down: {} connection(s) open", connections.load());
   asio::post(pool.context(0), [this] {
-    for (auto& a : acceptors_) {
-      std::error_code ignored;
-      a->close(ignored);
-    }
-    for (auto& a : tls_acceptors_) {
-      std::error_code ignored;
-      a->close(ignored);
-    }
-    for (auto& a : http_acceptors_) {
-      std::error_code ignored;
-      a->close(ignored);
+    for (auto* list : {&acceptors_, &tls_acceptors_, &proxy_acceptors_, &http_acceptors_}) {
+      for (auto& a : *list) {
+        std::error_code ignored;
+        a->close(ignored);
+      }
     }
   });
   close_http_sessions();
@@ -367,9 +384,11 @@ std::error_code server::start() { return impl_->start(); }
 
 void server::stop() { impl_->stop(); }
 
-std::vector<tcp::endpoint> server::local_endpoints() const {
+namespace {
+
+std::vector<tcp::endpoint> endpoints_of(const std::vector<std::unique_ptr<tcp::acceptor>>& acceptors) {
   std::vector<tcp::endpoint> out;
-  for (const auto& a : impl_->acceptors_) {
+  for (const auto& a : acceptors) {
     std::error_code ec;
     auto ep = a->local_endpoint(ec);
     if (!ec) out.push_back(ep);
@@ -377,25 +396,15 @@ std::vector<tcp::endpoint> server::local_endpoints() const {
   return out;
 }
 
-std::vector<tcp::endpoint> server::tls_endpoints() const {
-  std::vector<tcp::endpoint> out;
-  for (const auto& a : impl_->tls_acceptors_) {
-    std::error_code ec;
-    auto ep = a->local_endpoint(ec);
-    if (!ec) out.push_back(ep);
-  }
-  return out;
-}
+}  // namespace
 
-std::vector<tcp::endpoint> server::http_endpoints() const {
-  std::vector<tcp::endpoint> out;
-  for (const auto& a : impl_->http_acceptors_) {
-    std::error_code ec;
-    auto ep = a->local_endpoint(ec);
-    if (!ec) out.push_back(ep);
-  }
-  return out;
-}
+std::vector<tcp::endpoint> server::local_endpoints() const { return endpoints_of(impl_->acceptors_); }
+
+std::vector<tcp::endpoint> server::tls_endpoints() const { return endpoints_of(impl_->tls_acceptors_); }
+
+std::vector<tcp::endpoint> server::http_endpoints() const { return endpoints_of(impl_->http_acceptors_); }
+
+std::vector<tcp::endpoint> server::proxy_endpoints() const { return endpoints_of(impl_->proxy_acceptors_); }
 
 server_stats server::stats() const {
   server_stats s;

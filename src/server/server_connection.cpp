@@ -55,6 +55,14 @@ server_connection::server_connection(connection_services& services, std::size_t 
   last_read_ = started_at_;
 }
 
+server_connection::server_connection(connection_services& services, std::size_t worker, std::uint64_t id,
+                                     asio::ip::tcp::socket socket, admission_ticket ticket, relayed_client client)
+    : server_connection(services, worker, id, std::move(socket), std::move(ticket), nullptr) {
+  remote_ = std::move(client.endpoint);
+  remote_ip_ = std::move(client.address);
+  leftover_ = std::move(client.leftover);
+}
+
 server_connection::~server_connection() {
   if (entry_ && !closed_) services_.metrics.remove(id_, close_kind::shutdown);
 }
@@ -77,6 +85,10 @@ void server_connection::start() {
   // TLS does its own I/O through Asio's stream, which does not care.
   if (tls_ == nullptr) socket_.non_blocking(true, ec);
   spdlog::debug("{} accepted", tag());
+  if (!leftover_.empty()) {
+    const std::vector<std::uint8_t> first = std::move(leftover_);
+    if (!on_read({}, first)) return;
+  }
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, log_failure("connection read loop"));
 }
@@ -97,6 +109,7 @@ void server_connection::close(close_reason why, std::string_view detail, bool fo
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   }
   socket_.close(ec);  // cancels a writability wait
+  if (publish_retry_) publish_retry_->cancel();
   out_.clear();
   ticket_.reset();
   if (entry_) services_.metrics.remove(id_, info.metric);
@@ -329,12 +342,41 @@ void server_connection::on_publish_request(const proto::session_event& ev) {
   authorize(ev, true);
 }
 
-void server_connection::start_publish(const proto::session_event& ev) {
+std::optional<std::chrono::milliseconds> server_connection::until_stale(const std::string& key) const {
+  using std::chrono::milliseconds;
+  const auto s = services_.streams.find(key);
+  if (s == nullptr || s->config().publisher_takeover || s->config().stale_publisher.count() == 0) return std::nullopt;
+  const auto silence = s->publisher_silence();
+  const auto left =
+      silence ? s->config().stale_publisher - std::chrono::duration_cast<milliseconds>(*silence) : milliseconds(0);
+  // A little past the moment, so the retry finds it stale.
+  return std::max(left, milliseconds(0)) + milliseconds(20);
+}
+
+void server_connection::hold_publish(const proto::session_event& ev, std::chrono::milliseconds wait) {
+  log_limited(level::info, "publish held", "{} publish held {} ms: the stream's publisher has gone silent", tag(),
+              wait.count());
+  publish_retry_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), wait);
+  publish_retry_->async_wait([self = shared_from_this(), ev](const std::error_code& ec) {
+    self->publish_retry_.reset();
+    if (ec || self->closed_ || self->closing_) return;
+    self->start_publish(ev, false);
+    self->flush_session_output();
+  });
+}
+
+void server_connection::start_publish(const proto::session_event& ev, bool may_hold) {
   const std::string key = hub::stream_key(session_.app(), ev.name);
   stream_name_ = key;
   const std::shared_ptr<hub::publisher> self(shared_from_this(), static_cast<hub::publisher*>(this));
   const auto result = publisher_.claim(services_.streams, key, self, ev.stream_id);
   if (result == hub::stream::claim_result::busy) {
+    if (may_hold) {
+      if (const auto wait = until_stale(key)) {
+        hold_publish(ev, *wait);
+        return;
+      }
+    }
     log_limited(level::warn, "publish refused", "{} publish refused: stream is already being published", tag());
     session_.reject_publish(ev.stream_id, "NetStream.Publish.BadName", key + " is already being published.");
     return;
@@ -344,7 +386,9 @@ void server_connection::start_publish(const proto::session_event& ev) {
   services_.relays.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.metrics.set_role(*entry_, connection_role::publishing, key);
   log_limited(level::info, "publish", "{} publish{}", tag(),
-              result == hub::stream::claim_result::took_over ? " (took over)" : "");
+              result == hub::stream::claim_result::took_over         ? " (took over)"
+              : result == hub::stream::claim_result::took_over_stale ? " (took over a stale publisher)"
+                                                                     : "");
 }
 
 void server_connection::stop_publishing() {

@@ -11,10 +11,12 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,19 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   /// TLS handshake and then speaks RTMP inside TLS.
   server_connection(connection_services& services, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
                     admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
+
+  /// Who a connection behind a load balancer really is: the client that a
+  /// PROXY protocol header named, and the bytes that came after the header
+  /// in the same read (the start of the RTMP handshake).
+  struct relayed_client {
+    std::string address;                 ///< The client's IP address.
+    std::string endpoint;                ///< "ADDR:PORT" (IPv6 in brackets).
+    std::vector<std::uint8_t> leftover;  ///< Read past the header; handled first.
+  };
+  /// A plain RTMP connection on a PROXY-protocol listener: `client` stands
+  /// for the socket's peer in limits, access rules, logs, callbacks and the API.
+  server_connection(connection_services& services, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
+                    admission_ticket ticket, relayed_client client);
   ~server_connection() override;
 
   /// Starts reading (on the connection's worker).
@@ -116,8 +131,14 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void handle_events();
   void on_publish_request(const proto::session_event& ev);
   void on_play_request(const proto::session_event& ev);
-  // The decision made: claim the stream / subscribe (after any auth).
-  void start_publish(const proto::session_event& ev);
+  // The decision made: claim the stream / subscribe (after any auth). A
+  // publish to a busy key whose publisher may turn stale is held (once,
+  // when `may_hold`) until it would be, then tried again.
+  void start_publish(const proto::session_event& ev, bool may_hold = true);
+  // How long until the publisher of `key` turns stale, when a new publisher
+  // should wait for that rather than be refused.
+  std::optional<std::chrono::milliseconds> until_stale(const std::string& key) const;
+  void hold_publish(const proto::session_event& ev, std::chrono::milliseconds wait);
   void start_play(const proto::session_event& ev);
   // The request as the authorization rules see it.
   auth_request auth_request_for(const proto::session_event& ev, bool publish) const;
@@ -128,7 +149,9 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // Unauthorized / Play.Failed, one log line, close after the goodbye.
   void refuse_unauthorized(const proto::session_event& ev, bool publish, std::string_view why);
   // True when a publish or play is under way or being decided.
-  bool busy() const noexcept { return publisher_.active() || player_.active() || authorizer_.pending(); }
+  bool busy() const noexcept {
+    return publisher_.active() || player_.active() || authorizer_.pending() || publish_retry_ != nullptr;
+  }
   void stop_publishing();
   void stop_playing();
   void flush_session_output();
@@ -163,6 +186,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   admission_ticket ticket_;  // slot under --max-connections(-per-ip)
   std::shared_ptr<connection_entry> entry_;  // this connection in /metrics and /api (from start())
   proto::server_session session_;
+  std::vector<std::uint8_t> leftover_;  // read before start() (after a PROXY header)
 
   outbound_queue out_;
   bool write_busy_ = false;  // waiting for writability, or the RTMPS writer runs
@@ -174,6 +198,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   connection_player player_;
   connection_authorizer authorizer_;
   std::string stream_name_;  // for logs: the key of what we publish or play
+  std::unique_ptr<asio::steady_timer> publish_retry_;  // a held publish (see start_publish)
 
   // Lifetime and deadlines.
   clock::time_point started_at_;

@@ -58,8 +58,14 @@ class server_impl final : public connection_registry {
   asio::awaitable<void> deadline_sweep(std::size_t w);
   // A quarter of the shortest configured deadline, within [50 ms, 1 s].
   std::chrono::milliseconds sweep_interval() const;
-  // Accepts RTMP connections; with `tls`, RTMPS ones.
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls);
+  // Accepts RTMP connections; with `tls`, RTMPS ones; `proxied`: each
+  // starts with a PROXY protocol header (accept_proxied).
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool proxied = false);
+  // Reads a connection's PROXY header (within the handshake deadline), then
+  // admits and starts it under the client address the header names; a
+  // missing or malformed header closes it with a log line
+  // (proxied_accept.cpp). Runs on worker `w`.
+  asio::awaitable<void> accept_proxied(asio::ip::tcp::socket socket, std::size_t w);
   // Binds and listens on `text` ("ADDR:PORT"); logs and returns the error.
   std::error_code open_acceptor(const std::string& text, std::unique_ptr<asio::ip::tcp::acceptor>& out);
   // The operator HTTP endpoint (http_listener.cpp).
@@ -70,11 +76,14 @@ class server_impl final : public connection_registry {
   // (Any socket type: the accept loop's carries the worker's executor type.)
   template <class Socket>
   bool admit(Socket& socket, admission_ticket& ticket);
+  // The caps for a connection from `ip`; logs a refusal (on `worker`'s limiter).
+  bool admit_address(const std::string& ip, std::size_t worker, admission_ticket& ticket);
 
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tls_acceptors_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // RTMPS listeners' (set in start when tls_listen is)
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> http_acceptors_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> proxy_acceptors_;
   request_budget http_pending_;                 // HTTP connections still sending a request
   std::atomic<std::size_t> http_api_busy_{0};   // operator requests being answered
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only

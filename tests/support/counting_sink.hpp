@@ -1,6 +1,7 @@
 #pragma once
-// A log sink that counts lines, for tests that bound how much the server
-// logs (rate limits under floods).
+// Log sinks for tests: one that counts lines (to bound how much the server
+// logs under floods), one that keeps them (to look for what must, or must
+// not, be logged).
 
 #include <spdlog/sinks/base_sink.h>
 
@@ -30,6 +31,26 @@ class counting_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   std::string phrase_;
+};
+
+/// Keeps every log line (each followed by '\n').
+class text_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  /// Everything logged so far.
+  std::string all() {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    text_.append(msg.payload.data(), msg.payload.size());
+    text_ += '\n';
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
 };
 
 }  // namespace rtmp::test

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -32,6 +33,10 @@ struct stream_config {
   bool gop_cache = true;                                ///< Cache media since the last keyframe.
   std::size_t gop_cache_max_bytes = std::size_t{16} * 1024 * 1024;   ///< Bound of that cache; past it, caching pauses until the next keyframe.
   bool publisher_takeover = false;                      ///< A new publisher replaces the current one instead of being refused.
+  /// With takeover off, a publisher that has sent no media for this long is
+  /// stale: a new publisher on its key replaces it (an encoder reconnecting
+  /// after its network dropped, whose old connection is half-open). 0: never.
+  std::chrono::milliseconds stale_publisher{3'000};
   /// Write coalescing: on each worker, media is handed to the players at
   /// most this long after the first of it arrived, together with what
   /// arrived meanwhile, so each player writes several messages at once
@@ -131,8 +136,9 @@ class publisher {
 /// One live stream. Create through `hub`.
 class stream : public std::enable_shared_from_this<stream> {
  public:
-  /// Result of `claim()`.
-  enum class claim_result : std::uint8_t { ok, busy, took_over };
+  /// Result of `claim()`: `took_over_stale` replaced a publisher that had
+  /// sent no media for `stream_config::stale_publisher`.
+  enum class claim_result : std::uint8_t { ok, busy, took_over, took_over_stale };
 
   /// `workers` are the io_contexts of the pool, indexed like `subscriber::worker()`.
   stream(std::string key, std::vector<asio::io_context*> workers, stream_config config);
@@ -144,8 +150,16 @@ class stream : public std::enable_shared_from_this<stream> {
   const std::string& key() const noexcept { return key_; }
 
   /// Makes `p` the publisher. `busy` when another publisher is active and
-  /// takeover is off; with takeover on, the old one is kicked.
+  /// takeover is off, unless that one is stale; with takeover on, or when
+  /// it is stale, the old one is kicked.
   claim_result claim(const std::shared_ptr<publisher>& p);
+
+  /// How long the active publisher has sent no media (since its claim when
+  /// it sent none yet); nothing when there is no publisher.
+  std::optional<std::chrono::steady_clock::duration> publisher_silence() const;
+
+  /// The settings of this stream.
+  const stream_config& config() const noexcept { return config_; }
 
   /// `p` stops publishing: caches are cleared and players are told.
   /// No effect when `p` is not the current publisher.
@@ -224,6 +238,7 @@ class stream : public std::enable_shared_from_this<stream> {
   bool gop_open_ = false;
   std::uint32_t last_ts_ = 0;
   std::chrono::system_clock::time_point publish_started_{};
+  std::chrono::steady_clock::time_point last_media_at_{};  // the claim, then each published batch
   std::uint64_t bytes_in_ = 0;
   std::uint64_t messages_in_ = 0;
   bool has_last_ts_ = false;

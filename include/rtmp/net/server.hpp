@@ -17,6 +17,7 @@
 
 #include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
+#include "rtmp/net/access_rules.hpp"
 #include "rtmp/net/recording.hpp"
 #include "rtmp/net/relay.hpp"
 #include "rtmp/proto/server_session.hpp"
@@ -37,6 +38,10 @@ struct auth_config {
   std::string on_play_url;     ///< Same for play.
   std::chrono::milliseconds callback_timeout{3'000};  ///< Whole callback (connect, send, status line).
   bool callback_fail_open = false;  ///< Allow when the callback cannot be reached in time (else refuse).
+  /// Address rules for publish and play, in order (first match decides;
+  /// none matching: allowed). Checked before tokens and callbacks, on the
+  /// client's address (from the PROXY header on a proxy-protocol listener).
+  std::vector<access_rule> access;
 };
 
 /// Server settings. Every limit and deadline is named here.
@@ -79,6 +84,12 @@ struct server_config {
 
   // Operator HTTP endpoint: /metrics, /api/streams, /healthz, kick.
   std::vector<std::string> http_listen;                ///< "ADDR:PORT" to serve it on; empty: off.
+  /// RTMP listen addresses behind a TCP load balancer: every connection
+  /// must start with a PROXY protocol header (v1 or v2), and the client
+  /// address it names is the connection's for limits, access rules, logs,
+  /// callbacks, the API and metrics. A connection without a valid header is
+  /// closed with a log line. Empty: none.
+  std::vector<std::string> proxy_protocol_listen;
   std::string http_token;                              ///< Bearer token for POST .../kick; empty: kicks refused.
   /// HTTP connections still sending a request (new, or idle between
   /// keep-alive requests); when full, the oldest of them is closed to admit
@@ -132,6 +143,9 @@ class server {
 
   /// The bound addresses of the operator HTTP endpoint (empty when off).
   std::vector<asio::ip::tcp::endpoint> http_endpoints() const;
+
+  /// The PROXY-protocol listeners' addresses (ports resolved), in config order.
+  std::vector<asio::ip::tcp::endpoint> proxy_endpoints() const;
 
   /// Graceful stop: stops accepting, tells publishers and players, flushes
   /// for at most `shutdown_timeout`, closes everything and joins the
