@@ -20,6 +20,10 @@
 ///   the output is S0S1S2 (C0C1 + C2) of the right size; a plain S2 echoes C1.
 /// * flv_reader: split feeding equals whole feeding; tags written back with
 ///   flv_writer read back identically.
+/// * proxy_header: a header is never complete before its last byte (every
+///   shorter prefix needs more), is no longer than max_proxy_header, and
+///   parses the same with whatever follows it; a refusal stays a refusal
+///   whatever follows.
 /// * server_session / client_session: everything the session sends is a
 ///   valid chunk stream whose commands parse; media events only come for
 ///   publishes the owner accepted (server) or while playing (client); a
@@ -54,6 +58,7 @@
 #include "rtmp/proto/handshake.hpp"
 #include "rtmp/proto/media_info.hpp"
 #include "rtmp/proto/message.hpp"
+#include "rtmp/proto/proxy_header.hpp"
 #include "rtmp/proto/server_session.hpp"
 
 namespace rtmp::fuzz {
@@ -813,6 +818,37 @@ inline void run_client_session(bytes_view in) {
 }
 
 // ---------------------------------------------------------------------------
+// proxy_header
+
+inline bool same_source(const proto::proxy_source& a, const proto::proxy_source& b) {
+  return a.relayed == b.relayed && a.address == b.address && a.port == b.port;
+}
+
+/// Target fuzz_proxy_header: the first bytes of a connection on a
+/// PROXY-protocol listener.
+inline void run_proxy_header(bytes_view in) {
+  const proto::proxy_parse_result whole = proto::parse_proxy_header(in);
+  if (whole.status == proto::proxy_status::done) {
+    RTMP_FUZZ_CHECK(whole.used > 0 && whole.used <= in.size());
+    RTMP_FUZZ_CHECK(whole.used <= proto::max_proxy_header);
+    if (whole.source.relayed) RTMP_FUZZ_CHECK(!whole.source.address.empty());
+    // Exactly the header: the same answer; one byte less: not complete.
+    const proto::proxy_parse_result exact = proto::parse_proxy_header(in.first(whole.used));
+    RTMP_FUZZ_CHECK(exact.status == proto::proxy_status::done && exact.used == whole.used);
+    RTMP_FUZZ_CHECK(same_source(exact.source, whole.source));
+    RTMP_FUZZ_CHECK(proto::parse_proxy_header(in.first(whole.used - 1)).status == proto::proxy_status::need_more);
+  } else if (whole.status == proto::proxy_status::invalid) {
+    RTMP_FUZZ_CHECK(whole.why != nullptr && *whole.why != '\0');
+    // Whatever follows does not make it valid.
+    byte_vector longer(in.begin(), in.end());
+    longer.insert(longer.end(), {'\r', '\n', 0, 0, 0, 0});
+    RTMP_FUZZ_CHECK(proto::parse_proxy_header(longer).status == proto::proxy_status::invalid);
+  } else {
+    RTMP_FUZZ_CHECK(in.size() < proto::max_proxy_header);  // a header cannot need more than that
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 /// A target's name (its folder under fuzz/corpus and fuzz/regressions) and body.
 struct target {
@@ -828,6 +864,7 @@ inline constexpr target all_targets[] = {
     {"fuzz_flv_reader", run_flv_reader},
     {"fuzz_server_session", run_server_session},
     {"fuzz_client_session", run_client_session},
+    {"fuzz_proxy_header", run_proxy_header},
 };
 
 }  // namespace rtmp::fuzz

@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  run time per target (default 30)
 #   TARGET   amf0 chunk_reader handshake flv_reader server_session
-#            client_session http_request (with or without the fuzz_ prefix);
+#            client_session http_request proxy_header (with or without the fuzz_ prefix);
 #            default: all
 #
 # Environment:
@@ -25,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request)
+all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request proxy_header)
 
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then

@@ -68,6 +68,7 @@ proxy_parse_result parse_v1(std::span<const std::uint8_t> in) {
     if (text.find('\n') != std::string_view::npos) return invalid("v1 line ends without CR");
     return {};
   }
+  if (text.substr(0, end).find('\n') != std::string_view::npos) return invalid("v1 line ends without CR");
   std::string_view line = text.substr(v1_prefix.size(), end - v1_prefix.size());
   proxy_parse_result r;
   r.status = proxy_status::done;
