@@ -120,7 +120,7 @@ seen watch(test_client& player, int want, std::chrono::milliseconds timeout) {
 
 TEST(relay, a_stream_published_to_one_server_plays_from_the_push_target) {
   node target;
-  node source([&](rtmp::net::server_config& c) { c.relay.push["live"] = {target.url()}; });
+  node source([&](rtmp::net::server_config& c) { c.relay.push = {{"live", "", target.url()}}; });
   test_client player(target.port());
   ASSERT_EQ(player.play("cam"), "NetStream.Play.Start");
   publisher pub(source.port(), "cam");
@@ -134,7 +134,7 @@ TEST(relay, a_stream_published_to_one_server_plays_from_the_push_target) {
 
 TEST(relay, the_push_stops_when_the_local_publisher_stops) {
   node target;
-  node source([&](rtmp::net::server_config& c) { c.relay.push["live"] = {target.url()}; });
+  node source([&](rtmp::net::server_config& c) { c.relay.push = {{"live", "", target.url()}}; });
   {
     publisher pub(source.port(), "cam");
     ASSERT_TRUE(wait_until([&] { return target.connections() == 1; }, 5s));

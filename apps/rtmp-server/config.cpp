@@ -55,8 +55,10 @@ bool is_on_off(std::string_view v) { return std::find(on_off.begin(), on_off.end
 
 }  // namespace
 
-void add_setting_options(CLI::App& app, settings& s) {
-  const settings d;
+namespace {
+
+// Listening, workers, protocol limits, streams and connection caps.
+void add_core_options(CLI::App& app, settings& s, const settings& d) {
   app.add_option("-l,--listen", s.listen,
                  "Address to listen on: ADDR:PORT, [V6ADDR]:PORT, HOST:PORT (resolved at start), :PORT or PORT "
                  "(repeatable; port 0: any)")
@@ -103,7 +105,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--max-connections-per-ip", s.max_connections_per_ip,
                  "Open connections per client address; more are closed (0: unlimited)")
       ->default_val(d.max_connections_per_ip);
-  app.add_option("--tls-listen", s.tls_listen,
+}
+
+// RTMPS and the operator HTTP endpoint.
+void add_endpoint_options(CLI::App& app, settings& s, const settings& d) {  app.add_option("--tls-listen", s.tls_listen,
                  "Accept RTMPS (RTMP over TLS) on ADDR:PORT (repeatable; off when unset; needs --tls-cert and --tls-key)");
   app.add_option("--tls-cert", s.tls_cert, "PEM file with the RTMPS certificate chain (server certificate first)");
   app.add_option("--tls-key", s.tls_key, "PEM file with the private key of --tls-cert");
@@ -120,7 +125,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--http-max-api", s.http_max_api,
                  "Operator HTTP requests answered at once, 1 to 100000; more get 503")
       ->default_val(d.http_max_api);
-  app.add_option("--app", s.apps,
+}
+
+// Applications, tokens, callbacks and address rules.
+void add_access_options(CLI::App& app, settings& s, const settings& d) {  app.add_option("--app", s.apps,
                  "An application clients may connect to (repeatable); others get Connect.Rejected (default: any)");
   app.add_option("--publish-token", s.publish_tokens,
                  "APP=TOKEN: publishing to APP needs ?token=TOKEN in the stream name or tcUrl (repeatable)");
@@ -146,7 +154,10 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--proxy-protocol-listen", s.proxy_protocol_listen,
                  "Accept RTMP behind a TCP load balancer on ADDR:PORT: each connection starts with a PROXY protocol "
                  "v1 or v2 header, whose client address counts (repeatable; off when unset)");
-  app.add_option("--record", s.record,
+}
+
+// Recording and relays.
+void add_recording_and_relay_options(CLI::App& app, settings& s, const settings& d) {  app.add_option("--record", s.record,
                  "APP=all|video|audio|off: record every publish of APP to FLV files (repeatable; default off)");
   app.add_option("--record-path", s.record_path, "Directory of the recordings (created when needed)")
       ->default_val(d.record_path);
@@ -165,15 +176,28 @@ void add_setting_options(CLI::App& app, settings& s) {
   app.add_option("--on-record-done-timeout-ms", s.on_record_done_timeout_ms,
                  "Deadline of the on-record-done command or POST in ms, 100 to 3600000")
       ->default_val(d.on_record_done_timeout_ms);
+  app.add_option("--ca-file", s.ca_file,
+                 "PEM CA certificates that rtmps:// push targets must chain to (default: the system's trust store)");
   app.add_option("--push", s.push,
-                 "APP=rtmp://HOST[:PORT]/APP2: re-publish every stream of APP to URL/STREAM, reconnecting with "
-                 "back-off (repeatable)");
+                 "APP=URL or APP/STREAM=URL: re-publish every stream of APP (or one) to URL, reconnecting with "
+                 "back-off; URL is rtmp[s]://HOST[:PORT]/APP2 (the stream goes to URL/STREAM) or a full ingest URL "
+                 "with its key (used as is); {app} and {stream} stand for the local names (repeatable)");
   app.add_option("--pull", s.pull,
                  "APP=URL[,URL...]: edge mode; a player of APP/STREAM with no local publisher makes the server play "
                  "URL/STREAM from the first origin that works (repeatable)");
   app.add_option("--pull-idle-timeout-ms", s.pull_idle_timeout_ms,
                  "A pull ends this long after its last player left, in ms, 100 to 3600000")
-      ->default_val(d.pull_idle_timeout_ms);
+      ->default_val(d.pull_idle_timeout_ms);}
+
+}  // namespace
+
+void add_setting_options(CLI::App& app, settings& s) {
+  const settings d;
+  add_core_options(app, s, d);
+  add_endpoint_options(app, s, d);
+  add_access_options(app, s, d);
+  add_recording_and_relay_options(app, s, d);
+
 }
 
 namespace {
@@ -318,7 +342,17 @@ std::optional<config_problem> validate_access(const settings& s) {
 
 // push = APP=URL (one per rule), pull = APP=URL[,URL...].
 std::optional<config_problem> validate_relays(const settings& s) {
-  for (const auto& [key, list] : {std::pair{"push", &s.push}, std::pair{"pull", &s.pull}}) {
+  std::map<std::string, std::size_t> per_stream;
+  for (const auto& rule : s.push) {
+    if (rule.empty()) continue;
+    std::string why;
+    const auto target = net::parse_push_target(rule, &why);
+    if (!target) return config_problem{"push", why};  // the reason shows no stream key
+    if (++per_stream[target->app + "/" + target->stream] > net::max_relay_targets) {
+      return config_problem{"push", "more than " + std::to_string(net::max_relay_targets) + " targets for one stream"};
+    }
+  }
+  for (const auto& [key, list] : {std::pair{"pull", &s.pull}}) {
     std::map<std::string, std::size_t> per_app;
     for (const auto& rule : *list) {
       if (rule.empty()) continue;
@@ -339,7 +373,6 @@ std::optional<config_problem> validate_relays(const settings& s) {
         if (++per_app[rule.substr(0, eq)] > net::max_relay_targets) {
           return config_problem{key, "more than " + std::to_string(net::max_relay_targets) + " URLs for one application"};
         }
-        if (list == &s.push && !urls.empty()) return config_problem{key, "takes one URL per rule (repeat the key for more)"};
       }
     }
   }
@@ -484,9 +517,9 @@ net::server_config to_server_config(const settings& s) {
   cfg.recording.on_done = s.on_record_done;
   cfg.recording.on_done_timeout = std::chrono::milliseconds(s.on_record_done_timeout_ms);
   for (const auto& rule : s.push) {
-    const auto eq = rule.find('=');
-    if (eq != std::string::npos) cfg.relay.push[rule.substr(0, eq)].push_back(rule.substr(eq + 1));
+    if (auto target = net::parse_push_target(rule)) cfg.relay.push.push_back(std::move(*target));
   }
+  cfg.relay.ca_file = s.ca_file;
   for (const auto& rule : s.pull) {
     const auto eq = rule.find('=');
     if (eq == std::string::npos) continue;

@@ -70,7 +70,8 @@ struct settings {
   std::int64_t record_max_seconds = 0;                   ///< Rotate past this duration; 0: no limit.
   std::string on_record_done;                            ///< Command or http:// URL run when a file is complete.
   std::int64_t on_record_done_timeout_ms = 10000;        ///< Hook deadline.
-  std::vector<std::string> push;                         ///< "APP=rtmp://HOST[:PORT]/APP2": re-publish APP's streams there.
+  std::vector<std::string> push;                         ///< "APP[/STREAM]=rtmp[s]://HOST[:PORT]/APP2[/KEY]": re-publish there.
+  std::string ca_file;                                   ///< CA certificates for rtmps:// push targets; empty: the system's.
   std::vector<std::string> pull;                         ///< "APP=URL[,URL...]": edge; play APP's streams from these origins.
   std::int64_t pull_idle_timeout_ms = 5000;              ///< A pull ends this long after its last player left.
 };

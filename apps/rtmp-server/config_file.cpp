@@ -2,6 +2,7 @@
 #include "config_file.hpp"
 
 #include "config.hpp"
+#include "rtmp/net/relay.hpp"
 
 #include <toml++/toml.h>
 
@@ -63,34 +64,11 @@ void table_inputs(const toml::table& table, std::string_view key, std::vector<st
   }
 }
 
-// "scheme://authority" and the rest of a URL ("" when it is not one).
-std::pair<std::string_view, std::string_view> split_authority(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return {"", url};
-  const auto path = url.find('/', scheme + 3);
-  if (path == std::string_view::npos) return {url, ""};
-  return {url.substr(0, path), url.substr(path)};
-}
-
 // A callback URL with its query (which may carry a token) redacted.
 std::string redact_query(std::string_view url) {
   const auto q = url.find('?');
   if (q == std::string_view::npos) return std::string(url);
   return std::string(url.substr(0, q + 1)) + std::string(redacted);
-}
-
-// A push target "[APP[/STREAM]=]URL" with the URL's stream key (the path
-// after its application) and query redacted.
-std::string redact_push(std::string_view value) {
-  const auto eq = value.find('=');
-  const std::string_view head = eq == std::string_view::npos ? std::string_view() : value.substr(0, eq + 1);
-  const std::string_view url = eq == std::string_view::npos ? value : value.substr(eq + 1);
-  const auto [authority, path] = split_authority(url);
-  if (authority.empty()) return std::string(value);
-  const auto app_end = path.find_first_of("/?", 1);
-  if (app_end == std::string_view::npos) return std::string(value);  // no stream key, no query
-  return std::string(head) + std::string(authority) + std::string(path.substr(0, app_end + 1)) +
-         std::string(redacted);
 }
 
 // A TOML basic string: quotes, backslashes and control characters escaped.
@@ -249,7 +227,11 @@ std::string redact(std::string_view key, std::string_view value) {
                                         : std::string(value.substr(0, eq + 1)) + std::string(redacted);
   }
   if (key == "on-publish" || key == "on-play" || key == "on-record-done") return redact_query(value);
-  if (key == "push") return redact_push(value);
+  if (key == "push") {
+    const auto eq = value.find('=');
+    if (eq == std::string_view::npos) return net::redact_stream_key(value);
+    return std::string(value.substr(0, eq + 1)) + net::redact_stream_key(value.substr(eq + 1));
+  }
   return std::string(value);
 }
 

@@ -285,6 +285,7 @@ void http_api::process_metrics(http::prometheus_text& page) const {
 
 http::response http_api::streams_page(const std::string* only_key) {
   const auto conns = metrics_.snapshot();
+  const auto pushes = relays_.pushes();
   json list = json::array();
   const auto now_sys = system_clock::now();
   const auto now_steady = steady::now();
@@ -326,6 +327,16 @@ http::response http_api::streams_page(const std::string* only_key) {
     entry["bitrate_out_bps"] = std::llround(rout);
     entry["player_count"] = players.size();
     entry["players"] = std::move(players);
+    json targets = json::array();  // push targets, their keys redacted
+    for (const auto& p : pushes) {
+      if (p.key != s->key()) continue;
+      targets.push_back(json{{"url", p.url},
+                             {"state", p.state},
+                             {"bytes_sent", p.bytes_sent},
+                             {"reconnects", p.reconnects},
+                             {"last_error", p.last_error}});
+    }
+    entry["pushes"] = std::move(targets);
     list.push_back(std::move(entry));
   }
   if (only_key != nullptr) {

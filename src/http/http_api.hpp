@@ -15,6 +15,7 @@
 #include "rtmp/http/request_parser.hpp"
 #include "http/prometheus_text.hpp"
 #include "rtmp/http/response.hpp"
+#include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
 
 namespace rtmp::net {
@@ -24,8 +25,8 @@ namespace rtmp::net {
 class http_api {
  public:
   /// `token`: the bearer token that allows kicks; empty disables them.
-  http_api(hub::hub& streams, server_metrics& metrics, std::string token)
-      : streams_(streams), metrics_(metrics), token_(std::move(token)) {}
+  http_api(hub::hub& streams, server_metrics& metrics, const relay_manager& relays, std::string token)
+      : streams_(streams), metrics_(metrics), relays_(relays), token_(std::move(token)) {}
 
   /// The response to `req`.
   http::response handle(const http::request& req);
@@ -50,6 +51,7 @@ class http_api {
 
   hub::hub& streams_;
   server_metrics& metrics_;
+  const relay_manager& relays_;
   const std::string token_;
   std::mutex rates_mutex_;
   std::unordered_map<std::string, std::pair<rate_sample, rate_sample>> samples_;  // key -> (older, newer)

@@ -72,24 +72,8 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     });
   };
   arm();
-  // In the request phase until a request head is complete; the oldest such
-  // connection gives way when the budget is full (closed on its worker).
-  request_budget::ticket waiting = 0;
-  auto wait_for_request = [&] {
-    waiting = http_pending_.enter([sock, who, limiter = &limiters_[worker]] {
-      asio::post(sock->get_executor(), [sock, who, limiter] {
-        if (!sock->is_open()) return;
-        std::uint64_t suppressed = 0;
-        if (limiter->allow("http|evicted", std::chrono::steady_clock::now(), suppressed)) {
-          spdlog::info("HTTP {}: closed while still sending its request, to admit a newer connection", who);
-        }
-        std::error_code ignored;
-        sock->set_option(asio::socket_base::linger(true, 0), ignored);
-        sock->close(ignored);
-      });
-    });
-  };
-  wait_for_request();
+  // In the request phase until a request head is complete.
+  request_budget::ticket waiting = enter_request_phase(sock, who, worker);
 
   socket.non_blocking(true, ec);  // responses go out as non-blocking writes (socket_writer)
   outbound_queue out;
@@ -120,13 +104,7 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     http::response response;
     bool head = false;
     if (result.state == http::parse_status::error) {
-      response = http::make_error(result.status, result.detail);
-      response.keep_alive = false;
-      std::uint64_t suppressed = 0;
-      if (limiters_[worker].allow(peer.address().to_string() + "|http-bad", std::chrono::steady_clock::now(),
-                                  suppressed)) {
-        spdlog::info("HTTP {}: bad request ({} {})", who, result.status, result.detail);
-      }
+      response = bad_request(result, peer.address().to_string(), who, worker);
     } else {
       const auto& req = parser.request();
       head = req.method == "HEAD";
@@ -174,7 +152,7 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     parser.reset();
     deadline.cancel();
     arm();
-    wait_for_request();
+    waiting = enter_request_phase(sock, who, worker);
   }
   http_pending_.leave(waiting);
   if (*timed_out) spdlog::debug("HTTP {}: request timeout", who);
@@ -182,6 +160,35 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
   http_sockets_[worker].erase(&socket);
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
+}
+
+request_budget::ticket server_impl::enter_request_phase(const std::shared_ptr<tcp::socket>& sock,
+                                                        const std::string& who, std::size_t worker) {
+  // When the budget is full the oldest connection in the phase gives way:
+  // closed on its own worker (this may run on any).
+  return http_pending_.enter([sock, who, limiter = &limiters_[worker]] {
+    asio::post(sock->get_executor(), [sock, who, limiter] {
+      if (!sock->is_open()) return;
+      std::uint64_t suppressed = 0;
+      if (limiter->allow("http|evicted", std::chrono::steady_clock::now(), suppressed)) {
+        spdlog::info("HTTP {}: closed while still sending its request, to admit a newer connection", who);
+      }
+      std::error_code ignored;
+      sock->set_option(asio::socket_base::linger(true, 0), ignored);
+      sock->close(ignored);
+    });
+  });
+}
+
+http::response server_impl::bad_request(const http::parse_result& result, const std::string& ip,
+                                        const std::string& who, std::size_t worker) {
+  http::response response = http::make_error(result.status, result.detail);
+  response.keep_alive = false;
+  std::uint64_t suppressed = 0;
+  if (limiters_[worker].allow(ip + "|http-bad", std::chrono::steady_clock::now(), suppressed)) {
+    spdlog::info("HTTP {}: bad request ({} {})", who, result.status, result.detail);
+  }
+  return response;
 }
 
 void server_impl::close_http_sessions() {

@@ -21,6 +21,7 @@
 #include "rtmp/proto/rtmp_url.hpp"
 #include "net/coroutine_support.hpp"
 #include "net/socket_writer.hpp"
+#include "net/tls.hpp"
 
 namespace rtmp::net {
 
@@ -48,6 +49,7 @@ struct relay_conn {
   relay_conn(asio::io_context& io, proto::client_session_config cfg)
       : socket(io), goodbye(io), session(std::move(cfg)) {}
   tcp::socket socket;
+  std::unique_ptr<tls_stream> tls;  // rtmps:// targets: TLS over socket
   asio::steady_timer goodbye;  // bounds the flush of a stopping push
   proto::client_session session;
   outbound_queue out;
@@ -89,7 +91,19 @@ class relay_session final : public hub::subscriber,
         tick_(io_),
         retry_(io_),
         last_request_(clock::now()),
-        policy_(hub::player_limits{.queue_bytes = cfg_.queue_bytes}) {}
+        policy_(hub::player_limits{.queue_bytes = cfg_.queue_bytes}) {
+    status_.key = key_;
+    status_.url = redact_stream_key(url_of(0));
+    status_.state = "connecting";
+  }
+
+  /// How the push is doing (any thread).
+  push_status status() const {
+    std::lock_guard lock(status_mu_);
+    push_status st = status_;
+    st.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+    return st;
+  }
 
   std::size_t worker() const noexcept override { return worker_; }
   const std::string& key() const noexcept { return key_; }
@@ -250,33 +264,64 @@ class relay_session final : public hub::subscriber,
   }
 
   // --- connection -------------------------------------------------------------------
+  // The URL of attempt `n`: a push's own URL (complete: push_url_for), or
+  // origin n of a pull with the stream's name.
+  std::string url_of(std::size_t n) const {
+    const std::string& base = urls_.at(n % urls_.size());
+    return kind_ == kind::push ? base : base + "/" + name_;
+  }
+
   asio::awaitable<void> run() {
     auto self = shared_from_this();
     std::size_t origin = 0;
     auto delay = cfg_.backoff_initial;
-    while (!stopped_) {
-      current_url_ = urls_.at(origin % urls_.size());
+    for (bool first = true; !stopped_; first = false) {
+      current_url_ = redact_stream_key(url_of(origin));  // logs never show a key
+      set_state("connecting", !first);
       delivered_ = false;
-      co_await attempt(current_url_ + "/" + name_);
+      co_await attempt(url_of(origin));
       if (stopped_) break;
+      set_state("retrying", false);
       release_local();  // players are told; they wait for the next origin
       if (delivered_) delay = cfg_.backoff_initial;
       origin = (origin + 1) % urls_.size();
       spdlog::info("relay: {} {}: retrying with {} in {} ms", kind_ == kind::push ? "push" : "pull", key_,
-                   urls_.at(origin) + "/" + name_, delay.count());
+                   redact_stream_key(url_of(origin)), delay.count());
       retry_.expires_after(delay);
       co_await retry_.async_wait(as_tuple(use_awaitable));
       if (!delivered_) delay = std::min(delay * 2, cfg_.backoff_max);
     }
   }
 
+  // The operator API's view: `state`, and one more reconnect when `retry`.
+  void set_state(const char* state, bool retry) {
+    std::lock_guard lock(status_mu_);
+    status_.state = state;
+    if (retry) ++status_.reconnects;
+  }
+  // Why the current attempt ended, for the operator API (no stream key: the
+  // messages are the system's and the protocol's).
+  void note_failure(std::string why) {
+    std::lock_guard lock(status_mu_);
+    status_.last_error = std::move(why);
+  }
+
   // One connection: returns when it ended (error, refusal, stop).
   asio::awaitable<void> attempt(std::string url) {
     proto::rtmp_url u;
     std::string_view why;
-    if (proto::parse_rtmp_url(url, u, {}, &why) || u.tls) {
-      spdlog::error("relay: {}: unusable URL {}: {}", key_, url, u.tls ? "rtmps:// is not supported" : why);
+    if (proto::parse_rtmp_url(url, u, {}, &why)) {
+      spdlog::error("relay: {}: unusable URL {}: {}", key_, current_url_, why);
       co_return;
+    }
+    asio::ssl::context* tls_context = nullptr;
+    if (u.tls) {
+      std::string tls_why;
+      tls_context = owner_.client_tls(tls_why);
+      if (tls_context == nullptr) {
+        spdlog::error("relay: {}: cannot use {}: {}", key_, current_url_, tls_why);
+        co_return;
+      }
     }
     proto::client_session_config scfg;
     scfg.connect.app = u.app;
@@ -303,14 +348,32 @@ class relay_session final : public hub::subscriber,
     if (c->closed) co_return;
     auto [cec, ep] = co_await asio::async_connect(c->socket, endpoints, as_tuple(use_awaitable));
     if (cec || c->closed) {
-      if (!c->closed) spdlog::warn("relay: {}: cannot connect to {}: {}", key_, url, cec.message());
+      if (!c->closed) spdlog::warn("relay: {}: cannot connect to {}: {}", key_, current_url_, cec.message());
+      note_failure(cec.message());
       c->close();
       co_return;
     }
     (void)ep;
     ::fcntl(c->socket.native_handle(), F_SETFD, FD_CLOEXEC);
     c->socket.set_option(tcp::no_delay(true), ec);
-    c->socket.non_blocking(true, ec);  // writes are non-blocking writevs (socket_writer)
+    if (tls_context != nullptr) {
+      // rtmps://: SNI and the certificate checked for the URL's host name.
+      c->tls = std::make_unique<tls_stream>(c->socket, *tls_context);
+      if (auto pec = prepare_client_tls(*c->tls, u.host, true)) {
+        spdlog::warn("relay: {}: TLS setup for {}: {}", key_, current_url_, pec.message());
+        c->close();
+        co_return;
+      }
+      auto [hec] = co_await c->tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable));
+      if (hec || c->closed) {
+        if (!c->closed) spdlog::warn("relay: {}: TLS handshake with {} failed: {}", key_, current_url_, hec.message());
+        note_failure("TLS: " + hec.message());
+        c->close();
+        co_return;
+      }
+    } else {
+      c->socket.non_blocking(true, ec);  // writes are non-blocking writevs (socket_writer)
+    }
     if (kind_ == kind::push) {
       (void)c->session.publish(u.stream);
     } else {
@@ -319,11 +382,12 @@ class relay_session final : public hub::subscriber,
     flush();
     std::vector<std::uint8_t> buffer(relay_read_buffer_size);
     while (!c->closed) {
-      auto [rec, n] = co_await c->socket.async_read_some(asio::buffer(buffer), as_tuple(use_awaitable));
+      auto [rec, n] = co_await read_some(c->socket, c->tls.get(), asio::buffer(buffer));
       if (c->closed) break;
       if (rec) {
-        spdlog::info("relay: {} {} connection to {} ended: {}", kind_ == kind::push ? "push" : "pull", key_, url,
-                     rec.message());
+        spdlog::info("relay: {} {} connection to {} ended: {}", kind_ == kind::push ? "push" : "pull", key_,
+                     current_url_, rec.message());
+        note_failure(rec.message());
         break;
       }
       const std::error_code err = c->session.on_bytes(std::span<const std::uint8_t>(buffer.data(), n));
@@ -332,7 +396,9 @@ class relay_session final : public hub::subscriber,
       batch_.clear();
       flush();
       if (err) {
-        spdlog::warn("relay: {} {} to {}: {}", kind_ == kind::push ? "push" : "pull", key_, url, err.message());
+        spdlog::warn("relay: {} {} to {}: {}", kind_ == kind::push ? "push" : "pull", key_, current_url_,
+                     err.message());
+        note_failure(err.message());
         break;
       }
     }
@@ -347,6 +413,7 @@ class relay_session final : public hub::subscriber,
       switch (ev.type) {
         case k::publish_started:
           spdlog::info("relay: push {} publishing to {}", key_, current_url_);
+          set_state("publishing", false);
           on_push_started();
           break;
         case k::play_started:
@@ -380,9 +447,10 @@ class relay_session final : public hub::subscriber,
 
   asio::awaitable<void> write_loop(std::shared_ptr<relay_conn> c) {
     auto self = shared_from_this();
-    drain_hooks hooks{.sent = [](std::size_t) {}, .open = [c] { return !c->closed; }};
+    drain_hooks hooks{.sent = [this](std::size_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); },
+                      .open = [c] { return !c->closed; }};
     const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = relay_max_write_batch_bytes};
-    const std::error_code ec = co_await drain(c->socket, nullptr, c->out, limits, std::move(hooks));
+    const std::error_code ec = co_await drain(c->socket, c->tls.get(), c->out, limits, std::move(hooks));
     c->writing = false;
     if (ec || (c->close_when_drained && c->out.empty())) c->close();
   }
@@ -429,7 +497,10 @@ class relay_session final : public hub::subscriber,
   asio::steady_timer tick_;
   asio::steady_timer retry_;
   std::shared_ptr<relay_conn> conn_;
-  std::string current_url_;
+  std::string current_url_;  // redacted: for logs
+  mutable std::mutex status_mu_;
+  push_status status_;  // status_mu_ (bytes_sent: bytes_sent_)
+  std::atomic<std::uint64_t> bytes_sent_{0};
   clock::time_point attempt_deadline_{};
   clock::time_point last_media_at_{};
   clock::time_point last_request_;
@@ -466,15 +537,20 @@ std::string_view name_of(std::string_view app, std::string_view key) {
 
 void relay_manager::on_publish_start(std::string_view app, std::string_view key,
                                      const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
-  const auto it = cfg_.push.find(std::string(app));
-  if (it == cfg_.push.end() || stream == nullptr || worker >= workers_.size()) return;
+  if (cfg_.push.empty() || stream == nullptr || worker >= workers_.size()) return;
   const std::string name(name_of(app, key));
+  std::vector<std::string> urls;
+  for (const auto& t : cfg_.push) {
+    if (t.app != app || (!t.stream.empty() && t.stream != name)) continue;
+    if (urls.size() == max_relay_targets) break;
+    urls.push_back(push_url_for(t, app, name));
+  }
+  if (urls.empty()) return;
   std::vector<std::shared_ptr<relay_session>> started;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    for (std::size_t i = 0; i < it->second.size() && i < max_relay_targets; ++i) {
-      const std::string& url = it->second[i];
+    for (const auto& url : urls) {
       auto s = std::make_shared<relay_session>(*this, relay_session::kind::push, std::string(key), name,
                                                std::vector<std::string>{url}, stream, worker);
       sessions_.emplace(s.get(), s);
@@ -554,6 +630,24 @@ void relay_manager::clear() {
     all.swap(sessions_);
     pulls_.clear();
   }
+}
+
+asio::ssl::context* relay_manager::client_tls(std::string& why) {
+  std::lock_guard lock(mu_);
+  if (client_tls_ == nullptr) client_tls_ = make_client_tls_context(true, cfg_.ca_file, why);
+  return client_tls_.get();
+}
+
+std::vector<push_status> relay_manager::pushes() const {
+  std::vector<push_status> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [p, s] : sessions_) {
+    if (s->type() == relay_session::kind::push) out.push_back(s->status());
+  }
+  std::sort(out.begin(), out.end(), [](const push_status& a, const push_status& b) {
+    return a.key != b.key ? a.key < b.key : a.url < b.url;
+  });
+  return out;
 }
 
 std::size_t relay_manager::active_pulls() const {

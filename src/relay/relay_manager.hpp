@@ -34,12 +34,24 @@
 #include <unordered_map>
 #include <vector>
 
+#include <asio/ssl/context.hpp>
+
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/relay.hpp"
 
 namespace rtmp::net {
 
 class relay_session;
+
+/// One push as the operator API shows it.
+struct push_status {
+  std::string key;         ///< The local stream ("app/name").
+  std::string url;         ///< The target, its stream key redacted.
+  std::string state;       ///< "connecting", "publishing" or "retrying".
+  std::uint64_t bytes_sent = 0;   ///< Bytes written to the target (all attempts).
+  std::uint64_t reconnects = 0;   ///< Attempts after the first.
+  std::string last_error;  ///< Why the last attempt ended ("" when none did).
+};
 
 /// Starts and tracks the relays of a server. Thread-safe.
 class relay_manager {
@@ -55,7 +67,8 @@ class relay_manager {
   relay_manager& operator=(const relay_manager&) = delete;
 
   /// A publish of `key` ("app/name") in `app` was accepted on `stream`; call
-  /// on the publisher's worker `worker`. Starts one push per URL of `app`.
+  /// on the publisher's worker `worker`. Starts one push per target that
+  /// applies to the stream (its app, or its app and name).
   void on_publish_start(std::string_view app, std::string_view key, const std::shared_ptr<hub::stream>& stream,
                         std::size_t worker);
 
@@ -81,12 +94,19 @@ class relay_manager {
   /// The settings.
   const relay_config& config() const noexcept { return cfg_; }
 
+  /// Every push running now, for the operator API.
+  std::vector<push_status> pushes() const;
+
  private:
   friend class relay_session;
   // Removes `s` (and its pull entry).
   void forget(const relay_session* s);
   // Pull idle stop: true (and the pull forgotten) when `s` may stop now.
   bool may_stop_idle(const relay_session* s);
+  // The client TLS context of rtmps:// targets (verifying against
+  // relay_config::ca_file or the system's store), made on first use; null
+  // with `why` when it cannot be made.
+  asio::ssl::context* client_tls(std::string& why);
 
   const relay_config cfg_;
   hub::hub& streams_;
@@ -97,6 +117,7 @@ class relay_manager {
   bool stopping_ = false;
   std::unordered_map<const relay_session*, std::shared_ptr<relay_session>> sessions_;
   std::unordered_map<std::string, relay_session*> pulls_;  // key -> its pull
+  std::unique_ptr<asio::ssl::context> client_tls_;        // mu_
 };
 
 }  // namespace rtmp::net

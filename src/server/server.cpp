@@ -111,7 +111,7 @@ server_impl::server_impl(server_config cfg)
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), with_coalescing(config.stream, config), with_coalescing(config.app_stream, config)),
       limits(config.max_connections, config.max_connections_per_ip),
-      api(streams, metrics, config.http_token),
+      api(streams, metrics, relays, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
       relays(config.relay, streams, contexts_of(pool), config.session.chunk_size),
       http_pending_(config.http_max_pending_requests),

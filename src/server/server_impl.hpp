@@ -72,6 +72,13 @@ class server_impl final : public connection_registry {
   asio::awaitable<void> http_accept_loop(asio::ip::tcp::acceptor& acceptor);
   asio::awaitable<void> http_session(asio::ip::tcp::socket socket, std::size_t worker);
   void close_http_sessions();
+  // Enters a connection that is (again) waiting for a request into the
+  // request-phase budget (http_listener.cpp).
+  request_budget::ticket enter_request_phase(const std::shared_ptr<asio::ip::tcp::socket>& sock,
+                                             const std::string& who, std::size_t worker);
+  // The answer to a request that did not parse; one log line per address and interval.
+  http::response bad_request(const http::parse_result& result, const std::string& ip, const std::string& who,
+                             std::size_t worker);
   // Applies the connection caps; closes `socket` and returns false when refused.
   // (Any socket type: the accept loop's carries the worker's executor type.)
   template <class Socket>

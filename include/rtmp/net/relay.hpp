@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rtmp::net {
@@ -34,14 +36,40 @@ inline constexpr std::chrono::milliseconds default_relay_stall_timeout{10'000};
 /// Bytes a push may have queued for its socket; past it, media is dropped up
 /// to the next keyframe (sequence headers and metadata are never dropped).
 inline constexpr std::size_t default_relay_queue_bytes = std::size_t{4} * 1024 * 1024;
-/// Most push URLs per application, and most origins per application.
+/// Most push targets per stream, and most origins per application.
 inline constexpr std::size_t max_relay_targets = 16;
+
+/// One push rule (`--push`): where the streams of an application (or one
+/// stream) are re-published, e.g. to a streaming platform.
+struct push_target {
+  std::string app;     ///< The local application.
+  std::string stream;  ///< Only this local stream (no query); empty: every stream of `app`.
+  /// `rtmp[s]://host[:port]/app2[/stream][?query]`; `{app}` and `{stream}`
+  /// stand for the local names. A URL that names no stream gets the local
+  /// stream's name appended (`URL/STREAM`); one that names a stream (a
+  /// platform's ingest URL with its key) is used as it is, query included.
+  std::string url;
+};
+
+/// Parses a `--push` rule, "APP=URL" or "APP/STREAM=URL"; nothing (and a
+/// reason in `*why`) when malformed or when the URL is not rtmp[s]://HOST/APP...
+std::optional<push_target> parse_push_target(std::string_view rule, std::string* why = nullptr);
+
+/// The URL that local stream `stream` of `app` goes to under `t`.
+std::string push_url_for(const push_target& t, std::string_view app, std::string_view stream);
+
+/// `url` as logs and the API show it: an RTMP URL's stream name (the key a
+/// platform gave) and query replaced by "<redacted>"; other text unchanged.
+std::string redact_stream_key(std::string_view url);
 
 /// Push and pull rules and their limits.
 struct relay_config {
-  /// app -> server URLs ("rtmp://host[:port]/app"); each stream published to
-  /// app is re-published to URL + "/" + stream name.
-  std::map<std::string, std::vector<std::string>> push;
+  /// Push rules, in order; each stream published to a rule's app (or its
+  /// one stream) is re-published to the rule's URL.
+  std::vector<push_target> push;
+  /// PEM CA certificates that rtmps:// push targets must chain to, instead
+  /// of the system's trust store; empty: the system's.
+  std::string ca_file;
   /// app -> origin URLs ("rtmp://host[:port]/app"), tried in order; a
   /// player of app/name with no local publisher starts a pull of
   /// URL + "/" + name.
