@@ -670,56 +670,10 @@ TEST_F(client_integration, api_errors) {
 
 // --- nginx-rtmp ------------------------------------------------------------------------------------------
 
-// nginx with libnginx-mod-rtmp on a free loopback port, stopped on destruction.
-struct nginx_rtmp {
-  child proc;
-  std::uint16_t port = 0;
-  std::string err_path;
-  ~nginx_rtmp() {
-    if (proc.pid > 0) {
-      ::kill(proc.pid, SIGTERM);
-      wait_for(proc, 5s);
-    }
-  }
-};
-
-// Starts nginx-rtmp (config written into `dir`); nullptr with `why` set when
-// it is not installed or does not come up.
-std::unique_ptr<nginx_rtmp> start_nginx(const temp_dir& dir, std::string& why) {
-  const auto nginx = find_in_path("nginx");
-  const auto module = nginx_rtmp_module();
-  if (!nginx || !module) {
-    why = "nginx or libnginx-mod-rtmp not installed (scripts/deps.sh test installs them)";
-    return nullptr;
-  }
-  auto n = std::make_unique<nginx_rtmp>();
-  n->port = free_port();
-  n->err_path = dir / "nginx-err.txt";
-  const std::string conf = dir / "nginx.conf";
-  {
-    std::ofstream f(conf);
-    f << "load_module " << *module << ";\n"
-      << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-      << "error_log stderr info;\npid " << (dir / "nginx.pid") << ";\n"
-      << "events { worker_connections 64; }\n"
-      << "rtmp { server { listen 127.0.0.1:" << n->port << "; chunk_size 4096;\n"
-      << "  application live { live on; } } }\n";
-  }
-  n->proc = spawn({*nginx, "-e", "stderr", "-c", conf, "-p", dir.path}, "/dev/null", n->err_path);
-  const std::uint16_t port = n->port;
-  const bool listening = wait_until([&] { return port_open(port); }, 5s);
-  if (!listening) {
-    why = "nginx did not start: " + slurp(n->err_path);
-    return nullptr;
-  }
-  return n;
-}
-
 TEST_F(client_integration, round_trip_through_nginx_rtmp) {
-  std::string why;
-  auto ngx = start_nginx(dir_, why);
-  RTMP_REQUIRE_TOOL(ngx, why);
-  const std::uint16_t port = ngx->port;
+  rtmp::test::nginx_rtmp_server ngx(dir_.path);
+  RTMP_REQUIRE_TOOL(ngx.ok(), ngx.why());
+  const std::uint16_t port = ngx.port();
   const std::string base = "rtmp://127.0.0.1:" + std::to_string(port) + "/live/";
   const std::string source = flv_dir + "/h264_aac.flv";
   const std::string played = dir_ / "nginx-played.flv";
@@ -728,7 +682,7 @@ TEST_F(client_integration, round_trip_through_nginx_rtmp) {
   const auto pub = run_client({"publish", base + "ngx", "-i", source, "--no-pace", "-q", "--timeout", "5"});
   EXPECT_EQ(pub.exit_code, 0) << pub.err;
   const auto play = wait_for(player, 15s);
-  EXPECT_EQ(play.exit_code, 0) << play.err << slurp(ngx->err_path);
+  EXPECT_EQ(play.exit_code, 0) << play.err << ngx.log();
 
   // nginx-rtmp relays every frame unchanged, in order per track; it may
   // move the AAC sequence header behind the first video frames and repeat
@@ -777,12 +731,11 @@ class client_with_ffmpeg : public client_integration, public ::testing::WithPara
       start_server();
       return "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/live/";
     }
-    std::string why;
-    nginx_ = start_nginx(dir_, why);
-    if (!nginx_) return "";
-    return "rtmp://127.0.0.1:" + std::to_string(nginx_->port) + "/live/";
+    nginx_ = std::make_unique<rtmp::test::nginx_rtmp_server>(dir_.path);
+    if (!nginx_->ok()) return "";
+    return "rtmp://127.0.0.1:" + std::to_string(nginx_->port()) + "/live/";
   }
-  std::unique_ptr<nginx_rtmp> nginx_;
+  std::unique_ptr<rtmp::test::nginx_rtmp_server> nginx_;
 };
 
 TEST_P(client_with_ffmpeg, ffmpeg_reads_back_what_rtmp_client_publishes) {
