@@ -23,6 +23,7 @@
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/command.hpp"
 #include "support/counting_sink.hpp"
+#include "support/fake_callback.hpp"
 #include "support/net.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
@@ -35,72 +36,7 @@ using rtmp::test::test_client;
 
 using keep_sink = rtmp::test::text_sink;  // every log line, to check that no token leaks
 
-// A one-thread HTTP server on loopback: answers every request with
-// `status` (0: reads the request and never answers) and records the bodies.
-class fake_callback {
- public:
-  explicit fake_callback(int status) : status_(status) {
-    fd_ = rtmp::test::listen_loopback(port_, 16);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~fake_callback() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/auth"; }
-  std::vector<std::string> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  void run() {
-    std::vector<int> held;
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      std::string in;
-      char buf[4096];
-      const auto deadline = std::chrono::steady_clock::now() + 2s;
-      while (std::chrono::steady_clock::now() < deadline) {
-        pollfd q{c, POLLIN, 0};
-        if (::poll(&q, 1, 50) <= 0) continue;
-        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-        const auto end = in.find("\r\n\r\n");
-        if (end != std::string::npos) {
-          const auto cl = in.find("Content-Length: ");
-          const std::size_t len = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-          if (in.size() >= end + 4 + len) {
-            std::lock_guard lock(mutex_);
-            bodies_.push_back(in.substr(end + 4, len));
-            break;
-          }
-        }
-      }
-      if (status_ == 0) {
-        held.push_back(c);  // never answer
-        continue;
-      }
-      const std::string reply = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Length: 0\r\n\r\n";
-      (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-    for (int c : held) ::close(c);
-  }
-
-  int status_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::vector<std::string> bodies_;
-};
+using rtmp::test::fake_callback;
 
 class auth_test : public ::testing::Test {
  protected:

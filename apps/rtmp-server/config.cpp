@@ -140,6 +140,20 @@ void add_access_options(CLI::App& app, settings& s, const settings& d) {  app.ad
                  "http://HOST:PORT/PATH to POST {action, app, stream, query, tc_url, client} before each publish; "
                  "2xx allows");
   app.add_option("--on-play", s.on_play, "The same callback before each play");
+  app.add_option("--on-publish-done", s.on_publish_done,
+                 "http(s)://HOST[:PORT]/PATH[?QUERY] to POST {action, app, stream, client, client_endpoint, "
+                 "duration_ms, bytes, reason} when a publish ends");
+  app.add_option("--on-play-done", s.on_play_done, "The same when a play ends (RTMP or HTTP-FLV)");
+  app.add_option("--exec-publish", s.exec_publish,
+                 "APP=CMD: run /bin/sh -c CMD while a stream of APP is published (environment RTMP_APP, "
+                 "RTMP_STREAM, RTMP_URL); restarted with back-off if it dies, SIGTERM then SIGKILL when the "
+                 "publish ends; its stderr is logged (repeatable)");
+  app.add_option("--exec-publish-done", s.exec_publish_done,
+                 "APP=CMD: run /bin/sh -c CMD once when a publish of APP ends (same environment; repeatable)");
+  app.add_option("--hook-timeout-ms", s.hook_timeout_ms,
+                 "Deadline of the on-publish-done / on-play-done POSTs in ms, 100 to 60000 (an exec-publish-done "
+                 "command gets 10 times this)")
+      ->default_val(d.hook_timeout_ms);
   app.add_option("--auth-timeout-ms", s.auth_timeout_ms, "Callback deadline in ms, 100 to 60000")
       ->default_val(d.auth_timeout_ms);
   app.add_option("--auth-fail-open", s.auth_fail_open,
@@ -177,7 +191,7 @@ void add_recording_and_relay_options(CLI::App& app, settings& s, const settings&
                  "Deadline of the on-record-done command or POST in ms, 100 to 3600000")
       ->default_val(d.on_record_done_timeout_ms);
   app.add_option("--ca-file", s.ca_file,
-                 "PEM CA certificates that rtmps:// push targets must chain to (default: the system's trust store)");
+                 "PEM CA certificates that rtmps:// push targets and https:// callbacks must chain to (default: the system's trust store)");
   app.add_option("--push", s.push,
                  "APP=URL or APP/STREAM=URL: re-publish every stream of APP (or one) to URL, reconnecting with "
                  "back-off; URL is rtmp[s]://HOST[:PORT]/APP2 (the stream goes to URL/STREAM) or a full ingest URL "
@@ -317,11 +331,25 @@ std::optional<config_problem> validate_auth(const settings& s) {
     net::auth_config scratch;
     if (auto why = read_token_file(s.token_file, scratch)) return config_problem{"token-file", *why};
   }
-  for (const auto& [key, url] : {std::pair{"on-publish", &s.on_publish}, std::pair{"on-play", &s.on_play}}) {
-    if (!url->empty() && url->rfind("http://", 0) != 0) return config_problem{key, "must be an http:// URL"};
+  for (const auto& [key, url] : {std::pair{"on-publish", &s.on_publish}, std::pair{"on-play", &s.on_play},
+                                 std::pair{"on-publish-done", &s.on_publish_done},
+                                 std::pair{"on-play-done", &s.on_play_done}}) {
+    if (!url->empty() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+      return config_problem{key, "must be an http:// or https:// URL"};
+    }
   }
   std::optional<config_problem> p;
   if ((p = check_range("auth-timeout-ms", s.auth_timeout_ms, 100, 60000, " ms"))) return p;
+  for (const auto& [key, list] : {std::pair{"exec-publish", &s.exec_publish},
+                                  std::pair{"exec-publish-done", &s.exec_publish_done}}) {
+    for (const auto& rule : *list) {
+      const auto eq = rule.find('=');
+      if (!rule.empty() && (eq == std::string::npos || eq == 0 || eq + 1 == rule.size())) {
+        return config_problem{key, "must be APP=COMMAND"};
+      }
+    }
+  }
+  if ((p = check_range("hook-timeout-ms", s.hook_timeout_ms, 100, 60000, " ms"))) return p;
   return check_one_of("auth-fail-open", s.auth_fail_open, on_off);
 }
 
@@ -515,6 +543,19 @@ net::server_config to_server_config(const settings& s) {
   cfg.recording.max_bytes = static_cast<std::uint64_t>(s.record_max_bytes);
   cfg.recording.max_duration = std::chrono::seconds(s.record_max_seconds);
   cfg.recording.on_done = s.on_record_done;
+  cfg.recording.ca_file = s.ca_file;
+  cfg.auth.ca_file = s.ca_file;
+  cfg.hooks.on_publish_done = s.on_publish_done;
+  cfg.hooks.on_play_done = s.on_play_done;
+  cfg.hooks.ca_file = s.ca_file;
+  cfg.hooks.timeout = std::chrono::milliseconds(s.hook_timeout_ms);
+  for (const auto& [list, out] : {std::pair{&s.exec_publish, &cfg.hooks.exec_publish},
+                                  std::pair{&s.exec_publish_done, &cfg.hooks.exec_publish_done}}) {
+    for (const auto& rule : *list) {
+      const auto eq = rule.find('=');
+      if (eq != std::string::npos && eq > 0) (*out)[rule.substr(0, eq)] = rule.substr(eq + 1);
+    }
+  }
   cfg.recording.on_done_timeout = std::chrono::milliseconds(s.on_record_done_timeout_ms);
   for (const auto& rule : s.push) {
     if (auto target = net::parse_push_target(rule)) cfg.relay.push.push_back(std::move(*target));

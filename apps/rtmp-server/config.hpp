@@ -51,6 +51,11 @@ struct settings {
   std::string token_file;                                ///< File of "publish|play APP TOKEN" lines.
   std::string on_publish;                                ///< HTTP callback URL asked before each publish.
   std::string on_play;                                   ///< HTTP callback URL asked before each play.
+  std::string on_publish_done;                           ///< http(s):// URL told when a publish ends.
+  std::string on_play_done;                              ///< http(s):// URL told when a play ends.
+  std::vector<std::string> exec_publish;                 ///< "APP=CMD": run while a stream of APP is published.
+  std::vector<std::string> exec_publish_done;            ///< "APP=CMD": run once when a publish of APP ends.
+  std::int64_t hook_timeout_ms = 5000;                   ///< Deadline of on-publish-done / on-play-done POSTs.
   std::int64_t auth_timeout_ms = 3000;                   ///< Callback deadline.
   std::string auth_fail_open = "off";                    ///< on: allow when the callback is unreachable.
   std::vector<std::string> allow_publish;                ///< "CIDR" or "APP=CIDR": who may publish (first match decides).

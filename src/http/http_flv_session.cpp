@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/auth.hpp"
+#include "server/stream_hooks.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/flv_writer.hpp"
 #include "net/coroutine_support.hpp"
@@ -211,6 +212,7 @@ asio::awaitable<void> http_flv_session::run(http::request req, flv_target target
   }
   entry_ = services_.metrics.add(id_, remote_);
   services_.metrics.set_role(*entry_, connection_role::playing, key_);
+  playing_since_ = std::chrono::steady_clock::now();
   spdlog::info("HTTP-FLV {} play {}", remote_, key_);
 
   std::error_code nb;
@@ -348,6 +350,21 @@ void http_flv_session::close(close_reason why, std::string_view detail, bool for
     auto s = std::move(stream_);
     s->unsubscribe(this);
     services_.streams.remove_if_unused(s);
+    // The viewer ends: on-play-done.
+    session_end e;
+    e.publish = false;
+    const auto slash = key_.find('/');
+    e.app = key_.substr(0, slash);
+    e.stream = slash == std::string::npos ? key_ : key_.substr(slash + 1);
+    e.client = remote_ip_;
+    e.client_endpoint = remote_;
+    e.duration_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - playing_since_)
+                                                   .count());
+    if (entry_) e.bytes = entry_->bytes_out.load(std::memory_order_relaxed);
+    e.reason = close_text(why, detail);
+    e.protocol = "http-flv";
+    services_.hooks.ended(socket_->get_executor(), std::move(e));
   }
   std::error_code ec;
   if (info.reset || force_reset) {

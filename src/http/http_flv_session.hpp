@@ -128,6 +128,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   const std::string remote_;
   std::string remote_ip_;
   std::string key_;
+  std::chrono::steady_clock::time_point playing_since_{};  // for on-play-done
   admission_ticket ticket_;
   std::shared_ptr<connection_entry> entry_;
   std::shared_ptr<hub::stream> stream_;

@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +17,7 @@
 
 #include "server/auth.hpp"
 #include "net/coroutine_support.hpp"
-
-extern char** environ;
+#include "net/spawn.hpp"
 
 namespace rtmp::net {
 
@@ -35,38 +33,13 @@ struct running_slot {
   ~running_slot() { count->fetch_sub(1, std::memory_order_relaxed); }
 };
 
-// Spawns `/bin/sh -c CMD rtmp-record PATH` in its own process group with
-// stdin from /dev/null and no inherited descriptors; -1 on failure.
+// Spawns `/bin/sh -c CMD rtmp-record PATH` (the file as $1) with the
+// recording's facts in the environment; -1 on failure.
 pid_t spawn_command(const std::string& command, const record_done_info& info) {
-  std::vector<std::string> env_text;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env_text.emplace_back(*e);
-  env_text.push_back("RTMP_RECORD_PATH=" + info.path);
-  env_text.push_back("RTMP_RECORD_APP=" + info.app);
-  env_text.push_back("RTMP_RECORD_STREAM=" + info.stream);
-  env_text.push_back("RTMP_RECORD_BYTES=" + std::to_string(info.bytes));
-  env_text.push_back("RTMP_RECORD_DURATION_MS=" + std::to_string(info.duration_ms));
-  std::vector<char*> env;
-  for (auto& s : env_text) env.push_back(s.data());
-  env.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c", cmd = command, name = "rtmp-record", path = info.path;
-  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), name.data(), path.data(), nullptr};
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env.data()) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return pid;
+  return spawn_shell(command, {"rtmp-record", info.path},
+                     {"RTMP_RECORD_PATH=" + info.path, "RTMP_RECORD_APP=" + info.app,
+                      "RTMP_RECORD_STREAM=" + info.stream, "RTMP_RECORD_BYTES=" + std::to_string(info.bytes),
+                      "RTMP_RECORD_DURATION_MS=" + std::to_string(info.duration_ms)});
 }
 
 asio::awaitable<void> run_command(std::string command, record_done_info info, std::chrono::milliseconds timeout,
@@ -102,9 +75,9 @@ asio::awaitable<void> run_command(std::string command, record_done_info info, st
 }
 
 asio::awaitable<void> run_post(std::string url, record_done_info info, std::chrono::milliseconds timeout,
-                               std::shared_ptr<running_slot> slot) {
+                               std::string ca_file, std::shared_ptr<running_slot> slot) {
   auto ex = co_await asio::this_coro::executor;
-  const int status = co_await post_json(ex, url, record_done_json(info), timeout);
+  const int status = co_await post_json(ex, url, record_done_json(info), timeout, ca_file);
   if (status >= 200 && status < 300) {
     spdlog::info("record: on-record-done callback for {} answered {}", info.path, status);
   } else if (status > 0) {
@@ -136,8 +109,8 @@ void start_record_done_hook(const asio::any_io_executor& ex, const recording_con
     return;
   }
   auto slot = std::make_shared<running_slot>(running);
-  if (cfg.on_done.rfind("http://", 0) == 0) {
-    asio::co_spawn(ex, run_post(cfg.on_done, std::move(info), cfg.on_done_timeout, std::move(slot)),
+  if (cfg.on_done.rfind("http://", 0) == 0 || cfg.on_done.rfind("https://", 0) == 0) {
+    asio::co_spawn(ex, run_post(cfg.on_done, std::move(info), cfg.on_done_timeout, cfg.ca_file, std::move(slot)),
                    log_failure("on-record-done POST"));
   } else {
     asio::co_spawn(ex, run_command(cfg.on_done, std::move(info), cfg.on_done_timeout, std::move(slot)),

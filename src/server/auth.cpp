@@ -1,14 +1,5 @@
 #include "server/auth.hpp"
 
-#include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <memory>
@@ -18,44 +9,6 @@
 #include "net/coroutine_support.hpp"
 
 namespace rtmp::net {
-
-using tcp = asio::ip::tcp;
-
-namespace {
-
-constexpr std::size_t max_status_line = 8192;
-
-struct http_url {
-  std::string host;
-  std::string port = "80";
-  std::string path = "/";
-};
-
-bool parse_http_url(std::string_view url, http_url& out) {
-  constexpr std::string_view scheme = "http://";
-  if (url.substr(0, scheme.size()) != scheme) return false;
-  url.remove_prefix(scheme.size());
-  const auto slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  if (slash != std::string_view::npos) out.path = std::string(url.substr(slash));
-  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return false;
-    out.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty()) {
-      if (authority.front() != ':') return false;
-      out.port = std::string(authority.substr(1));
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
-  }
-  return !out.host.empty() && !out.port.empty();
-}
-
-}  // namespace
 
 std::string_view query_param(std::string_view query, std::string_view name) noexcept {
   while (!query.empty()) {
@@ -94,44 +47,6 @@ bool token_allowed(const std::vector<std::string>& tokens, std::string_view stre
   return false;
 }
 
-asio::awaitable<int> post_json(asio::any_io_executor ex, std::string url, std::string json_body,
-                               std::chrono::milliseconds timeout) {
-  http_url u;
-  if (!parse_http_url(url, u)) co_return -1;
-  // The deadline closes the socket (shared: the handler may outlive us).
-  auto socket = std::make_shared<tcp::socket>(ex);
-  asio::steady_timer deadline(ex);
-  deadline.expires_after(timeout);
-  deadline.async_wait([socket](std::error_code e) {
-    if (e) return;
-    std::error_code ignored;
-    socket->close(ignored);
-  });
-  tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(u.host, u.port, as_tuple(use_awaitable));
-  if (rec || deadline.expiry() <= std::chrono::steady_clock::now()) co_return -1;
-  auto [cec, ep] = co_await asio::async_connect(*socket, results, as_tuple(use_awaitable));
-  if (cec) co_return -1;
-  std::string request = "POST " + u.path + " HTTP/1.1\r\nHost: " + u.host +
-                        "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                        std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
-  auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(request), as_tuple(use_awaitable));
-  if (wec) co_return -1;
-  asio::streambuf reply(max_status_line);
-  auto [ec, n] = co_await asio::async_read_until(*socket, reply, "\r\n", as_tuple(use_awaitable));
-  deadline.cancel();
-  if (ec) co_return -1;
-  // "HTTP/1.x SSS reason"
-  const std::string_view line(static_cast<const char*>(reply.data().data()), n);
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1.") co_return -1;
-  int status = 0;
-  const auto [p, perr] = std::from_chars(line.data() + 9, line.data() + 12, status);
-  (void)p;
-  if (perr != std::errc()) co_return -1;
-  std::error_code ignored;
-  socket->close(ignored);
-  co_return status;
-}
 
 auth_decision check_tokens(const auth_config& auth, const auth_request& r) {
   const auto& rules = r.publish ? auth.publish_tokens : auth.play_tokens;
@@ -170,7 +85,7 @@ asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth
                       {"client_endpoint", r.client_endpoint}};
   if (!r.protocol.empty()) body["protocol"] = r.protocol;
   const std::string& url = r.publish ? auth.on_publish_url : auth.on_play_url;
-  const int status = co_await post_json(std::move(ex), url, body.dump(), auth.callback_timeout);
+  const int status = co_await post_json(std::move(ex), url, body.dump(), auth.callback_timeout, auth.ca_file);
   auth_decision d;
   const bool reached = status > 0;
   d.allowed = reached ? status >= 200 && status < 300 : auth.callback_fail_open;

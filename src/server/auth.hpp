@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http_post.hpp"
 #include "rtmp/net/server.hpp"
 
 namespace rtmp::net {
@@ -63,11 +64,5 @@ bool has_callback(const auth_config& auth, bool publish) noexcept;
 /// HTTP, protocol): allowed on 2xx; when it cannot be reached in time, as
 /// `callback_fail_open` says. Runs on `ex`.
 asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r);
-
-/// POSTs `json_body` to `url` ("http://HOST[:PORT]/PATH"; no TLS) and
-/// returns the response's status code, or -1 when the URL is invalid or
-/// the server cannot be reached or does not answer within `timeout`.
-asio::awaitable<int> post_json(asio::any_io_executor ex, std::string url, std::string json_body,
-                               std::chrono::milliseconds timeout);
 
 }  // namespace rtmp::net

@@ -23,6 +23,7 @@
 namespace rtmp::net {
 
 class server_connection;
+class stream_hooks;
 
 /// Where an RTMP connection joins its worker's deadline sweep.
 class connection_registry {
@@ -46,6 +47,7 @@ struct connection_services {
   const std::atomic<bool>& stopping;   ///< True once the server is shutting down.
   std::vector<log_limiter>& limiters;  ///< Per-peer log rate limits, by worker.
   connection_registry& registry;       ///< The deadline sweeps.
+  stream_hooks& hooks;                 ///< Told when publishes and plays begin and end.
 
   /// Worker `w`'s log limiter (use only on that worker).
   log_limiter& limiter(std::size_t w) const noexcept { return limiters[w]; }

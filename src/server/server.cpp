@@ -114,12 +114,13 @@ server_impl::server_impl(server_config cfg)
       api(streams, metrics, relays, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
       relays(config.relay, streams, contexts_of(pool), config.session.chunk_size),
+      hooks(config.hooks, pool.context(0)),
       http_pending_(config.http_max_pending_requests),
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
       http_sockets_(pool.size()),
-      services_{config, streams, metrics, recorders, relays, stopping, limiters_, *this} {}
+      services_{config, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks} {}
 
 std::error_code server_impl::open_acceptor(const std::string& text, std::unique_ptr<tcp::acceptor>& out) {
   tcp::endpoint ep;
@@ -184,6 +185,7 @@ std::error_code server_impl::start() {
                      std::to_string(acceptor->local_endpoint().port()));
     http_acceptors_.push_back(std::move(acceptor));
   }
+  if (!acceptors_.empty()) hooks.set_local_port(acceptors_.front()->local_endpoint().port());
   for (auto& a : acceptors_) {
     asio::co_spawn(pool.context(0), accept_loop(*a, nullptr), log_failure("accept loop"));
   }
@@ -350,6 +352,7 @@ void server_impl::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
+  hooks.stop_all();  // exec-publish processes: SIGTERM, then SIGKILL after the grace period
   // The sweeps end, so that the workers can run out of work.
   for (std::size_t w = 0; w < pool.size(); ++w) {
     asio::post(pool.context(w), [this, w] {

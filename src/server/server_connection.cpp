@@ -98,8 +98,9 @@ void server_connection::close(close_reason why, std::string_view detail, bool fo
   closed_ = true;
   const close_reason_info& info = info_of(why);
   const auto lvl = info.level == close_log_level::warn ? level::warn : level::info;
+  end_reason_ = close_text(why, detail);
   log_limited(lvl, "close:" + std::string(info.name), "{} closed: {} (media in {}, out {}, dropped {})", tag(),
-              close_text(why, detail), publisher_.media_in(), player_.policy().sent(), player_.policy().dropped());
+              end_reason_, publisher_.media_in(), player_.policy().sent(), player_.policy().dropped());
   stop_publishing();
   stop_playing();
   std::error_code ec;
@@ -139,6 +140,7 @@ void server_connection::kick(std::string reason) {
     if (self->closed_) return;
     if (self->publisher_.active()) self->session_.notify_publish_stopped(self->publisher_.stream_id(), reason);
     self->flush_session_output();
+    self->end_reason_ = reason;
     self->stop_publishing();  // a no-op in the stream when it already replaced us
     self->close_after_flush(close_reason::kicked, std::move(reason));
   });
@@ -347,6 +349,9 @@ std::optional<std::chrono::milliseconds> server_connection::until_stale(const st
   const auto s = services_.streams.find(key);
   if (s == nullptr || s->config().publisher_takeover || s->config().stale_publisher.count() == 0) return std::nullopt;
   const auto silence = s->publisher_silence();
+  // A publisher that sent media a moment ago is live: refuse at once rather
+  // than hold a newcomer that will be refused anyway.
+  if (silence && *silence < silent_before_hold) return std::nullopt;
   const auto left =
       silence ? s->config().stale_publisher - std::chrono::duration_cast<milliseconds>(*silence) : milliseconds(0);
   // A little past the moment, so the retry finds it stale.
@@ -385,6 +390,8 @@ void server_connection::start_publish(const proto::session_event& ev, bool may_h
   services_.recorders.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.relays.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.metrics.set_role(*entry_, connection_role::publishing, key);
+  role_since_ = clock::now();
+  services_.hooks.publish_started(session_.app(), stream_name_only());
   log_limited(level::info, "publish", "{} publish{}", tag(),
               result == hub::stream::claim_result::took_over         ? " (took over)"
               : result == hub::stream::claim_result::took_over_stale ? " (took over a stale publisher)"
@@ -395,6 +402,27 @@ void server_connection::stop_publishing() {
   if (!publisher_.active()) return;
   if (entry_ && !closed_) services_.metrics.set_role(*entry_, connection_role::negotiating, {});
   publisher_.stop(this, services_.streams);
+  services_.hooks.publish_stopped(session_.app(), stream_name_only());
+  notify_end(true);
+}
+
+std::string server_connection::stream_name_only() const {
+  const std::string& app = session_.app();
+  return stream_name_.size() > app.size() ? stream_name_.substr(app.size() + 1) : stream_name_;
+}
+
+void server_connection::notify_end(bool publish) {
+  session_end e;
+  e.publish = publish;
+  e.app = session_.app();
+  e.stream = stream_name_only();
+  e.client = remote_ip_;
+  e.client_endpoint = remote_;
+  e.duration_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - role_since_).count());
+  if (entry_) e.bytes = (publish ? entry_->bytes_in : entry_->bytes_out).load(std::memory_order_relaxed);
+  e.reason = end_reason_.empty() ? (publish ? "unpublished" : "stopped playing") : end_reason_;
+  services_.hooks.ended(socket_.get_executor(), std::move(e));
 }
 
 // --- session output -------------------------------------------------------------

@@ -34,6 +34,7 @@
 #include "server/connection_publisher.hpp"
 #include "server/connection_services.hpp"
 #include "server/server_metrics.hpp"
+#include "server/stream_hooks.hpp"
 #include "rtmp/net/server.hpp"
 #include "rtmp/proto/server_session.hpp"
 
@@ -135,6 +136,9 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   // publish to a busy key whose publisher may turn stale is held (once,
   // when `may_hold`) until it would be, then tried again.
   void start_publish(const proto::session_event& ev, bool may_hold = true);
+  // A publisher silent for less than this is live (a stream sends media
+  // every few tens of ms): a new publisher on its key is refused at once.
+  static constexpr std::chrono::milliseconds silent_before_hold{250};
   // How long until the publisher of `key` turns stale, when a new publisher
   // should wait for that rather than be refused.
   std::optional<std::chrono::milliseconds> until_stale(const std::string& key) const;
@@ -154,6 +158,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   }
   void stop_publishing();
   void stop_playing();
+  // The stream's name without the app ("cam" of "live/cam").
+  std::string stream_name_only() const;
+  // Tells the hooks that the publish (or play) ended (on-publish-done, ...).
+  void notify_end(bool publish);
   void flush_session_output();
   // Queues a session reply, under the control-reply bound.
   void queue_control(proto::shared_bytes bytes);
@@ -199,6 +207,8 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   connection_authorizer authorizer_;
   std::string stream_name_;  // for logs: the key of what we publish or play
   std::unique_ptr<asio::steady_timer> publish_retry_;  // a held publish (see start_publish)
+  clock::time_point role_since_{};  // the publish or play was accepted
+  std::string end_reason_;          // why the publish or play ends, for the hooks
 
   // Lifetime and deadlines.
   clock::time_point started_at_;

@@ -34,6 +34,7 @@ void server_connection::start_play(const proto::session_event& ev) {
   session_.accept_play(ev.stream_id);
   services_.metrics.set_role(*entry_, connection_role::playing, key);
   const hub::stream_snapshot snap = player_.subscribe(services_.streams, key, this, ev.stream_id);
+  role_since_ = clock::now();
   flush_session_output();
   if (snap.publishing) queue_snapshot(snap);
   log_limited(level::info, "play", "{} play{}", tag(), snap.publishing ? "" : " (waiting for publisher)");
@@ -50,6 +51,7 @@ void server_connection::stop_playing() {
   if (!player_.active()) return;
   if (entry_ && !closed_) services_.metrics.set_role(*entry_, connection_role::negotiating, {});
   player_.stop(this, services_.streams);
+  notify_end(false);
 }
 
 // --- hub callbacks (on this worker) ------------------------------------------------

@@ -21,6 +21,7 @@
 #include "record/recorder.hpp"
 #include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
+#include "server/stream_hooks.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "net/io_context_pool.hpp"
 #include "rtmp/net/server.hpp"
@@ -50,6 +51,7 @@ class server_impl final : public connection_registry {
   http_api api;              ///< The operator endpoint's routes
   recorder_manager recorders;  ///< Recording: started by each accepted publish
   relay_manager relays;        ///< Push and pull relays: told by each publish and play
+  stream_hooks hooks;          ///< Lifecycle notifications and exec processes
 
  private:
   // Worker w's deadline sweep: every sweep_interval() it calls

@@ -47,6 +47,7 @@ struct recording_config {
   std::string on_done;
   std::chrono::milliseconds on_done_timeout{10'000};  ///< The command is killed (the POST abandoned) after this.
   std::size_t max_pending_hooks = 64;          ///< Hook runs at once; further completed files are only logged.
+  std::string ca_file;  ///< An https:// on_done: PEM CA certificates to trust; empty: the system's store.
   std::size_t flush_bytes = std::size_t{64} * 1024;  ///< Buffered bytes that trigger a write to the file.
   std::chrono::milliseconds flush_interval{1'000};   ///< Buffered bytes are written at least this often.
 };

@@ -38,10 +38,31 @@ struct auth_config {
   std::string on_play_url;     ///< Same for play.
   std::chrono::milliseconds callback_timeout{3'000};  ///< Whole callback (connect, send, status line).
   bool callback_fail_open = false;  ///< Allow when the callback cannot be reached in time (else refuse).
+  std::string ca_file;  ///< https:// callbacks: PEM CA certificates to trust; empty: the system's store.
   /// Address rules for publish and play, in order (first match decides;
   /// none matching: allowed). Checked before tokens and callbacks, on the
   /// client's address (from the PROXY header on a proxy-protocol listener).
   std::vector<access_rule> access;
+};
+
+/// Notifications when a publish or play ends, and processes attached to
+/// published streams (like nginx-rtmp's `exec`). None of them ever blocks
+/// media or a worker: POSTs are coroutines with a deadline, processes are
+/// watched from a timer.
+struct hooks_config {
+  std::string on_publish_done;  ///< http(s):// URL POSTed when a publish ends; empty: none.
+  std::string on_play_done;     ///< The same when a play ends.
+  /// app -> a /bin/sh command run while a stream of app is published
+  /// (environment RTMP_APP, RTMP_STREAM, RTMP_URL: the stream on this
+  /// server's first listener); restarted with back-off if it dies, stopped
+  /// with SIGTERM (then SIGKILL) when the publish ends.
+  std::map<std::string, std::string> exec_publish;
+  /// app -> a /bin/sh command run once when a publish of app ends (same environment).
+  std::map<std::string, std::string> exec_publish_done;
+  std::chrono::milliseconds timeout{5'000};           ///< A POST's deadline; a done-command is killed after 10 times this.
+  std::size_t max_pending = 64;                        ///< Notifications at once; further ones are only logged.
+  std::chrono::milliseconds exec_stop_grace{2'000};   ///< SIGTERM to SIGKILL.
+  std::string ca_file;                                ///< https:// URLs: PEM CAs; empty: the system's store.
 };
 
 /// Server settings. Every limit and deadline is named here.
@@ -109,6 +130,7 @@ struct server_config {
 
   // Relays: static push and on-demand pull / edge mode (rtmp/net/relay.hpp).
   relay_config relay;  ///< No push and no pull unless applications are listed.
+  hooks_config hooks;  ///< Lifecycle notifications and exec processes; none by default.
 };
 
 /// Counters of a running server (approximate while it runs).
