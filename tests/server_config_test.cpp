@@ -409,6 +409,63 @@ TEST(server_config, access_rules_apply_in_the_order_given_on_the_command_line_an
   EXPECT_NE(bad.err.find("deny-publish"), std::string::npos) << bad.err;
 }
 
+// rtmp-client publishes the sample file to `url`; its exit code.
+int publish_file(const std::string& url) {
+  const std::string client = std::string(RTMP_BIN_DIR) + "/rtmp-client";
+  const std::string flv = std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv";
+  return rtmp::test::run(client + " publish '" + url + "' -i " + flv + " --no-pace -q --timeout 5 2>/dev/null", 20s);
+}
+
+// Waits up to 10 s until `needle` occurs `count` times in the file at `path`.
+bool wait_for_count(const std::string& path, const std::string& needle, std::size_t count) {
+  return rtmp::test::wait_until(
+      [&] {
+        const std::string text = read_text(path);
+        std::size_t n = 0;
+        for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+        return n >= count;
+      },
+      10s);
+}
+
+TEST(server_config, sighup_reloads_the_file_and_an_invalid_file_changes_nothing) {
+  rtmp::test::temp_dir dir;
+  const std::string conf = dir.file("c.toml");
+  write_text(conf, "listen = \"127.0.0.1:0\"\nworkers = 1\npublish-token = [\"live=first\"]\n");
+  const std::string log = dir.file("server.log");
+  rtmp::test::child_process server(server_bin + " --config " + conf + " > " + log + " 2>&1");
+  ASSERT_TRUE(wait_for_text(log, "listening on 127.0.0.1:")) << read_text(log);
+  const std::string text = read_text(log);
+  const auto at = text.find("listening on 127.0.0.1:") + std::string("listening on 127.0.0.1:").size();
+  const std::string url = "rtmp://127.0.0.1:" + std::to_string(std::stoi(text.substr(at))) + "/live/x?token=";
+  EXPECT_EQ(publish_file(url + "first"), 0);
+
+  // A new token and log level: the old token is refused, the new one accepted.
+  write_text(conf, "listen = \"127.0.0.1:0\"\nworkers = 1\npublish-token = [\"live=second\"]\nlog-level = \"debug\"\n");
+  server.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_count(log, "reload: ", 1)) << read_text(log);
+  EXPECT_NE(read_text(log).find("reload: tokens, callbacks and address rules; log level"), std::string::npos)
+      << read_text(log);
+  EXPECT_EQ(publish_file(url + "first"), 6) << "the old token still works after the reload";
+  EXPECT_EQ(publish_file(url + "second"), 0);
+
+  // An invalid file: an error naming the file, line and key; nothing changes.
+  write_text(conf, "listen = \"127.0.0.1:0\"\nworkers = 1\n\nidle-timeout = 0\n");
+  server.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_count(log, "reload refused", 1)) << read_text(log);
+  EXPECT_NE(read_text(log).find(conf + ":4: idle-timeout"), std::string::npos) << read_text(log);
+  EXPECT_EQ(publish_file(url + "second"), 0) << "the configuration in force stays";
+  EXPECT_EQ(publish_file(url + "first"), 6);
+
+  // What only a restart applies is named.
+  write_text(conf, "listen = \"127.0.0.1:0\"\nworkers = 3\npublish-token = [\"live=second\"]\nlog-level = \"debug\"\n");
+  server.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_count(log, "reload: ", 2)) << read_text(log);
+  EXPECT_NE(read_text(log).find("restart needed: workers"), std::string::npos) << read_text(log);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << read_text(log);
+}
+
 TEST(server_config, json_log_lines_parse_as_json) {
   rtmp::test::temp_dir dir;
   write_text(dir.file("c.toml"), "listen = \"127.0.0.1:0\"\nworkers = 1\nlog-format = \"json\"\n");

@@ -11,8 +11,12 @@
 
 #include <cctype>
 #include <csignal>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -117,51 +121,105 @@ void arm_watchdog(asio::steady_timer& timer, std::chrono::microseconds interval)
   });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line and the configuration file it names: parsed at start,
+// and again for each reload.
+struct command_line {
   CLI::App app{"rtmp-server: RTMP live-streaming server.\n"
                "Publish with: ffmpeg -re -i in.flv -c copy -f flv rtmp://HOST:1935/live/KEY\n"
                "Play with:    ffplay rtmp://HOST:1935/live/KEY"};
+  settings s;
   bool show_version = false;
   bool print_config = false;
-  settings s;
-  app.add_flag("-V,--version", show_version, "Print the version and exit")->configurable(false);
-  app.set_config("--config", "",
-                 "Read settings from this TOML file (conventionally /etc/rtmp-server/rtmp-server.toml); "
-                 "every flag below is a key, and flags given here override the file")
-      ->type_name("FILE");
-  app.allow_config_extras(CLI::config_extras_mode::error);
-  const auto file = std::make_shared<rtmp::server_app::toml_config>();
-  app.config_formatter(file);
-  app.add_flag("--print-config", print_config, "Print the effective configuration (a valid --config file) and exit")
-      ->configurable(false);
   bool show_secrets = false;
-  app.add_flag("--show-secrets", show_secrets,
-               "With --print-config: print tokens, callback queries and push keys instead of \"<redacted>\"")
-      ->configurable(false);
-  rtmp::server_app::add_setting_options(app, s);
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::cerr << config_prefix << describe(e, app, *file, args) << "\n";
+  std::shared_ptr<rtmp::server_app::toml_config> file = std::make_shared<rtmp::server_app::toml_config>();
+
+  command_line() {
+    app.add_flag("-V,--version", show_version, "Print the version and exit")->configurable(false);
+    app.set_config("--config", "",
+                   "Read settings from this TOML file (conventionally /etc/rtmp-server/rtmp-server.toml); "
+                   "every flag below is a key, and flags given here override the file; SIGHUP reads it again")
+        ->type_name("FILE");
+    app.allow_config_extras(CLI::config_extras_mode::error);
+    app.config_formatter(file);
+    app.add_flag("--print-config", print_config, "Print the effective configuration (a valid --config file) and exit")
+        ->configurable(false);
+    app.add_flag("--show-secrets", show_secrets,
+                 "With --print-config: print tokens, callback queries and push keys instead of \"<redacted>\"")
+        ->configurable(false);
+    rtmp::server_app::add_setting_options(app, s);
+  }
+  command_line(const command_line&) = delete;
+  command_line& operator=(const command_line&) = delete;
+
+  /// Parses `argc`/`argv` and checks the result; the problem ("" for --help:
+  /// `help` is then set), or nothing.
+  std::optional<std::string> parse(int argc, char** argv, bool& help) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    help = false;
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) {
+        help = true;
+        app.exit(e);
+        return std::string();
+      }
+      return describe(e, app, *file, args);
+    }
+    s.access_order = rtmp::server_app::order_access_rules(app, *file);
+    if (show_version) return std::nullopt;
+    if (auto problem = rtmp::server_app::validate(s)) {
+      return file_position(app, *file, problem->key, args) + problem->key + ": " + problem->problem;
+    }
+    return std::nullopt;
+  }
+};
+
+// SIGHUP: reads the command line's configuration again and puts what can
+// change at run time in force (rtmp::net::server::reload). An invalid file
+// changes nothing. systemd hears RELOADING=1 and READY=1 around it.
+void reload(rtmp::net::server& server, int argc, char** argv) {
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  rtmp::net::systemd_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(now_us));
+  auto next = std::make_unique<command_line>();
+  bool help = false;
+  if (auto problem = next->parse(argc, argv, help)) {
+    spdlog::error("reload refused, the configuration in force stays: {}", *problem);
+    rtmp::net::systemd_notify("READY=1\nSTATUS=Reload refused: " + problem->substr(0, 200));
+    return;
+  }
+  std::vector<std::string> changes = server.reload(rtmp::server_app::to_server_config(next->s));
+  const auto level = spdlog::level::from_str(next->s.log_level);
+  if (level != spdlog::get_level()) {
+    spdlog::set_level(level);
+    changes.emplace_back("log level");
+  }
+  std::string text;
+  for (const auto& c : changes) text += (text.empty() ? "" : "; ") + c;
+  spdlog::info("reload: {}", text.empty() ? "nothing changed" : text);
+  rtmp::net::systemd_notify("READY=1\nSTATUS=Accepting RTMP connections");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cl = std::make_unique<command_line>();
+  bool help = false;
+  if (auto problem = cl->parse(argc, argv, help)) {
+    if (help) return 0;
+    std::cerr << config_prefix << *problem << "\n";
     return exit_bad_config;
   }
-
-  if (show_version) {
+  settings& s = cl->s;
+  CLI::App& app = cl->app;
+  if (cl->show_version) {
     std::cout << "rtmp-server " << rtmp::version_line() << "\n";
     return 0;
   }
-  s.access_order = rtmp::server_app::order_access_rules(app, *file);
-  if (auto problem = rtmp::server_app::validate(s)) {
-    std::cerr << config_prefix << file_position(app, *file, problem->key, args) << problem->key << ": "
-              << problem->problem << "\n";
-    return exit_bad_config;
-  }
-  if (print_config) {
-    file->show_secrets(show_secrets);
+  if (cl->print_config) {
+    cl->file->show_secrets(cl->show_secrets);
     std::cout << app.config_to_str(true, true);
     return 0;
   }
@@ -173,6 +231,16 @@ int main(int argc, char** argv) {
     asio::io_context main_ctx(1);
     // Signals are caught before any worker thread exists.
     asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+    // SIGHUP (systemctl reload): the configuration again, nobody dropped.
+    asio::signal_set reloads(main_ctx, SIGHUP);
+    std::function<void()> wait_for_reload = [&] {
+      reloads.async_wait([&](const std::error_code& ec, int) {
+        if (ec) return;
+        reload(server, argc, argv);
+        wait_for_reload();
+      });
+    };
+    wait_for_reload();
     asio::steady_timer watchdog(main_ctx);
     std::thread stopper;
     signals.async_wait([&](const std::error_code& ec, int sig) {

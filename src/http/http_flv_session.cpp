@@ -108,7 +108,8 @@ http_flv_session::http_flv_session(connection_services& services, std::shared_pt
                                    std::size_t worker, std::uint64_t id, std::string remote,
                                    admission_ticket ticket)
     : services_(services),
-      config_(services.config),
+      config_ptr_(services.live.load()),
+      config_(*config_ptr_),
       socket_(std::move(socket)),
       worker_(worker),
       id_(id),
@@ -116,7 +117,7 @@ http_flv_session::http_flv_session(connection_services& services, std::shared_pt
       ticket_(std::move(ticket)),
       wake_(socket_->get_executor()),
       watchdog_(socket_->get_executor()),
-      policy_(services.config.player_limits()) {
+      policy_(config_.player_limits()) {
   std::error_code ec;
   const auto peer = socket_->remote_endpoint(ec);
   remote_ip_ = ec ? std::string("?") : peer.address().to_string();

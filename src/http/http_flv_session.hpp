@@ -121,6 +121,7 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   std::chrono::milliseconds watchdog_tick() const;
 
   connection_services& services_;
+  const std::shared_ptr<const server_config> config_ptr_;  // the settings this session started with
   const server_config& config_;
   const std::shared_ptr<asio::ip::tcp::socket> socket_;
   const std::size_t worker_;

@@ -522,7 +522,7 @@ class relay_session final : public hub::subscriber,
 
 relay_manager::relay_manager(relay_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers,
                              std::uint32_t chunk_size)
-    : cfg_(std::move(cfg)), streams_(streams), workers_(std::move(workers)), chunk_size_(chunk_size) {}
+    : cfg_(std::move(cfg)), streams_(streams), workers_(std::move(workers)), chunk_size_(chunk_size), push_(cfg_.push) {}
 
 relay_manager::~relay_manager() { clear(); }
 
@@ -537,10 +537,15 @@ std::string_view name_of(std::string_view app, std::string_view key) {
 
 void relay_manager::on_publish_start(std::string_view app, std::string_view key,
                                      const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
-  if (cfg_.push.empty() || stream == nullptr || worker >= workers_.size()) return;
+  if (stream == nullptr || worker >= workers_.size()) return;
   const std::string name(name_of(app, key));
+  std::vector<push_target> targets;
+  {
+    std::lock_guard lock(mu_);
+    targets = push_;
+  }
   std::vector<std::string> urls;
-  for (const auto& t : cfg_.push) {
+  for (const auto& t : targets) {
     if (t.app != app || (!t.stream.empty() && t.stream != name)) continue;
     if (urls.size() == max_relay_targets) break;
     urls.push_back(push_url_for(t, app, name));
@@ -630,6 +635,11 @@ void relay_manager::clear() {
     all.swap(sessions_);
     pulls_.clear();
   }
+}
+
+void relay_manager::set_push_targets(std::vector<push_target> targets) {
+  std::lock_guard lock(mu_);
+  push_.swap(targets);
 }
 
 asio::ssl::context* relay_manager::client_tls(std::string& why) {

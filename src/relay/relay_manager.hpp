@@ -94,6 +94,10 @@ class relay_manager {
   /// The settings.
   const relay_config& config() const noexcept { return cfg_; }
 
+  /// The push targets of streams published from now on (a reload; pushes
+  /// running now keep theirs).
+  void set_push_targets(std::vector<push_target> targets);
+
   /// Every push running now, for the operator API.
   std::vector<push_status> pushes() const;
 
@@ -118,6 +122,7 @@ class relay_manager {
   std::unordered_map<const relay_session*, std::shared_ptr<relay_session>> sessions_;
   std::unordered_map<std::string, relay_session*> pulls_;  // key -> its pull
   std::unique_ptr<asio::ssl::context> client_tls_;        // mu_
+  std::vector<push_target> push_;                         // mu_: the targets of new publishes
 };
 
 }  // namespace rtmp::net

@@ -63,6 +63,14 @@ class connection_limits {
     return verdict::admitted;
   }
 
+  /// New caps (a reload): connections over them stay; new ones are refused
+  /// until the count is under them.
+  void set_caps(std::size_t max_total, std::size_t max_per_ip) {
+    std::lock_guard lock(mutex_);
+    max_total_ = max_total;
+    max_per_ip_ = max_per_ip;
+  }
+
   /// Open connections admitted and not yet released.
   std::size_t total() const {
     std::lock_guard lock(mutex_);

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "net/log_limiter.hpp"
@@ -37,9 +39,33 @@ class connection_registry {
   ~connection_registry() = default;
 };
 
+/// The settings new connections start with: the server's, replaced whole by
+/// a reload. A connection keeps the snapshot it started with for its whole
+/// life, so a reload never changes the rules under a running one.
+class live_config {
+ public:
+  /// Starts with `initial`.
+  explicit live_config(std::shared_ptr<const server_config> initial) : current_(std::move(initial)) {}
+  /// The settings in force now (any thread).
+  std::shared_ptr<const server_config> load() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  /// Puts `next` in force for the connections that start from now on.
+  void store(std::shared_ptr<const server_config> next) {
+    std::lock_guard lock(mutex_);
+    current_.swap(next);  // the old one is released outside the lock
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const server_config> current_;
+};
+
 /// The services of a server that its connections use.
 struct connection_services {
-  const server_config& config;         ///< The server's settings.
+  const server_config& config;         ///< The server's settings as started (listeners, workers).
+  const live_config& live;             ///< The settings new connections take (reloadable).
   hub::hub& streams;                   ///< Streams: publish, play, leave.
   server_metrics& metrics;             ///< Counters and the open connections for /metrics and /api.
   recorder_manager& recorders;         ///< Told of each accepted publish.

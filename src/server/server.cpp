@@ -108,6 +108,7 @@ static std::map<std::string, hub::stream_config> with_coalescing(std::map<std::s
 
 server_impl::server_impl(server_config cfg)
     : config(std::move(cfg)),
+      live(std::make_shared<const server_config>(config)),
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), with_coalescing(config.stream, config), with_coalescing(config.app_stream, config)),
       limits(config.max_connections, config.max_connections_per_ip),
@@ -120,7 +121,7 @@ server_impl::server_impl(server_config cfg)
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
       http_sockets_(pool.size()),
-      services_{config, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks} {}
+      services_{config, live, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks} {}
 
 std::error_code server_impl::open_acceptor(const std::string& text, std::unique_ptr<tcp::acceptor>& out) {
   tcp::endpoint ep;
@@ -384,6 +385,63 @@ server::server(server_config config) : impl_(std::make_unique<server_impl>(std::
 server::~server() { stop(); }
 
 std::error_code server::start() { return impl_->start(); }
+
+std::vector<std::string> server::reload(const server_config& next) { return impl_->reload(next); }
+
+namespace {
+
+bool same_auth(const auth_config& a, const auth_config& b) {
+  return a.publish_tokens == b.publish_tokens && a.play_tokens == b.play_tokens &&
+         a.on_publish_url == b.on_publish_url && a.on_play_url == b.on_play_url &&
+         a.callback_timeout == b.callback_timeout && a.callback_fail_open == b.callback_fail_open &&
+         a.ca_file == b.ca_file && a.access == b.access;
+}
+
+bool same_push(const std::vector<push_target>& a, const std::vector<push_target>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const push_target& x, const push_target& y) {
+    return x.app == y.app && x.stream == y.stream && x.url == y.url;
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> server_impl::reload(const server_config& next) {
+  const auto before = live.load();
+  std::vector<std::string> changes;
+  if (before->session.allowed_apps != next.session.allowed_apps) changes.emplace_back("applications");
+  if (!same_auth(before->auth, next.auth)) changes.emplace_back("tokens, callbacks and address rules");
+  if (before->max_connections != next.max_connections || before->max_connections_per_ip != next.max_connections_per_ip) {
+    limits.set_caps(next.max_connections, next.max_connections_per_ip);
+    changes.emplace_back("connection caps");
+  }
+  if (before->queue_bytes != next.queue_bytes || before->slow_policy != next.slow_policy ||
+      before->idle_timeout != next.idle_timeout || before->handshake_timeout != next.handshake_timeout) {
+    changes.emplace_back("player and deadline limits (new connections)");
+  }
+  if (!same_push(before->relay.push, next.relay.push)) {
+    relays.set_push_targets(next.relay.push);
+    changes.emplace_back("push targets (streams published from now on)");
+  }
+  // What only a restart applies.
+  const std::pair<const char*, bool> fixed[] = {
+      {"workers", config.workers != next.workers},
+      {"listen", config.listen != next.listen},
+      {"tls-listen", config.tls_listen != next.tls_listen},
+      {"tls-cert/tls-key", config.tls_cert_file != next.tls_cert_file || config.tls_key_file != next.tls_key_file},
+      {"http-listen", config.http_listen != next.http_listen},
+      {"proxy-protocol-listen", config.proxy_protocol_listen != next.proxy_protocol_listen},
+      {"chunk-size", config.session.chunk_size != next.session.chunk_size},
+  };
+  for (const auto& [name, changed] : fixed) {
+    if (changed) changes.push_back(std::string("restart needed: ") + name);
+  }
+  auto in_force = std::make_shared<server_config>(next);
+  // Every player announced the chunk size its publishers' media is encoded
+  // with: one server-wide value for the server's life.
+  in_force->session.chunk_size = config.session.chunk_size;
+  live.store(std::move(in_force));
+  return changes;
+}
 
 void server::stop() { impl_->stop(); }
 

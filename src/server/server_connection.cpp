@@ -41,7 +41,8 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
 server_connection::server_connection(connection_services& services, std::size_t worker, std::uint64_t id,
                                      asio::ip::tcp::socket socket, admission_ticket ticket, asio::ssl::context* tls)
     : services_(services),
-      config_(services.config),
+      config_ptr_(services.live.load()),
+      config_(*config_ptr_),
       worker_(worker),
       id_(id),
       socket_(std::move(socket)),
@@ -49,8 +50,8 @@ server_connection::server_connection(connection_services& services, std::size_t 
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
-      session_(services.config.session),
-      player_(services.config.player_limits()) {
+      session_(config_.session),
+      player_(config_.player_limits()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
 }

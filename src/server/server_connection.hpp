@@ -184,6 +184,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   void log_limited(int level, std::string_view kind, spdlog::format_string_t<Args...> fmt, Args&&... args);
 
   connection_services& services_;
+  const std::shared_ptr<const server_config> config_ptr_;  // the settings this connection started with
   const server_config& config_;
   const std::size_t worker_;
   const std::uint64_t id_;

@@ -36,12 +36,15 @@ class server_impl final : public connection_registry {
 
   std::error_code start();
   void stop();
+  // Puts the run-time settings of `next` in force (see server::reload).
+  std::vector<std::string> reload(const server_config& next);
 
   // connection_registry: the deadline sweep's connections of each worker.
   void attach(server_connection* c) override;
   void detach(server_connection* c) override;
 
   server_config config;
+  live_config live;  ///< What new connections take; a reload replaces it
   io_context_pool pool;
   hub::hub streams;
   std::atomic<std::size_t> connections{0};

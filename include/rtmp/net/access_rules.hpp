@@ -20,6 +20,9 @@ struct address_block {
   std::array<std::uint8_t, 16> bytes{};  ///< The network address (4 bytes used for IPv4).
   unsigned prefix = 0;                  ///< Leading bits that must match.
 
+  /// Same block.
+  bool operator==(const address_block&) const = default;
+
   /// True when `address` (IPv4 or IPv6 text; an IPv4-mapped IPv6 address
   /// counts as IPv4) is inside the block.
   bool contains(std::string_view address) const;
@@ -34,6 +37,9 @@ struct access_rule {
   bool publish = true;      ///< Publish, else play.
   std::string app;          ///< The application it applies to; empty: every one.
   address_block block;      ///< The addresses it matches.
+
+  /// Same rule.
+  bool operator==(const access_rule&) const = default;
 };
 
 /// Parses a rule's value as given to `--allow-publish` and the others:

@@ -157,6 +157,16 @@ class server {
   /// with the reason logged).
   std::error_code start();
 
+  /// Puts the run-time settings of `next` in force without dropping any
+  /// connection: connections accepted from now on take all of `next`'s
+  /// per-connection settings (applications, tokens, callbacks, address
+  /// rules, queue bound and slow-player policy, deadlines); the connection
+  /// caps apply at once; push targets apply to streams published from now
+  /// on. Running connections keep the settings they started with. Returns
+  /// one line per area that changed, and "restart needed: ..." for a change
+  /// that only a restart applies (workers, listeners, TLS files).
+  std::vector<std::string> reload(const server_config& next);
+
   /// The bound addresses (useful with port 0).
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
 
