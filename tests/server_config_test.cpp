@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../apps/rtmp-server/logging.hpp"
+#include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 
@@ -462,6 +463,35 @@ TEST(server_config, sighup_reloads_the_file_and_an_invalid_file_changes_nothing)
   server.signal(SIGHUP);
   ASSERT_TRUE(wait_for_count(log, "reload: ", 2)) << read_text(log);
   EXPECT_NE(read_text(log).find("restart needed: workers"), std::string::npos) << read_text(log);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(8s), 0) << read_text(log);
+}
+
+TEST(server_config, post_api_reload_with_the_token_reloads_and_reports) {
+  rtmp::test::temp_dir dir;
+  const std::string conf = dir.file("c.toml");
+  const std::string head = "listen = \"127.0.0.1:0\"\nworkers = 1\nhttp-listen = \"127.0.0.1:0\"\nhttp-token = \"ops\"\n";
+  write_text(conf, head + "publish-token = [\"live=first\"]\n");
+  const std::string log = dir.file("server.log");
+  rtmp::test::child_process server(server_bin + " --config " + conf + " > " + log + " 2>&1");
+  ASSERT_TRUE(wait_for_text(log, "HTTP endpoint")) << read_text(log);
+  const std::string text = read_text(log);
+  const std::string marker = "HTTP endpoint (/metrics, /api/streams, /healthz) on 127.0.0.1:";
+  ASSERT_NE(text.find(marker), std::string::npos) << text;
+  const auto http_port = static_cast<std::uint16_t>(std::stoi(text.substr(text.find(marker) + marker.size())));
+  const auto post = [&](const std::string& auth) {
+    return rtmp::test::raw_http(http_port, "POST /api/reload HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + auth +
+                                               "Content-Length: 0\r\n\r\n");
+  };
+  EXPECT_EQ(post("").status, 401) << "a reload needs the bearer token";
+  write_text(conf, head + "publish-token = [\"live=second\"]\n");
+  auto r = post("Authorization: Bearer ops\r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("tokens, callbacks and address rules"), std::string::npos) << r.body;
+  write_text(conf, head + "idle-timeout = 0\n");
+  r = post("Authorization: Bearer ops\r\n");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("idle-timeout"), std::string::npos) << r.body;
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(8s), 0) << read_text(log);
 }

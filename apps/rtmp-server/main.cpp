@@ -16,6 +16,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -175,10 +176,14 @@ struct command_line {
   }
 };
 
-// SIGHUP: reads the command line's configuration again and puts what can
-// change at run time in force (rtmp::net::server::reload). An invalid file
-// changes nothing. systemd hears RELOADING=1 and READY=1 around it.
-void reload(rtmp::net::server& server, int argc, char** argv) {
+// SIGHUP and POST /api/reload: reads the command line's configuration again
+// and puts what can change at run time in force (rtmp::net::server::reload).
+// An invalid file changes nothing. systemd hears RELOADING=1 and READY=1
+// around it. Returns whether it was put in force, and what changed or what
+// is wrong. One reload at a time.
+std::pair<bool, std::string> reload(rtmp::net::server& server, int argc, char** argv) {
+  static std::mutex one_at_a_time;
+  const std::lock_guard lock(one_at_a_time);
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
@@ -188,7 +193,7 @@ void reload(rtmp::net::server& server, int argc, char** argv) {
   if (auto problem = next->parse(argc, argv, help)) {
     spdlog::error("reload refused, the configuration in force stays: {}", *problem);
     rtmp::net::systemd_notify("READY=1\nSTATUS=Reload refused: " + problem->substr(0, 200));
-    return;
+    return {false, *problem};
   }
   std::vector<std::string> changes = server.reload(rtmp::server_app::to_server_config(next->s));
   const auto level = spdlog::level::from_str(next->s.log_level);
@@ -198,8 +203,10 @@ void reload(rtmp::net::server& server, int argc, char** argv) {
   }
   std::string text;
   for (const auto& c : changes) text += (text.empty() ? "" : "; ") + c;
-  spdlog::info("reload: {}", text.empty() ? "nothing changed" : text);
+  if (text.empty()) text = "nothing changed";
+  spdlog::info("reload: {}", text);
   rtmp::net::systemd_notify("READY=1\nSTATUS=Accepting RTMP connections");
+  return {true, text};
 }
 
 }  // namespace
@@ -236,11 +243,12 @@ int main(int argc, char** argv) {
     std::function<void()> wait_for_reload = [&] {
       reloads.async_wait([&](const std::error_code& ec, int) {
         if (ec) return;
-        reload(server, argc, argv);
+        (void)reload(server, argc, argv);
         wait_for_reload();
       });
     };
     wait_for_reload();
+    server.set_reload_handler([&server, argc, argv] { return reload(server, argc, argv); });
     asio::steady_timer watchdog(main_ctx);
     std::thread stopper;
     signals.async_wait([&](const std::error_code& ec, int sig) {

@@ -129,6 +129,10 @@ http::response http_api::handle(const http::request& req) {
     if (req.method != "GET" && req.method != "HEAD") return only("GET, HEAD");
     return metrics_page();
   }
+  if (path == "/api/reload") {
+    if (req.method != "POST") return only("POST");
+    return reload(req);
+  }
   if (path == "/api/streams" || path == "/api/streams/") {
     if (req.method != "GET" && req.method != "HEAD") return only("GET, HEAD");
     return streams_page(nullptr);
@@ -346,8 +350,8 @@ http::response http_api::streams_page(const std::string* only_key) {
   return http::make_json(200, json{{"streams", std::move(list)}}.dump(2) + "\n");
 }
 
-http::response http_api::kick(const http::request& req, const std::string& key) {
-  if (token_.empty()) return http::make_error(403, "kick is disabled: no http-token is configured");
+std::optional<http::response> http_api::refuse_without_token(const http::request& req, std::string_view what) const {
+  if (token_.empty()) return http::make_error(403, std::string(what) + " is disabled: no http-token is configured");
   const auto auth = req.header("Authorization");
   constexpr std::string_view bearer = "Bearer ";
   if (!auth || auth->size() <= bearer.size() || !http::iequals(auth->substr(0, bearer.size()), bearer) ||
@@ -356,6 +360,29 @@ http::response http_api::kick(const http::request& req, const std::string& key) 
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
+  return std::nullopt;
+}
+
+http::response http_api::reload(const http::request& req) {
+  if (auto refused = refuse_without_token(req, "reload")) return *refused;
+  std::function<reload_outcome()> handler;
+  {
+    std::lock_guard lock(reload_mutex_);
+    handler = reload_handler_;
+  }
+  if (!handler) return http::make_error(501, "this server has no configuration file to reload");
+  const reload_outcome outcome = handler();
+  if (!outcome.ok) return http::make_json(422, json{{"reloaded", false}, {"error", outcome.text}}.dump() + "\n");
+  return http::make_json(200, json{{"reloaded", true}, {"changes", outcome.text}}.dump() + "\n");
+}
+
+void http_api::set_reload_handler(std::function<reload_outcome()> handler) {
+  std::lock_guard lock(reload_mutex_);
+  reload_handler_ = std::move(handler);
+}
+
+http::response http_api::kick(const http::request& req, const std::string& key) {
+  if (auto refused = refuse_without_token(req, "kick")) return *refused;
   auto s = streams_.find(key);
   auto p = s ? s->current_publisher() : nullptr;
   if (p == nullptr) return http::make_error(404, "no such stream is being published");

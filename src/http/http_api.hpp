@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -31,6 +33,14 @@ class http_api {
   /// The response to `req`.
   http::response handle(const http::request& req);
 
+  /// What POST /api/reload reports.
+  struct reload_outcome {
+    bool ok = false;   ///< The configuration was read and put in force.
+    std::string text;  ///< What changed, or what is wrong.
+  };
+  /// Makes POST /api/reload (with the bearer token) call `handler` (on an HTTP worker thread).
+  void set_reload_handler(std::function<reload_outcome()> handler);
+
  private:
   struct rate_sample {
     std::chrono::steady_clock::time_point at;
@@ -43,6 +53,9 @@ class http_api {
   void process_metrics(http::prometheus_text& page) const;
   http::response streams_page(const std::string* only_key);
   http::response kick(const http::request& req, const std::string& key);
+  http::response reload(const http::request& req);
+  // 401/403 unless the request carries the bearer token (`what`: for the message).
+  std::optional<http::response> refuse_without_token(const http::request& req, std::string_view what) const;
 
   // Bits per second in and out of a stream since the last sample at least
   // a second old (or since `fallback_since` on the first call).
@@ -54,6 +67,8 @@ class http_api {
   const relay_manager& relays_;
   const std::string token_;
   std::mutex rates_mutex_;
+  std::mutex reload_mutex_;
+  std::function<reload_outcome()> reload_handler_;  // reload_mutex_
   std::unordered_map<std::string, std::pair<rate_sample, rate_sample>> samples_;  // key -> (older, newer)
 };
 

@@ -388,6 +388,13 @@ std::error_code server::start() { return impl_->start(); }
 
 std::vector<std::string> server::reload(const server_config& next) { return impl_->reload(next); }
 
+void server::set_reload_handler(std::function<std::pair<bool, std::string>()> handler) {
+  impl_->api.set_reload_handler([handler = std::move(handler)] {
+    const auto [ok, text] = handler();
+    return http_api::reload_outcome{ok, text};
+  });
+}
+
 namespace {
 
 bool same_auth(const auth_config& a, const auth_config& b) {

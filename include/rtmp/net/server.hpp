@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "rtmp/hub/player_policy.hpp"
@@ -166,6 +168,11 @@ class server {
   /// one line per area that changed, and "restart needed: ..." for a change
   /// that only a restart applies (workers, listeners, TLS files).
   std::vector<std::string> reload(const server_config& next);
+
+  /// Makes POST /api/reload (bearer token) call `handler`, which reads the
+  /// configuration again and reloads: true and what changed, or false and
+  /// what is wrong. Called on an HTTP worker thread.
+  void set_reload_handler(std::function<std::pair<bool, std::string>()> handler);
 
   /// The bound addresses (useful with port 0).
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
