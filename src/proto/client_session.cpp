@@ -90,8 +90,8 @@ std::error_code client_session::on_message(message& msg) {
   switch (msg.kind()) {
     case message_type::audio:
     case message_type::video:
-      if (phase_ != phase::playing && phase_ != phase::starting) {
-        ++ignored_;  // media before play (or while publishing) is not ours to deliver
+      if (!receiving_media()) {
+        ++ignored_;  // media before play (or to a publisher) is not ours to deliver
         return {};
       }
       {
@@ -275,7 +275,7 @@ std::error_code client_session::on_status_command(const command& cmd) {
 }
 
 void client_session::on_data(message& msg) {
-  if (phase_ != phase::playing && phase_ != phase::starting) {
+  if (!receiving_media()) {
     ++ignored_;
     return;
   }

@@ -227,6 +227,11 @@ class client_session {
   event_queue<client_event> events_;
 
   mode mode_ = mode::none;
+  // A player that asked to play (starting) or plays takes the server's
+  // media; a publisher never does, whatever the server sends it.
+  bool receiving_media() const noexcept {
+    return mode_ == mode::play && (phase_ == phase::playing || phase_ == phase::starting);
+  }
   std::string stream_name_;
   std::string publish_type_ = "live";
   double play_start_ = -2000;
