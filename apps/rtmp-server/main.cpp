@@ -190,12 +190,15 @@ std::pair<bool, std::string> reload(rtmp::net::server& server, int argc, char** 
   rtmp::net::systemd_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(now_us));
   auto next = std::make_unique<command_line>();
   bool help = false;
-  if (auto problem = next->parse(argc, argv, help)) {
-    spdlog::error("reload refused, the configuration in force stays: {}", *problem);
-    rtmp::net::systemd_notify("READY=1\nSTATUS=Reload refused: " + problem->substr(0, 200));
-    return {false, *problem};
-  }
-  std::vector<std::string> changes = server.reload(rtmp::server_app::to_server_config(next->s));
+  const auto refuse = [](const std::string& problem) -> std::pair<bool, std::string> {
+    spdlog::error("reload refused, the configuration in force stays: {}", problem);
+    rtmp::net::systemd_notify("READY=1\nSTATUS=Reload refused: " + problem.substr(0, 200));
+    return {false, problem};
+  };
+  if (auto problem = next->parse(argc, argv, help)) return refuse(*problem);
+  rtmp::net::reload_result result = server.reload(rtmp::server_app::to_server_config(next->s));
+  if (!result.applied) return refuse(result.problem);
+  std::vector<std::string>& changes = result.changes;
   const auto level = spdlog::level::from_str(next->s.log_level);
   if (level != spdlog::get_level()) {
     spdlog::set_level(level);

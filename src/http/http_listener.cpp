@@ -29,26 +29,6 @@ namespace rtmp::net {
 
 using tcp = asio::ip::tcp;
 
-asio::awaitable<void> server_impl::http_accept_loop(tcp::acceptor& acceptor) {
-  for (;;) {
-    const std::size_t w = pool.next_index();
-    auto [ec, socket] = co_await acceptor.async_accept(pool.context(w), as_tuple(use_awaitable));
-    if (ec) {
-      if (ec == asio::error::operation_aborted || stopping) co_return;
-      spdlog::warn("HTTP accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(100));
-        co_await t.async_wait(as_tuple(use_awaitable));
-      }
-      continue;
-    }
-    if (stopping) co_return;
-    tcp::socket s(std::move(socket));
-    asio::co_spawn(pool.context(w), http_session(std::move(s), w),
-                   [](const std::exception_ptr& e) { log_coroutine_failure("HTTP session", e); });
-  }
-}
-
 asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::size_t worker) {
   // Shared with the deadline's handler, which may run after this frame ends.
   const auto sock = std::make_shared<tcp::socket>(std::move(plain_socket));

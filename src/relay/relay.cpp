@@ -22,6 +22,8 @@
 #include "net/coroutine_support.hpp"
 #include "net/socket_writer.hpp"
 #include "net/tls.hpp"
+#include "relay/push_plan.hpp"
+#include "relay/relay_conn.hpp"
 
 namespace rtmp::net {
 
@@ -42,30 +44,6 @@ constexpr std::size_t relay_max_write_batch_bytes = std::size_t{1024} * 1024;
 constexpr std::size_t max_push_headers = 2 * hub::max_cached_tracks;
 
 }  // namespace
-
-/// One outbound RTMP connection attempt: its socket, session and write queue.
-/// Shared with its writer, so a new attempt never meets an old writer.
-struct relay_conn {
-  relay_conn(asio::io_context& io, proto::client_session_config cfg)
-      : socket(io), goodbye(io), session(std::move(cfg)) {}
-  tcp::socket socket;
-  std::unique_ptr<tls_stream> tls;  // rtmps:// targets: TLS over socket
-  asio::steady_timer goodbye;  // bounds the flush of a stopping push
-  proto::client_session session;
-  outbound_queue out;
-  bool writing = false;  // a drain runs
-  bool closed = false;
-  bool close_when_drained = false;
-
-  void close() {
-    if (closed) return;
-    closed = true;
-    std::error_code ec;
-    socket.close(ec);
-    goodbye.cancel();
-    out.clear();
-  }
-};
 
 /// A push (subscriber of a local stream, publishing to a remote server) or a
 /// pull (player of a remote stream, publisher of the local one). Lives on one
@@ -108,6 +86,8 @@ class relay_session final : public hub::subscriber,
   std::size_t worker() const noexcept override { return worker_; }
   const std::string& key() const noexcept { return key_; }
   kind type() const noexcept { return kind_; }
+  /// A push's target URL (unredacted).
+  const std::string& url() const noexcept { return urls_.front(); }
 
   /// Starts (on the worker): a push subscribes; both start connecting.
   void begin() {
@@ -115,6 +95,10 @@ class relay_session final : public hub::subscriber,
       const hub::stream_snapshot snap = stream_->subscribe(this);
       subscribed_ = true;
       for (const auto& p : snap.start_sequence()) remember(p);
+      if (!stream_->publishing()) {  // started by a reload as the publisher left
+        stop("local publisher stopped");
+        return;
+      }
     }
     auto self = shared_from_this();
     asio::co_spawn(io_, [self]() { return self->run(); }, log_failure("relay"));
@@ -539,30 +523,26 @@ void relay_manager::on_publish_start(std::string_view app, std::string_view key,
                                      const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
   if (stream == nullptr || worker >= workers_.size()) return;
   const std::string name(name_of(app, key));
-  std::vector<push_target> targets;
-  {
-    std::lock_guard lock(mu_);
-    targets = push_;
-  }
-  std::vector<std::string> urls;
-  for (const auto& t : targets) {
-    if (t.app != app || (!t.stream.empty() && t.stream != name)) continue;
-    if (urls.size() == max_relay_targets) break;
-    urls.push_back(push_url_for(t, app, name));
-  }
-  if (urls.empty()) return;
   std::vector<std::shared_ptr<relay_session>> started;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    for (const auto& url : urls) {
-      auto s = std::make_shared<relay_session>(*this, relay_session::kind::push, std::string(key), name,
-                                               std::vector<std::string>{url}, stream, worker);
-      sessions_.emplace(s.get(), s);
-      started.push_back(std::move(s));
+    // Remembered for a reload that adds targets; streams that ended are forgotten here.
+    std::erase_if(published_, [](const auto& e) { return e.second.stream.expired(); });
+    published_[std::string(key)] = published{std::string(app), name, stream, worker};
+    for (const auto& url : push_urls(push_, app, name, max_relay_targets)) {
+      started.push_back(add_push(std::string(key), name, url, stream, worker));
     }
   }
   for (auto& s : started) s->begin();  // on the publisher's worker, before its first media
+}
+
+std::shared_ptr<relay_session> relay_manager::add_push(std::string key, const std::string& name, const std::string& url,
+                                                       std::shared_ptr<hub::stream> stream, std::size_t worker) {
+  auto s = std::make_shared<relay_session>(*this, relay_session::kind::push, std::move(key), name,
+                                           std::vector<std::string>{url}, std::move(stream), worker);
+  sessions_.emplace(s.get(), s);
+  return s;
 }
 
 bool relay_manager::on_play(std::string_view app, std::string_view key, std::size_t worker) {
@@ -638,8 +618,39 @@ void relay_manager::clear() {
 }
 
 void relay_manager::set_push_targets(std::vector<push_target> targets) {
-  std::lock_guard lock(mu_);
-  push_.swap(targets);
+  std::vector<std::shared_ptr<relay_session>> stopped;
+  std::vector<std::shared_ptr<relay_session>> started;
+  {
+    std::lock_guard lock(mu_);
+    push_.swap(targets);
+    if (stopping_) return;
+    // The streams published locally now (not pulled, not ended).
+    std::vector<published_stream> live;
+    for (const auto& [key, p] : published_) {
+      const auto s = p.stream.lock();
+      if (s == nullptr || !s->publishing() ||
+          dynamic_cast<relay_session*>(s->current_publisher().get()) != nullptr) {
+        continue;
+      }
+      live.push_back({key, p.app, p.name});
+    }
+    std::vector<push_route> running;
+    for (const auto& [ptr, s] : sessions_) {
+      if (s->type() == relay_session::kind::push) running.push_back({s->key(), s->url()});
+    }
+    const push_plan plan = plan_pushes(live, running, push_, max_relay_targets);
+    for (const auto& r : plan.stop) {
+      for (const auto& [ptr, s] : sessions_) {
+        if (s->type() == relay_session::kind::push && s->key() == r.key && s->url() == r.url) stopped.push_back(s);
+      }
+    }
+    for (const auto& r : plan.start) {
+      const published& p = published_.at(r.key);
+      if (auto stream = p.stream.lock()) started.push_back(add_push(r.key, p.name, r.url, std::move(stream), p.worker));
+    }
+  }
+  for (auto& s : stopped) asio::post(*workers_.at(s->worker()), [s] { s->stop("target removed by a reload"); });
+  for (auto& s : started) asio::post(*workers_.at(s->worker()), [s] { s->begin(); });
 }
 
 asio::ssl::context* relay_manager::client_tls(std::string& why) {

@@ -94,8 +94,10 @@ class relay_manager {
   /// The settings.
   const relay_config& config() const noexcept { return cfg_; }
 
-  /// The push targets of streams published from now on (a reload; pushes
-  /// running now keep theirs).
+  /// Replaces the push targets (a reload): streams published from now on
+  /// get the new ones; on the streams being published, pushes to removed
+  /// targets stop and pushes to added targets start, and pushes to targets
+  /// in both lists run on untouched.
   void set_push_targets(std::vector<push_target> targets);
 
   /// Every push running now, for the operator API.
@@ -103,6 +105,9 @@ class relay_manager {
 
  private:
   friend class relay_session;
+  // A push of `key` to `url` entered into sessions_, not begun (mu_ held).
+  std::shared_ptr<relay_session> add_push(std::string key, const std::string& name, const std::string& url,
+                                          std::shared_ptr<hub::stream> stream, std::size_t worker);
   // Removes `s` (and its pull entry).
   void forget(const relay_session* s);
   // Pull idle stop: true (and the pull forgotten) when `s` may stop now.
@@ -123,6 +128,13 @@ class relay_manager {
   std::unordered_map<std::string, relay_session*> pulls_;  // key -> its pull
   std::unique_ptr<asio::ssl::context> client_tls_;        // mu_
   std::vector<push_target> push_;                         // mu_: the targets of new publishes
+  struct published {
+    std::string app;
+    std::string name;
+    std::weak_ptr<hub::stream> stream;
+    std::size_t worker = 0;
+  };
+  std::unordered_map<std::string, published> published_;  // mu_: local publishes by key (a reload's streams)
 };
 
 }  // namespace rtmp::net

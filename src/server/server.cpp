@@ -1,19 +1,19 @@
 #include "rtmp/net/server.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/ip/v6_only.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -47,6 +47,19 @@ std::optional<asio::ip::address> resolve_host(const std::string& host) {
     out = asio::ip::make_address_v6(bytes, in6->sin6_scope_id);
   }
   ::freeaddrinfo(found);
+  return out;
+}
+
+// The certificate and key files' text (empty without RTMPS): a reload
+// compares it to see whether the pair was replaced.
+std::string tls_file_text(const server_config& c) {
+  if (c.tls_listen.empty()) return {};
+  std::string out;
+  for (const auto* path : {&c.tls_cert_file, &c.tls_key_file}) {
+    std::ifstream in(*path, std::ios::binary);
+    out.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    out.push_back('\0');
+  }
   return out;
 }
 
@@ -123,82 +136,34 @@ server_impl::server_impl(server_config cfg)
       http_sockets_(pool.size()),
       services_{config, live, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks} {}
 
-std::error_code server_impl::open_acceptor(const std::string& text, std::unique_ptr<tcp::acceptor>& out) {
-  tcp::endpoint ep;
-  if (auto ec = parse_endpoint(text, ep)) {
-    spdlog::error("invalid listen address '{}' (expected ADDR:PORT or [V6ADDR]:PORT)", text);
-    return ec;
-  }
-  auto acceptor = std::make_unique<tcp::acceptor>(pool.context(0));
-  std::error_code ec;
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec && ep.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-  if (!ec) ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    spdlog::error("cannot listen on {}: {}", text, ec.message());
-    return ec;
-  }
-  out = std::move(acceptor);
-  return {};
+std::shared_ptr<asio::ssl::context> server_impl::load_tls(const server_config& c, std::string& why) {
+  why.clear();
+  if (c.tls_listen.empty()) return nullptr;
+  return make_server_tls_context(c.tls_cert_file, c.tls_key_file, why);
+}
+
+std::shared_ptr<asio::ssl::context> server_impl::current_tls() const {
+  std::lock_guard lock(tls_mutex_);
+  return tls_context_;
 }
 
 std::error_code server_impl::start() {
   if (started_) return {};
   // Certificate and key first: a bad file must not leave a plain listener half-started.
-  if (!config.tls_listen.empty()) {
-    std::string why;
-    tls_context_ = make_server_tls_context(config.tls_cert_file, config.tls_key_file, why);
-    if (tls_context_ == nullptr) {
-      spdlog::error("RTMPS: {}", why);
-      return std::make_error_code(std::errc::invalid_argument);
-    }
+  std::string why;
+  auto tls = load_tls(config, why);
+  if (!why.empty()) {
+    spdlog::error("RTMPS: {}", why);
+    return std::make_error_code(std::errc::invalid_argument);
   }
-  for (const auto& text : config.listen) {
-    std::unique_ptr<tcp::acceptor> acceptor;
-    if (auto ec = open_acceptor(text, acceptor)) return ec;
-    spdlog::info("listening on {}", acceptor->local_endpoint().address().to_string() + ":" +
-                                        std::to_string(acceptor->local_endpoint().port()));
-    acceptors_.push_back(std::move(acceptor));
+  {
+    std::lock_guard lock(tls_mutex_);
+    tls_context_ = std::move(tls);
+    tls_files_ = tls_file_text(config);
   }
-  for (const auto& text : config.tls_listen) {
-    std::unique_ptr<tcp::acceptor> acceptor;
-    if (auto ec = open_acceptor(text, acceptor)) return ec;
-    spdlog::info("listening for RTMPS on {}", acceptor->local_endpoint().address().to_string() + ":" +
-                                                  std::to_string(acceptor->local_endpoint().port()));
-    tls_acceptors_.push_back(std::move(acceptor));
-  }
-  for (const auto& text : config.proxy_protocol_listen) {
-    std::unique_ptr<tcp::acceptor> acceptor;
-    if (auto ec = open_acceptor(text, acceptor)) return ec;
-    spdlog::info("listening on {} for connections with a PROXY protocol header",
-                 acceptor->local_endpoint().address().to_string() + ":" +
-                     std::to_string(acceptor->local_endpoint().port()));
-    proxy_acceptors_.push_back(std::move(acceptor));
-  }
-  for (const auto& text : config.http_listen) {
-    std::unique_ptr<tcp::acceptor> acceptor;
-    if (auto ec = open_acceptor(text, acceptor)) return ec;
-    spdlog::info("HTTP endpoint (/metrics, /api/streams, /healthz) on {}",
-                 acceptor->local_endpoint().address().to_string() + ":" +
-                     std::to_string(acceptor->local_endpoint().port()));
-    http_acceptors_.push_back(std::move(acceptor));
-  }
-  if (!acceptors_.empty()) hooks.set_local_port(acceptors_.front()->local_endpoint().port());
-  for (auto& a : acceptors_) {
-    asio::co_spawn(pool.context(0), accept_loop(*a, nullptr), log_failure("accept loop"));
-  }
-  for (auto& a : tls_acceptors_) {
-    asio::co_spawn(pool.context(0), accept_loop(*a, tls_context_.get()), log_failure("RTMPS accept loop"));
-  }
-  for (auto& a : proxy_acceptors_) {
-    asio::co_spawn(pool.context(0), accept_loop(*a, nullptr, true), log_failure("PROXY-protocol accept loop"));
-  }
-  for (auto& a : http_acceptors_) {
-    asio::co_spawn(pool.context(0), http_accept_loop(*a), log_failure("HTTP accept loop"));
-  }
+  std::vector<listener> opened;
+  if (auto ec = listeners_.bind_missing(config, pool.context(0), opened)) return ec;
+  run_listeners(std::move(opened));
   for (std::size_t w = 0; w < pool.size(); ++w) {
     sweep_timers_.push_back(std::make_unique<asio::steady_timer>(pool.context(w)));
     asio::co_spawn(pool.context(w), deadline_sweep(w), log_failure("deadline sweep"));
@@ -209,13 +174,35 @@ std::error_code server_impl::start() {
   return {};
 }
 
-asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ssl::context* tls, bool proxied) {
-    for (;;) {
+void server_impl::run_listeners(std::vector<listener> opened) {
+  for (auto& l : opened) {
+    spdlog::info("{}", describe_listener(l));
+    asio::co_spawn(pool.context(0), accept_loop(l), log_failure("accept loop"));
+  }
+  listeners_.add(std::move(opened));
+  // exec-publish commands get the first plain RTMP listener's URL.
+  const auto plain = listeners_.endpoints(listener_kind::rtmp);
+  if (!plain.empty()) hooks.set_local_port(plain.front().port());
+}
+
+void server_impl::close_listeners(std::vector<listener> removed) {
+  if (removed.empty()) return;
+  asio::post(pool.context(0), [removed = std::move(removed)] {
+    for (const auto& l : removed) {
+      std::error_code ignored;
+      l.acceptor->close(ignored);  // its accept loop ends; accepted connections stay
+    }
+  });
+}
+
+asio::awaitable<void> server_impl::accept_loop(listener l) {
+  tcp::acceptor& acceptor = *l.acceptor;
+  for (;;) {
     const std::size_t w = pool.next_index();
     // The socket is created on the worker that will own the connection.
     auto [ec, socket] = co_await acceptor.async_accept(pool.context(w), as_tuple(asio::use_awaitable));
     if (ec) {
-      if (ec == asio::error::operation_aborted || stopping) co_return;
+      if (ec == asio::error::operation_aborted || stopping || !acceptor.is_open()) co_return;
       spdlog::warn("accept failed: {}", ec.message());
       if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
         // Out of file descriptors: back off instead of spinning.
@@ -225,19 +212,30 @@ asio::awaitable<void> server_impl::accept_loop(tcp::acceptor& acceptor, asio::ss
       continue;
     }
     if (stopping) co_return;
-    if (proxied) {
+    on_accepted(l.kind, tcp::socket(std::move(socket)), w);
+  }
+}
+
+void server_impl::on_accepted(listener_kind kind, tcp::socket socket, std::size_t w) {
+  switch (kind) {
+    case listener_kind::http:
+      asio::co_spawn(pool.context(w), http_session(std::move(socket), w),
+                     [](const std::exception_ptr& e) { log_coroutine_failure("HTTP session", e); });
+      return;
+    case listener_kind::proxied:
       // The client's address is in the PROXY header: read it first (on the
       // connection's worker), then admit.
-      asio::co_spawn(pool.context(w), accept_proxied(tcp::socket(std::move(socket)), w),
-                     log_failure("PROXY header"));
-      continue;
-    }
-    admission_ticket ticket;
-    if (!admit(socket, ticket)) continue;
-    const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-    auto conn = std::make_shared<server_connection>(services_, w, id, std::move(socket), std::move(ticket), tls);
-    asio::post(pool.context(w), [conn] { conn->start(); });
+      asio::co_spawn(pool.context(w), accept_proxied(std::move(socket), w), log_failure("PROXY header"));
+      return;
+    case listener_kind::rtmp:
+    case listener_kind::rtmps: break;
   }
+  admission_ticket ticket;
+  if (!admit(socket, ticket)) return;
+  const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  auto tls = kind == listener_kind::rtmps ? current_tls() : nullptr;
+  auto conn = std::make_shared<server_connection>(services_, w, id, std::move(socket), std::move(ticket), std::move(tls));
+  asio::post(pool.context(w), [conn] { conn->start(); });
 }
 
 template <class Socket>
@@ -319,14 +317,7 @@ void server_impl::stop() {
   stopped_ = true;
   stopping = true;
   spdlog::info("shutting down: {} connection(s) open", connections.load());
-  asio::post(pool.context(0), [this] {
-    for (auto* list : {&acceptors_, &tls_acceptors_, &proxy_acceptors_, &http_acceptors_}) {
-      for (auto& a : *list) {
-        std::error_code ignored;
-        a->close(ignored);
-      }
-    }
-  });
+  close_listeners(listeners_.remove_all());
   close_http_sessions();
   relays.shutdown();
   for (std::size_t w = 0; w < pool.size(); ++w) {
@@ -386,7 +377,7 @@ server::~server() { stop(); }
 
 std::error_code server::start() { return impl_->start(); }
 
-std::vector<std::string> server::reload(const server_config& next) { return impl_->reload(next); }
+reload_result server::reload(const server_config& next) { return impl_->reload(next); }
 
 void server::set_reload_handler(std::function<std::pair<bool, std::string>()> handler) {
   impl_->api.set_reload_handler([handler = std::move(handler)] {
@@ -412,9 +403,40 @@ bool same_push(const std::vector<push_target>& a, const std::vector<push_target>
 
 }  // namespace
 
-std::vector<std::string> server_impl::reload(const server_config& next) {
+reload_result server_impl::reload(const server_config& next) {
+  reload_result out;
+  // First what can fail: the certificate pair and the new listeners. A
+  // failure leaves everything as it is.
+  std::string why;
+  auto tls = load_tls(next, why);
+  if (!why.empty()) {
+    out.applied = false;
+    out.problem = "tls-cert/tls-key: " + why;
+    return out;
+  }
+  std::vector<listener> opened;
+  if (auto ec = listeners_.bind_missing(next, pool.context(0), opened)) {
+    out.applied = false;
+    out.problem = "cannot listen on every address of listen, tls-listen, proxy-protocol-listen and http-listen: " +
+                  ec.message();
+    return out;
+  }
+  std::vector<std::string>& changes = out.changes;
   const auto before = live.load();
-  std::vector<std::string> changes;
+  {
+    std::string files = tls_file_text(next);
+    std::lock_guard lock(tls_mutex_);
+    if (files != tls_files_ || (tls_context_ == nullptr) != (tls == nullptr)) {
+      if (tls != nullptr) changes.emplace_back("TLS certificate and key (new handshakes)");
+      tls_files_ = std::move(files);
+    }
+    tls_context_ = std::move(tls);
+  }
+  const auto removed = listeners_.remove_unwanted(next);
+  for (const auto& l : removed) changes.push_back("closed " + l.address);
+  close_listeners(removed);
+  for (const auto& l : opened) changes.push_back("opened " + l.address);
+  run_listeners(std::move(opened));
   if (before->session.allowed_apps != next.session.allowed_apps) changes.emplace_back("applications");
   if (!same_auth(before->auth, next.auth)) changes.emplace_back("tokens, callbacks and address rules");
   if (before->max_connections != next.max_connections || before->max_connections_per_ip != next.max_connections_per_ip) {
@@ -432,11 +454,6 @@ std::vector<std::string> server_impl::reload(const server_config& next) {
   // What only a restart applies.
   const std::pair<const char*, bool> fixed[] = {
       {"workers", config.workers != next.workers},
-      {"listen", config.listen != next.listen},
-      {"tls-listen", config.tls_listen != next.tls_listen},
-      {"tls-cert/tls-key", config.tls_cert_file != next.tls_cert_file || config.tls_key_file != next.tls_key_file},
-      {"http-listen", config.http_listen != next.http_listen},
-      {"proxy-protocol-listen", config.proxy_protocol_listen != next.proxy_protocol_listen},
       {"chunk-size", config.session.chunk_size != next.session.chunk_size},
   };
   for (const auto& [name, changed] : fixed) {
@@ -447,32 +464,20 @@ std::vector<std::string> server_impl::reload(const server_config& next) {
   // with: one server-wide value for the server's life.
   in_force->session.chunk_size = config.session.chunk_size;
   live.store(std::move(in_force));
-  return changes;
+  return out;
 }
 
 void server::stop() { impl_->stop(); }
 
-namespace {
+std::vector<tcp::endpoint> server::local_endpoints() const { return impl_->listeners_.endpoints(listener_kind::rtmp); }
 
-std::vector<tcp::endpoint> endpoints_of(const std::vector<std::unique_ptr<tcp::acceptor>>& acceptors) {
-  std::vector<tcp::endpoint> out;
-  for (const auto& a : acceptors) {
-    std::error_code ec;
-    auto ep = a->local_endpoint(ec);
-    if (!ec) out.push_back(ep);
-  }
-  return out;
+std::vector<tcp::endpoint> server::tls_endpoints() const { return impl_->listeners_.endpoints(listener_kind::rtmps); }
+
+std::vector<tcp::endpoint> server::http_endpoints() const { return impl_->listeners_.endpoints(listener_kind::http); }
+
+std::vector<tcp::endpoint> server::proxy_endpoints() const {
+  return impl_->listeners_.endpoints(listener_kind::proxied);
 }
-
-}  // namespace
-
-std::vector<tcp::endpoint> server::local_endpoints() const { return endpoints_of(impl_->acceptors_); }
-
-std::vector<tcp::endpoint> server::tls_endpoints() const { return endpoints_of(impl_->tls_acceptors_); }
-
-std::vector<tcp::endpoint> server::http_endpoints() const { return endpoints_of(impl_->http_acceptors_); }
-
-std::vector<tcp::endpoint> server::proxy_endpoints() const { return endpoints_of(impl_->proxy_acceptors_); }
 
 server_stats server::stats() const {
   server_stats s;

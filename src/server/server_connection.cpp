@@ -39,14 +39,16 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
 }  // namespace
 
 server_connection::server_connection(connection_services& services, std::size_t worker, std::uint64_t id,
-                                     asio::ip::tcp::socket socket, admission_ticket ticket, asio::ssl::context* tls)
+                                     asio::ip::tcp::socket socket, admission_ticket ticket,
+                                     std::shared_ptr<asio::ssl::context> tls)
     : services_(services),
       config_ptr_(services.live.load()),
       config_(*config_ptr_),
       worker_(worker),
       id_(id),
       socket_(std::move(socket)),
-      tls_(tls != nullptr ? std::make_unique<tls_stream>(socket_, *tls) : nullptr),
+      tls_context_(std::move(tls)),
+      tls_(tls_context_ != nullptr ? std::make_unique<tls_stream>(socket_, *tls_context_) : nullptr),
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),

@@ -48,11 +48,11 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   using clock = std::chrono::steady_clock;
 
   /// `ticket` is the connection's slot under the connection caps; it is
-  /// given back when the connection closes. With `tls` (an RTMPS listener's
-  /// context, which outlives the connection) the connection first does the
-  /// TLS handshake and then speaks RTMP inside TLS.
+  /// given back when the connection closes. With `tls` (the RTMPS context
+  /// in force when it was accepted; kept for the connection's life) the
+  /// connection first does the TLS handshake and then speaks RTMP inside TLS.
   server_connection(connection_services& services, std::size_t worker, std::uint64_t id, asio::ip::tcp::socket socket,
-                    admission_ticket ticket = {}, asio::ssl::context* tls = nullptr);
+                    admission_ticket ticket = {}, std::shared_ptr<asio::ssl::context> tls = nullptr);
 
   /// Who a connection behind a load balancer really is: the client that a
   /// PROXY protocol header named, and the bytes that came after the header
@@ -189,6 +189,7 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   const std::size_t worker_;
   const std::uint64_t id_;
   asio::ip::tcp::socket socket_;
+  const std::shared_ptr<asio::ssl::context> tls_context_;  // RTMPS: what tls_ was made with
   std::unique_ptr<tls_stream> tls_;  // RTMPS: TLS over socket_; null for plain RTMP
   std::string remote_;
   std::string remote_ip_;  // limiter key

@@ -10,11 +10,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "server/connection_limits.hpp"
 #include "server/connection_services.hpp"
+#include "server/listeners.hpp"
 #include "http/http_api.hpp"
 #include "http/request_budget.hpp"
 #include "net/log_limiter.hpp"
@@ -37,7 +40,7 @@ class server_impl final : public connection_registry {
   std::error_code start();
   void stop();
   // Puts the run-time settings of `next` in force (see server::reload).
-  std::vector<std::string> reload(const server_config& next);
+  reload_result reload(const server_config& next);
 
   // connection_registry: the deadline sweep's connections of each worker.
   void attach(server_connection* c) override;
@@ -63,18 +66,26 @@ class server_impl final : public connection_registry {
   asio::awaitable<void> deadline_sweep(std::size_t w);
   // A quarter of the shortest configured deadline, within [50 ms, 1 s].
   std::chrono::milliseconds sweep_interval() const;
-  // Accepts RTMP connections; with `tls`, RTMPS ones; `proxied`: each
-  // starts with a PROXY protocol header (accept_proxied).
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context* tls, bool proxied = false);
+  // Accepts the connections of `l` until it is closed; each goes to
+  // on_accepted on the worker chosen for it.
+  asio::awaitable<void> accept_loop(listener l);
+  // Starts what a connection accepted on a listener of `kind` speaks.
+  void on_accepted(listener_kind kind, asio::ip::tcp::socket socket, std::size_t w);
   // Reads a connection's PROXY header (within the handshake deadline), then
   // admits and starts it under the client address the header names; a
   // missing or malformed header closes it with a log line
   // (proxied_accept.cpp). Runs on worker `w`.
   asio::awaitable<void> accept_proxied(asio::ip::tcp::socket socket, std::size_t w);
-  // Binds and listens on `text` ("ADDR:PORT"); logs and returns the error.
-  std::error_code open_acceptor(const std::string& text, std::unique_ptr<asio::ip::tcp::acceptor>& out);
+  // Logs and starts the accept loops of `opened`, and adds them to listeners_.
+  void run_listeners(std::vector<listener> opened);
+  // Closes `removed` (on worker 0, where their accept loops run).
+  void close_listeners(std::vector<listener> removed);
+  // The RTMPS context new handshakes use (null without RTMPS).
+  std::shared_ptr<asio::ssl::context> current_tls() const;
+  // Loads the certificate and key `c` names when it has RTMPS listeners:
+  // the context, or null with `why` set (null and no `why` without RTMPS).
+  static std::shared_ptr<asio::ssl::context> load_tls(const server_config& c, std::string& why);
   // The operator HTTP endpoint (http_listener.cpp).
-  asio::awaitable<void> http_accept_loop(asio::ip::tcp::acceptor& acceptor);
   asio::awaitable<void> http_session(asio::ip::tcp::socket socket, std::size_t worker);
   void close_http_sessions();
   // Enters a connection that is (again) waiting for a request into the
@@ -91,11 +102,10 @@ class server_impl final : public connection_registry {
   // The caps for a connection from `ip`; logs a refusal (on `worker`'s limiter).
   bool admit_address(const std::string& ip, std::size_t worker, admission_ticket& ticket);
 
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tls_acceptors_;
-  std::unique_ptr<asio::ssl::context> tls_context_;  // RTMPS listeners' (set in start when tls_listen is)
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> http_acceptors_;
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> proxy_acceptors_;
+  listener_set listeners_;
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // tls_mutex_: what new RTMPS handshakes use
+  std::string tls_files_;                            // tls_mutex_: the PEM text it was made from
   request_budget http_pending_;                 // HTTP connections still sending a request
   std::atomic<std::size_t> http_api_busy_{0};   // operator requests being answered
   std::vector<std::unordered_set<server_connection*>> registry_;  // entry w: worker w only

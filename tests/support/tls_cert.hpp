@@ -6,12 +6,19 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 #include <string>
+
+#include "support/net.hpp"
 
 namespace rtmp::test {
 
@@ -65,6 +72,31 @@ inline tls_files make_self_signed_certificate(const std::string& dir,
   if (PEM_write_X509(cf.get(), cert.get()) != 1) return {};
   if (PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) return {};
   return files;
+}
+
+/// True when a TLS handshake with 127.0.0.1:`port` succeeds and the
+/// server's certificate chains to `ca_file` (the host name is not checked).
+inline bool tls_handshake_trusts(std::uint16_t port, const std::string& ca_file) {
+  struct free_ctx {
+    void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
+  };
+  struct free_ssl {
+    void operator()(SSL* p) const { SSL_free(p); }
+  };
+  std::unique_ptr<SSL_CTX, free_ctx> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx || SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1) return false;
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  const int fd = connect_loopback(port);
+  if (fd < 0) return false;
+  const timeval bound{5, 0};  // a server that never answers fails the check instead of hanging it
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+  std::unique_ptr<SSL, free_ssl> ssl(SSL_new(ctx.get()));
+  bool ok = false;
+  if (ssl && SSL_set_fd(ssl.get(), fd) == 1) {
+    ok = SSL_connect(ssl.get()) == 1 && SSL_get_verify_result(ssl.get()) == X509_V_OK;
+  }
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace rtmp::test

@@ -135,6 +135,13 @@ struct server_config {
   hooks_config hooks;  ///< Lifecycle notifications and exec processes; none by default.
 };
 
+/// What a reload did.
+struct reload_result {
+  bool applied = true;               ///< False: nothing changed (see `problem`).
+  std::string problem;               ///< Why the reload was refused.
+  std::vector<std::string> changes;  ///< One line per area that changed.
+};
+
 /// Counters of a running server (approximate while it runs).
 struct server_stats {
   std::size_t connections = 0;  ///< Open connections.
@@ -163,11 +170,15 @@ class server {
   /// connection: connections accepted from now on take all of `next`'s
   /// per-connection settings (applications, tokens, callbacks, address
   /// rules, queue bound and slow-player policy, deadlines); the connection
-  /// caps apply at once; push targets apply to streams published from now
-  /// on. Running connections keep the settings they started with. Returns
-  /// one line per area that changed, and "restart needed: ..." for a change
-  /// that only a restart applies (workers, listeners, TLS files).
-  std::vector<std::string> reload(const server_config& next);
+  /// caps apply at once; listeners `next` adds are opened and those it drops
+  /// closed (their connections stay); the RTMPS certificate and key are read
+  /// again for new handshakes; push targets added or removed start and stop
+  /// on the streams being published. Running connections keep the settings
+  /// they started with. When a listener cannot be bound or the certificate
+  /// cannot be loaded, nothing changes and the result says why. Otherwise
+  /// the result has one line per area that changed, and "restart needed:
+  /// ..." for a change only a restart applies (workers, chunk size).
+  reload_result reload(const server_config& next);
 
   /// Makes POST /api/reload (bearer token) call `handler`, which reads the
   /// configuration again and reloads: true and what changed, or false and
