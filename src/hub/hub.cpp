@@ -13,7 +13,23 @@ std::string stream_key(std::string_view app, std::string_view name) {
 hub::hub(std::vector<asio::io_context*> workers, stream_config config, std::map<std::string, stream_config> per_app)
     : workers_(std::move(workers)), config_(config), per_app_(std::move(per_app)) {}
 
-const stream_config& hub::config_for(std::string_view key) const noexcept {
+stream_config hub::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+stream_config hub::config_for(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  return config_for_locked(key);
+}
+
+void hub::set_config(stream_config config, std::map<std::string, stream_config> per_app) {
+  std::lock_guard lock(mu_);
+  config_ = config;
+  per_app_.swap(per_app);
+}
+
+const stream_config& hub::config_for_locked(std::string_view key) const noexcept {
   // The key is app + '/' + name, and an app may itself contain '/'
   // ("app/instance"): the longest configured app that prefixes the key wins.
   const stream_config* best = &config_;
@@ -32,7 +48,7 @@ std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr
                                    stream::claim_result& result) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for(key));
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key));
   result = s->claim(p);
   return s;
 }
@@ -40,7 +56,7 @@ std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr
 std::shared_ptr<stream> hub::subscribe(const std::string& key, subscriber* sub, stream_snapshot& snapshot) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for(key));
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key));
   snapshot = s->subscribe(sub);
   return s;
 }

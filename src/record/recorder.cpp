@@ -42,10 +42,11 @@ inline constexpr std::size_t max_record_headers = 2 * hub::max_cached_tracks;
 /// after the workers stopped).
 class record_session final : public hub::subscriber, public std::enable_shared_from_this<record_session> {
  public:
-  record_session(recorder_manager& owner, std::string app, std::string stream, record_mode mode,
-                 std::shared_ptr<hub::stream> s, std::size_t worker)
+  record_session(recorder_manager& owner, std::shared_ptr<const recording_config> cfg, std::string app,
+                 std::string stream, record_mode mode, std::shared_ptr<hub::stream> s, std::size_t worker)
       : owner_(owner),
-        cfg_(owner.cfg_),
+        cfg_ptr_(std::move(cfg)),
+        cfg_(*cfg_ptr_),
         app_(std::move(app)),
         name_(std::move(stream)),
         mode_(mode),
@@ -239,6 +240,7 @@ class record_session final : public hub::subscriber, public std::enable_shared_f
   }
 
   recorder_manager& owner_;
+  const std::shared_ptr<const recording_config> cfg_ptr_;  // the settings it started with
   const recording_config& cfg_;
   const std::string app_;
   const std::string name_;
@@ -261,27 +263,44 @@ class record_session final : public hub::subscriber, public std::enable_shared_f
 };
 
 recorder_manager::recorder_manager(recording_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers)
-    : cfg_(std::move(cfg)),
-      streams_(streams),
+    : streams_(streams),
       workers_(std::move(workers)),
-      hooks_running_(std::make_shared<std::atomic<std::size_t>>(0)) {}
+      hooks_running_(std::make_shared<std::atomic<std::size_t>>(0)),
+      cfg_(std::make_shared<const recording_config>(std::move(cfg))) {}
 
 recorder_manager::~recorder_manager() { close_all(); }
 
-record_mode recorder_manager::mode_for(std::string_view app) const {
-  const auto it = cfg_.apps.find(std::string(app));
-  return it == cfg_.apps.end() ? record_mode::off : it->second;
+std::shared_ptr<const recording_config> recorder_manager::config() const {
+  std::lock_guard lock(mu_);
+  return cfg_;
 }
+
+void recorder_manager::set_config(recording_config cfg) {
+  auto next = std::make_shared<const recording_config>(std::move(cfg));
+  std::lock_guard lock(mu_);
+  cfg_.swap(next);
+}
+
+namespace {
+record_mode mode_in(const recording_config& cfg, std::string_view app) {
+  const auto it = cfg.apps.find(std::string(app));
+  return it == cfg.apps.end() ? record_mode::off : it->second;
+}
+}  // namespace
+
+record_mode recorder_manager::mode_for(std::string_view app) const { return mode_in(*config(), app); }
 
 void recorder_manager::on_publish_start(std::string_view app, std::string_view key,
                                         const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
-  const record_mode mode = mode_for(app);
+  auto cfg = config();
+  const record_mode mode = mode_in(*cfg, app);
   if (mode == record_mode::off || stream == nullptr || worker >= workers_.size()) return;
   std::string_view name = key;
   if (name.size() > app.size() && name.substr(0, app.size()) == app && name[app.size()] == '/') {
     name.remove_prefix(app.size() + 1);
   }
-  auto s = std::make_shared<record_session>(*this, std::string(app), std::string(name), mode, stream, worker);
+  auto s = std::make_shared<record_session>(*this, std::move(cfg), std::string(app), std::string(name), mode,
+                                            stream, worker);
   {
     std::lock_guard lock(mu_);
     sessions_.emplace(s.get(), s);

@@ -74,18 +74,22 @@ class recorder_manager {
   /// Recordings in progress.
   std::size_t active() const;
 
-  /// The settings.
-  const recording_config& config() const noexcept { return cfg_; }
+  /// The settings in force (any thread).
+  std::shared_ptr<const recording_config> config() const;
+
+  /// Replaces the settings (a reload): publishes from now on are recorded
+  /// under them; recordings in progress keep theirs.
+  void set_config(recording_config cfg);
 
  private:
   friend class record_session;
   void forget(const record_session* s);
 
-  const recording_config cfg_;
   hub::hub& streams_;
   const std::vector<asio::io_context*> workers_;
   std::shared_ptr<std::atomic<std::size_t>> hooks_running_;
   mutable std::mutex mu_;
+  std::shared_ptr<const recording_config> cfg_;  // mu_
   std::unordered_map<const record_session*, std::shared_ptr<record_session>> sessions_;
 };
 

@@ -449,7 +449,20 @@ reload_result server_impl::reload(const server_config& next) {
   }
   if (!same_push(before->relay.push, next.relay.push)) {
     relays.set_push_targets(next.relay.push);
-    changes.emplace_back("push targets (streams published from now on)");
+    changes.emplace_back("push targets (started and stopped on the streams being published)");
+  }
+  if (!(before->hooks == next.hooks)) {
+    hooks.set_config(next.hooks);
+    changes.emplace_back("hooks and exec commands (publishes and plays from now on)");
+  }
+  if (!(before->recording == next.recording)) {
+    recorders.set_config(next.recording);
+    changes.emplace_back("recording (publishes from now on)");
+  }
+  if (!(before->stream == next.stream) || before->app_stream != next.app_stream ||
+      before->write_coalesce != next.write_coalesce || before->max_write_batch_bytes != next.max_write_batch_bytes) {
+    streams.set_config(with_coalescing(next.stream, next), with_coalescing(next.app_stream, next));
+    changes.emplace_back("stream settings: GOP cache, takeover, write coalescing (streams created from now on)");
   }
   // What only a restart applies.
   const std::pair<const char*, bool> fixed[] = {

@@ -80,7 +80,7 @@ std::string session_end_json(const session_end& e) {
 }
 
 stream_hooks::stream_hooks(const hooks_config& config, asio::io_context& watcher)
-    : config_(config), watcher_(watcher), timer_(watcher) {}
+    : watcher_(watcher), timer_(watcher), config_(std::make_shared<const hooks_config>(config)) {}
 
 stream_hooks::~stream_hooks() {
   for (auto& [key, p] : processes_) {
@@ -97,14 +97,15 @@ std::string stream_hooks::url_of(const std::string& app, const std::string& stre
 }
 
 void stream_hooks::ended(const asio::any_io_executor& ex, session_end e) {
-  const std::string& url = e.publish ? config_.on_publish_done : config_.on_play_done;
+  const auto cfg = config();
+  const std::string& url = e.publish ? cfg->on_publish_done : cfg->on_play_done;
   const bool post = !url.empty();
-  const auto done_command = e.publish ? config_.exec_publish_done.find(e.app) : config_.exec_publish_done.end();
-  const bool run = done_command != config_.exec_publish_done.end();
+  const auto done_command = e.publish ? cfg->exec_publish_done.find(e.app) : cfg->exec_publish_done.end();
+  const bool run = done_command != cfg->exec_publish_done.end();
   for (int n = (post ? 1 : 0) + (run ? 1 : 0); n > 0; --n) {
-    if (pending_->fetch_add(1, std::memory_order_relaxed) >= config_.max_pending) {
+    if (pending_->fetch_add(1, std::memory_order_relaxed) >= cfg->max_pending) {
       pending_->fetch_sub(1, std::memory_order_relaxed);
-      spdlog::warn("hooks: {} notifications already running; the end of {}/{} is only logged", config_.max_pending,
+      spdlog::warn("hooks: {} notifications already running; the end of {}/{} is only logged", cfg->max_pending,
                    e.app, e.stream);
       return;
     }
@@ -112,7 +113,7 @@ void stream_hooks::ended(const asio::any_io_executor& ex, session_end e) {
   const std::string what = std::string(e.publish ? "on-publish-done" : "on-play-done") + " for " + e.app + "/" +
                            e.stream;
   if (post) {
-    asio::co_spawn(ex, post_end(url, session_end_json(e), config_.timeout, config_.ca_file, what, pending_),
+    asio::co_spawn(ex, post_end(url, session_end_json(e), cfg->timeout, cfg->ca_file, what, pending_),
                    log_failure("hook POST"));
   }
   if (run) {
@@ -123,7 +124,7 @@ void stream_hooks::ended(const asio::any_io_executor& ex, session_end e) {
       spdlog::warn("hooks: exec-publish-done for {}/{} could not be started", e.app, e.stream);
       return;
     }
-    asio::co_spawn(ex, run_done_command(pid, "exec-publish-done for " + e.app + "/" + e.stream, config_.timeout * 10,
+    asio::co_spawn(ex, run_done_command(pid, "exec-publish-done for " + e.app + "/" + e.stream, cfg->timeout * 10,
                                         pending_),
                    log_failure("exec-publish-done"));
   }
@@ -146,9 +147,9 @@ bool stream_hooks::spawn(process& p, const std::string& command) {
 }
 
 void stream_hooks::publish_started(const std::string& app, const std::string& stream) {
-  const auto command = config_.exec_publish.find(app);
-  if (command == config_.exec_publish.end()) return;
   std::lock_guard lock(mu_);
+  const auto command = config_->exec_publish.find(app);
+  if (command == config_->exec_publish.end()) return;
   if (stopped_) return;
   const std::string key = app + "/" + stream;
   auto [it, fresh] = processes_.try_emplace(key);
@@ -162,8 +163,10 @@ void stream_hooks::publish_started(const std::string& app, const std::string& st
   }
   p.app = app;
   p.stream = stream;
+  p.command = command->second;
+  p.grace = config_->exec_stop_grace;
   p.live = true;
-  if (!spawn(p, command->second)) {
+  if (!spawn(p, p.command)) {
     spdlog::warn("hooks: exec-publish for {} could not be started; retrying", key);
     p.restart_at = clock_type::now() + p.backoff;
   }
@@ -181,7 +184,7 @@ void stream_hooks::publish_stopped(const std::string& app, const std::string& st
   p.live = false;
   if (p.pid > 0) {
     ::kill(-p.pid, SIGTERM);
-    p.kill_at = clock_type::now() + config_.exec_stop_grace;
+    p.kill_at = clock_type::now() + p.grace;
   }
 }
 
@@ -243,8 +246,7 @@ void stream_hooks::watch() {
       }
     }
     if (p.pid < 0 && p.live && now >= p.restart_at && !stopped_) {
-      const auto command = config_.exec_publish.find(p.app);
-      if (command != config_.exec_publish.end()) (void)spawn(p, command->second);
+      (void)spawn(p, p.command);  // the command it started with, whatever a reload changed
       if (p.pid < 0) p.restart_at = now + p.backoff;
     }
     if (p.pid < 0 && !p.live) {
@@ -266,15 +268,17 @@ void stream_hooks::watch() {
 }
 
 void stream_hooks::stop_all() {
+  std::chrono::milliseconds grace{0};
   {
     std::lock_guard lock(mu_);
+    grace = config_->exec_stop_grace;
     stopped_ = true;
     for (auto& [key, p] : processes_) {
       p.live = false;
       if (p.pid > 0) ::kill(-p.pid, SIGTERM);
     }
   }
-  const auto deadline = clock_type::now() + config_.exec_stop_grace;
+  const auto deadline = clock_type::now() + grace;
   for (;;) {
     std::lock_guard lock(mu_);
     bool any = false;
@@ -291,6 +295,17 @@ void stream_hooks::stop_all() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // bounded by the grace period
   }
   asio::post(watcher_, [this] { timer_.cancel(); });  // the watch ends: its worker may run out of work
+}
+
+std::shared_ptr<const hooks_config> stream_hooks::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+void stream_hooks::set_config(hooks_config config) {
+  auto next = std::make_shared<const hooks_config>(std::move(config));
+  std::lock_guard lock(mu_);
+  config_.swap(next);
 }
 
 std::size_t stream_hooks::running() const {

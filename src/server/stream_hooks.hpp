@@ -66,12 +66,23 @@ class stream_hooks {
   /// Stops every process (server shutdown), waiting up to the grace period.
   void stop_all();
 
+  /// The settings in force (any thread).
+  std::shared_ptr<const hooks_config> config() const;
+
+  /// Replaces the settings (a reload): publishes and plays that end from
+  /// now on are notified under them, and publishes that begin get the new
+  /// exec-publish commands; running processes keep the command they
+  /// started with.
+  void set_config(hooks_config config);
+
   /// exec-publish processes running now.
   std::size_t running() const;
 
  private:
   struct process {
     std::string app, stream;
+    std::string command;                    // what exec-publish runs (and restarts)
+    std::chrono::milliseconds grace{0};     // SIGTERM to SIGKILL
     pid_t pid = -1;
     int err_fd = -1;            // the read end of its stderr pipe
     std::string err_line;       // a partial stderr line
@@ -86,12 +97,12 @@ class stream_hooks {
   void drain_stderr(process& p);
   std::string url_of(const std::string& app, const std::string& stream) const;
 
-  const hooks_config& config_;
   asio::io_context& watcher_;
   asio::steady_timer timer_;
   std::atomic<std::uint16_t> local_port_{0};
   std::shared_ptr<std::atomic<std::size_t>> pending_ = std::make_shared<std::atomic<std::size_t>>(0);
   mutable std::mutex mu_;
+  std::shared_ptr<const hooks_config> config_;  // mu_
   std::map<std::string, process> processes_;  // stream key -> its exec-publish process
   bool watching_ = false;                     // mu_
   bool stopped_ = false;                      // mu_

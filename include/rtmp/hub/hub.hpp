@@ -51,18 +51,25 @@ class hub {
   std::vector<std::shared_ptr<stream>> streams() const;
 
   /// The stream settings (those of applications without their own).
-  const stream_config& config() const noexcept { return config_; }
+  stream_config config() const;
 
   /// The settings a stream of `key` ("app/name") gets: those of the longest
   /// application in `per_app` that `key` starts with (followed by '/'),
   /// else `config()`.
-  const stream_config& config_for(std::string_view key) const noexcept;
+  stream_config config_for(std::string_view key) const;
+
+  /// Replaces the settings (a reload): streams created from now on get
+  /// them; streams that exist keep theirs.
+  void set_config(stream_config config, std::map<std::string, stream_config> per_app);
 
  private:
+  // config_for with mu_ held.
+  const stream_config& config_for_locked(std::string_view key) const noexcept;
+
   std::vector<asio::io_context*> workers_;
-  stream_config config_;
-  std::map<std::string, stream_config> per_app_;
   mutable std::mutex mu_;
+  stream_config config_;                          // mu_
+  std::map<std::string, stream_config> per_app_;  // mu_
   std::unordered_map<std::string, std::shared_ptr<stream>> streams_;
 };
 

@@ -46,6 +46,9 @@ struct stream_config {
   std::chrono::milliseconds write_coalesce{0};
   /// A worker's held media past this many bytes is delivered at once.
   std::size_t coalesce_max_bytes = std::size_t{1024} * 1024;
+
+  /// Member-wise (a reload compares the old and new settings).
+  bool operator==(const stream_config&) const = default;
 };
 
 /// Most tracks per media kind (audio, video) whose sequence headers a

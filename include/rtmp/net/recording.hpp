@@ -50,6 +50,9 @@ struct recording_config {
   std::string ca_file;  ///< An https:// on_done: PEM CA certificates to trust; empty: the system's store.
   std::size_t flush_bytes = std::size_t{64} * 1024;  ///< Buffered bytes that trigger a write to the file.
   std::chrono::milliseconds flush_interval{1'000};   ///< Buffered bytes are written at least this often.
+
+  /// Member-wise (a reload compares the old and new settings).
+  bool operator==(const recording_config&) const = default;
 };
 
 }  // namespace rtmp::net

@@ -65,6 +65,9 @@ struct hooks_config {
   std::size_t max_pending = 64;                        ///< Notifications at once; further ones are only logged.
   std::chrono::milliseconds exec_stop_grace{2'000};   ///< SIGTERM to SIGKILL.
   std::string ca_file;                                ///< https:// URLs: PEM CAs; empty: the system's store.
+
+  /// Member-wise (a reload compares the old and new settings).
+  bool operator==(const hooks_config&) const = default;
 };
 
 /// Server settings. Every limit and deadline is named here.
