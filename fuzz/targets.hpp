@@ -611,7 +611,9 @@ inline void run_flv_reader(bytes_view in) {
 /// zero) is prepended; the input is the chunk stream that follows. Every
 /// publish and play is accepted; published media is relayed back to this
 /// connection's players the way the hub does (encode_standalone on the media
-/// chunk streams), and all output must decode.
+/// chunk streams), and all output must decode. With one seed bit set, the
+/// connect is held for an on-connect decision: another bit accepts or
+/// refuses it.
 inline void run_server_session(bytes_view in) {
   byte_vector wire(handshake_bytes, 0);
   wire[0] = proto::rtmp_version;
@@ -621,6 +623,8 @@ inline void run_server_session(bytes_view in) {
   config.chunk_limits.initial_payload_allocation = initial_allocation_for(seed_of(in) >> 8);
   config.handshake.random = fixed_random;
   config.handshake.clock = fixed_clock;
+  config.hold_connect = ((seed_of(in) >> 20) & 1) != 0;
+  const bool refuse_connect = ((seed_of(in) >> 21) & 1) != 0;
   proto::server_session session(config);
   output_checker checker;
   std::vector<std::uint32_t> accepted_publish;
@@ -640,6 +644,17 @@ inline void run_server_session(bytes_view in) {
         continue;
       }
       switch (ev.type) {
+        case proto::session_event::kind::connect_request:
+          RTMP_FUZZ_CHECK(config.hold_connect);
+          if (refuse_connect) {
+            // (A session closed by what followed the connect in the same read ignores the answer.)
+            const bool pending = session.current_phase() == proto::server_session::phase::connect_pending;
+            session.reject_connect("refused");
+            RTMP_FUZZ_CHECK(!pending || session.close_requested());
+          } else {
+            (void)session.accept_connect();  // an error closes the session: the next read says so
+          }
+          break;
         case proto::session_event::kind::publish:
           session.accept_publish(ev.stream_id);
           accepted_publish.push_back(ev.stream_id);

@@ -25,6 +25,7 @@
 #include "support/counting_sink.hpp"
 #include "support/fake_callback.hpp"
 #include "support/net.hpp"
+#include "support/process.hpp"
 #include "support/running_server.hpp"
 #include "support/test_client.hpp"
 
@@ -155,6 +156,58 @@ TEST_F(auth_test, http_callback_allows_on_2xx_and_refuses_otherwise) {
   EXPECT_EQ(v.play("cam"), "NetStream.Play.Failed");
   EXPECT_TRUE(v.closed_by_peer(3s));
   EXPECT_NE(sink_->all().find("callback answered 403"), std::string::npos);
+}
+
+TEST_F(auth_test, on_connect_holds_the_connect_and_what_was_pipelined_until_it_allows) {
+  fake_callback allow(200), deny(403);
+  auto cfg = loopback_config();
+  cfg.auth.on_connect_url = allow.url("/connect?site=1");
+  server_.start(cfg);
+  // A client that pipelines createStream and publish behind its connect.
+  test_client c(server_.port());
+  rtmp::proto::connect_params p;
+  p.app = "live";
+  p.tc_url = "rtmp://127.0.0.1/live?pass=x";
+  c.send_command(rtmp::proto::connect_command(1, p));
+  c.send_command(rtmp::proto::create_stream_command(2));
+  c.send_command(rtmp::proto::publish_command(3, "cam"), 1);
+  EXPECT_EQ(c.wait_status(), "NetStream.Publish.Start");
+  const auto bodies = allow.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_NE(bodies[0].find("\"action\":\"connect\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"app\":\"live\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"query\":\"pass=x\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"client\":\"127.0.0.1\""), std::string::npos) << bodies[0];
+  EXPECT_EQ(allow.requests().at(0).target, "/connect?site=1");
+
+  // ffmpeg, refused at connect.
+  server_.stop();
+  cfg.auth.on_connect_url = deny.url();
+  server_.start(cfg);
+  test_client refused(server_.port());
+  refused.send_command(rtmp::proto::connect_command(1, p));
+  const auto err = refused.wait_command("_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(rtmp::proto::read_status(*err)->code, "NetConnection.Connect.Rejected");
+  EXPECT_TRUE(refused.closed_by_peer(3s));
+  EXPECT_NE(sink_->all().find("connect to live refused: the on_connect callback answered 403"), std::string::npos)
+      << sink_->all();
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg"), "ffmpeg not installed");
+  EXPECT_NE(rtmp::test::run("ffmpeg -nostdin -loglevel error -f lavfi -i testsrc=size=160x120:rate=10 -t 1 "
+                            "-c:v libx264 -f flv rtmp://127.0.0.1:" + std::to_string(server_.port()) +
+                                "/live/cam 2>/dev/null",
+                            20s),
+            0)
+      << "ffmpeg published through a refusing on-connect";
+  server_.stop();
+  cfg.auth.on_connect_url = allow.url();
+  server_.start(cfg);
+  EXPECT_EQ(rtmp::test::run("ffmpeg -nostdin -loglevel error -f lavfi -i testsrc=size=160x120:rate=10 -t 1 "
+                            "-c:v libx264 -f flv rtmp://127.0.0.1:" + std::to_string(server_.port()) +
+                                "/live/cam 2>/dev/null",
+                            20s),
+            0)
+      << "ffmpeg could not publish through an allowing on-connect";
 }
 
 TEST_F(auth_test, unreachable_callback_fails_closed_or_open_as_configured) {

@@ -567,6 +567,86 @@ TEST(server_session, connect_to_an_app_not_configured_is_rejected) {
   }
 }
 
+// --- connect held for an on-connect callback ---------------------------------------
+
+namespace {
+
+server_session_config holding_connect() {
+  server_session_config cfg;
+  cfg.hold_connect = true;
+  cfg.max_held_messages = 4;
+  return cfg;
+}
+
+void pipeline_connect_create_stream_and_publish(fake_client& c) {
+  connect_params p;
+  p.app = "live";
+  p.tc_url = "rtmp://127.0.0.1/live?pass=x";
+  ASSERT_FALSE(c.send_command(connect_command(1, p)));
+  ASSERT_FALSE(c.send_command(create_stream_command(2)));
+  ASSERT_FALSE(c.send_command(publish_command(3, "cam"), 1));
+}
+
+}  // namespace
+
+TEST(server_session, a_held_connect_is_answered_on_accept_and_what_came_meanwhile_follows) {
+  fake_client c(holding_connect());
+  pipeline_connect_create_stream_and_publish(c);
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.events[0].type, session_event::kind::connect_request);
+  EXPECT_EQ(c.session.app(), "live");
+  EXPECT_EQ(c.session.current_phase(), server_session::phase::connect_pending);
+  EXPECT_TRUE(c.commands().empty()) << "nothing is answered before the decision";
+
+  ASSERT_FALSE(c.session.accept_connect());
+  ASSERT_FALSE(c.feed({}));
+  const auto cmds = c.commands();
+  ASSERT_GE(cmds.size(), 3u);
+  EXPECT_EQ(cmds[0].name, "_result");
+  EXPECT_EQ(cmds[0].transaction_id, 1);
+  EXPECT_EQ(cmds[1].name, "onBWDone");
+  EXPECT_EQ(cmds[2].name, "_result") << "createStream, held, is answered after the connect";
+  EXPECT_EQ(cmds[2].transaction_id, 2);
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(c.events[1].type, session_event::kind::connected);
+  EXPECT_EQ(c.events[2].type, session_event::kind::publish);
+  EXPECT_EQ(c.events[2].name, "cam");
+}
+
+TEST(server_session, a_refused_held_connect_gets_rejected_and_nothing_held_runs) {
+  fake_client c(holding_connect());
+  pipeline_connect_create_stream_and_publish(c);
+  c.session.reject_connect("Connecting to live needs authorization.");
+  ASSERT_FALSE(c.feed({}));
+  ASSERT_EQ(c.commands().size(), 1u);
+  EXPECT_EQ(c.commands()[0].name, "_error");
+  const auto info = read_status(c.commands()[0]);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->code, "NetConnection.Connect.Rejected");
+  EXPECT_TRUE(c.session.close_requested());
+  ASSERT_EQ(c.events.size(), 1u) << "no connected or publish event";
+  c.session.accept_connect();  // too late: nothing happens
+  ASSERT_FALSE(c.feed({}));
+  EXPECT_EQ(c.commands().size(), 1u);
+}
+
+TEST(server_session, what_a_held_connect_keeps_is_bounded) {
+  fake_client c(holding_connect());
+  pipeline_connect_create_stream_and_publish(c);
+  std::error_code ec;
+  for (int i = 0; i < 8 && !ec; ++i) ec = c.send(6, 9, 1, {0x17, 0x01, 0, 0, 0});
+  EXPECT_TRUE(ec) << "more messages than max_held_messages close the connection";
+  EXPECT_EQ(c.session.current_phase(), server_session::phase::closed);
+}
+
+TEST(server_session, without_hold_connect_a_connect_is_answered_at_once) {
+  fake_client c;
+  c.connect_and_create_stream();
+  ASSERT_FALSE(c.events.empty());
+  EXPECT_EQ(c.events[0].type, session_event::kind::connected);
+  for (const auto& ev : c.events) EXPECT_NE(ev.type, session_event::kind::connect_request);
+}
+
 // --- Enhanced RTMP connect negotiation --------------------------------------------
 
 namespace {

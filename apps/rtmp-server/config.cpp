@@ -140,6 +140,9 @@ void add_access_options(CLI::App& app, settings& s, const settings& d) {  app.ad
                  "http://HOST:PORT/PATH to POST {action, app, stream, query, tc_url, client} before each publish; "
                  "2xx allows");
   app.add_option("--on-play", s.on_play, "The same callback before each play");
+  app.add_option("--on-connect", s.on_connect,
+                 "The same callback ({action: \"connect\", app, tc_url, client, ...}) after each connect, before "
+                 "the server answers it; 2xx allows, otherwise NetConnection.Connect.Rejected");
   app.add_option("--on-publish-done", s.on_publish_done,
                  "http(s)://HOST[:PORT]/PATH[?QUERY] to POST {action, app, stream, client, client_endpoint, "
                  "duration_ms, bytes, reason} when a publish ends");
@@ -332,6 +335,7 @@ std::optional<config_problem> validate_auth(const settings& s) {
     if (auto why = read_token_file(s.token_file, scratch)) return config_problem{"token-file", *why};
   }
   for (const auto& [key, url] : {std::pair{"on-publish", &s.on_publish}, std::pair{"on-play", &s.on_play},
+                                 std::pair{"on-connect", &s.on_connect},
                                  std::pair{"on-publish-done", &s.on_publish_done},
                                  std::pair{"on-play-done", &s.on_play_done}}) {
     if (!url->empty() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
@@ -528,6 +532,7 @@ net::server_config to_server_config(const settings& s) {
   if (!s.token_file.empty()) (void)read_token_file(s.token_file, cfg.auth);  // validate() read it once already
   cfg.auth.on_publish_url = s.on_publish;
   cfg.auth.on_play_url = s.on_play;
+  cfg.auth.on_connect_url = s.on_connect;
   cfg.auth.callback_timeout = std::chrono::milliseconds(s.auth_timeout_ms);
   cfg.auth.callback_fail_open = is_on(s.auth_fail_open);
   cfg.auth.access = access_rules_of(s);

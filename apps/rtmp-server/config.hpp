@@ -51,6 +51,7 @@ struct settings {
   std::string token_file;                                ///< File of "publish|play APP TOKEN" lines.
   std::string on_publish;                                ///< HTTP callback URL asked before each publish.
   std::string on_play;                                   ///< HTTP callback URL asked before each play.
+  std::string on_connect;                                ///< HTTP callback URL asked after each connect.
   std::string on_publish_done;                           ///< http(s):// URL told when a publish ends.
   std::string on_play_done;                              ///< http(s):// URL told when a play ends.
   std::vector<std::string> exec_publish;                 ///< "APP=CMD": run while a stream of APP is published.

@@ -226,7 +226,9 @@ std::string redact(std::string_view key, std::string_view value) {
     return eq == std::string_view::npos ? std::string(redacted)
                                         : std::string(value.substr(0, eq + 1)) + std::string(redacted);
   }
-  if (key == "on-publish" || key == "on-play" || key == "on-record-done") return redact_query(value);
+  if (key == "on-publish" || key == "on-play" || key == "on-connect" || key == "on-record-done") {
+    return redact_query(value);
+  }
   if (key == "push") {
     const auto eq = value.find('=');
     if (eq == std::string_view::npos) return net::redact_stream_key(value);

@@ -140,7 +140,7 @@ asio::awaitable<int> http_flv_session::authorize(const http::request& req, const
   r.client_endpoint = remote_;
   r.protocol = "http-flv";
   if (const auth_decision d = check_rules(config_.auth, r); !d.allowed) co_return d.no_token ? 401 : 403;
-  if (!has_callback(config_.auth, false)) co_return 0;
+  if (!has_callback(config_.auth, r)) co_return 0;
   const auth_decision d = co_await ask_callback(socket_->get_executor(), config_.auth, std::move(r));
   if (d.fail_open) spdlog::warn("HTTP-FLV {} auth callback unreachable: allowed (fail-open)", remote_);
   co_return d.allowed ? 0 : 403;

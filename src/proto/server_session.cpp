@@ -68,6 +68,9 @@ std::error_code server_session::on_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 std::error_code server_session::on_message(message& msg) {
+  // Control messages (chunk size, acknowledgements) apply at once; the rest
+  // waits for the connect's answer.
+  if (phase_ == phase::connect_pending && !is_protocol_control(msg.type)) return hold(msg);
   switch (msg.kind()) {
     case message_type::audio:  // a publisher's messages, the most frequent, first
     case message_type::video:
@@ -198,6 +201,19 @@ void server_session::on_connect(const command& cmd) {
     return;
   }
   connect_ = std::move(req);
+  // Enhanced RTMP v2 "Enhancing NetConnection connect Command": what the
+  // client declared decides the form of our answer.
+  peer_caps_ = read_enhanced_capabilities(cmd.command_object);
+  if (config_.hold_connect) {
+    phase_ = phase::connect_pending;
+    connect_transaction_ = cmd.transaction_id;
+    push_event(session_event::kind::connect_request, 0);
+    return;
+  }
+  answer_connect(cmd.transaction_id);
+}
+
+void server_session::answer_connect(double transaction_id) {
   phase_ = phase::connected;
   // The answer real clients expect (RTMP 1.0 section 7.2.1.1): window,
   // peer bandwidth, chunk size, then _result.
@@ -205,11 +221,9 @@ void server_session::on_connect(const command& cmd) {
   send_control(make_set_peer_bandwidth(config_.peer_bandwidth, bandwidth_limit::dynamic));
   send_control(make_set_chunk_size(config_.chunk_size));
   writer_.set_chunk_size(config_.chunk_size);
-  command result = connect_result(cmd.transaction_id, connect_.object_encoding);
-  // Enhanced RTMP v2 "Enhancing NetConnection connect Command": a client that
-  // declared E-RTMP support gets ours in the _result properties object. A
-  // legacy client gets the legacy answer, byte for byte.
-  peer_caps_ = read_enhanced_capabilities(cmd.command_object);
+  command result = connect_result(transaction_id, connect_.object_encoding);
+  // A client that declared E-RTMP support gets ours in the _result
+  // properties object. A legacy client gets the legacy answer, byte for byte.
   if (peer_caps_.enhanced) {
     if (amf0::object* properties = result.command_object.as_object()) {
       add_enhanced_capabilities(*properties, server_capabilities());
@@ -218,6 +232,40 @@ void server_session::on_connect(const command& cmd) {
   send_command(0, result);
   send_command(0, on_bw_done());
   push_event(session_event::kind::connected, 0);
+}
+
+std::error_code server_session::hold(const message& msg) {
+  held_bytes_ += msg.payload.size();
+  if (held_.size() >= config_.max_held_messages || held_bytes_ > config_.max_pending_publish_bytes) {
+    phase_ = phase::closed;
+    return errc::partial_bytes_exceeded;
+  }
+  held_.push_back(msg);
+  return {};
+}
+
+std::error_code server_session::accept_connect() {
+  if (phase_ != phase::connect_pending) return {};
+  answer_connect(connect_transaction_);
+  std::vector<message> held;
+  held.swap(held_);
+  held_bytes_ = 0;
+  for (auto& m : held) {
+    if (auto ec = on_message(m)) {
+      phase_ = phase::closed;
+      return ec;
+    }
+  }
+  return {};
+}
+
+void server_session::reject_connect(std::string_view description) {
+  if (phase_ != phase::connect_pending) return;
+  phase_ = phase::await_connect;
+  held_.clear();
+  held_bytes_ = 0;
+  send_command(0, error_result(connect_transaction_, "NetConnection.Connect.Rejected", description));
+  close_requested_ = true;
 }
 
 void server_session::on_create_stream(const command& cmd) {

@@ -62,6 +62,7 @@ auth_decision check_tokens(const auth_config& auth, const auth_request& r) {
 }
 
 auth_decision check_rules(const auth_config& auth, const auth_request& r) {
+  if (r.connect) return {};  // address rules and tokens are per publish and play
   if (!access_allowed(auth.access, r.publish, r.app, r.client)) {
     auth_decision d;
     d.allowed = false;
@@ -71,12 +72,17 @@ auth_decision check_rules(const auth_config& auth, const auth_request& r) {
   return check_tokens(auth, r);
 }
 
-bool has_callback(const auth_config& auth, bool publish) noexcept {
-  return !(publish ? auth.on_publish_url : auth.on_play_url).empty();
+namespace {
+const std::string& callback_url(const auth_config& auth, const auth_request& r) noexcept {
+  return r.connect ? auth.on_connect_url : r.publish ? auth.on_publish_url : auth.on_play_url;
 }
+}  // namespace
+
+bool has_callback(const auth_config& auth, const auth_request& r) noexcept { return !callback_url(auth, r).empty(); }
 
 asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r) {
-  nlohmann::json body{{"action", r.publish ? "publish" : "play"},
+  const char* action = r.connect ? "connect" : r.publish ? "publish" : "play";
+  nlohmann::json body{{"action", action},
                       {"app", r.app},
                       {"stream", r.stream},
                       {"query", r.query},
@@ -84,14 +90,14 @@ asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth
                       {"client", r.client},
                       {"client_endpoint", r.client_endpoint}};
   if (!r.protocol.empty()) body["protocol"] = r.protocol;
-  const std::string& url = r.publish ? auth.on_publish_url : auth.on_play_url;
+  const std::string& url = callback_url(auth, r);
   const int status = co_await post_json(std::move(ex), url, body.dump(), auth.callback_timeout, auth.ca_file);
   auth_decision d;
   const bool reached = status > 0;
   d.allowed = reached ? status >= 200 && status < 300 : auth.callback_fail_open;
   d.fail_open = !reached && d.allowed;
   if (!d.allowed) {
-    d.why = reached ? "the " + std::string(r.publish ? "on_publish" : "on_play") + " callback answered " +
+    d.why = reached ? "the on_" + std::string(action) + " callback answered " +
                           std::to_string(status)
                     : "the callback could not be reached in time (fail-closed)";
   }

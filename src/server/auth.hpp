@@ -30,7 +30,8 @@ bool token_allowed(const std::vector<std::string>& tokens, std::string_view stre
 
 /// A publish or play request, as the authorization rules see it.
 struct auth_request {
-  bool publish = false;         ///< Publish, else play.
+  bool connect = false;         ///< A connect (app and tcUrl; no stream): on-connect decides.
+  bool publish = false;         ///< Publish, else play (for a connect: false).
   std::string app;              ///< Application (first path segment).
   std::string stream;           ///< Stream name without its query.
   std::string query;            ///< The stream name's query ("token=T"), or an HTTP request's.
@@ -56,12 +57,13 @@ auth_decision check_tokens(const auth_config& auth, const auth_request& r);
 /// on `r.client`), then the tokens (`check_tokens`).
 auth_decision check_rules(const auth_config& auth, const auth_request& r);
 
-/// True when a publish (play) of `auth` is decided by an HTTP callback.
-bool has_callback(const auth_config& auth, bool publish) noexcept;
+/// True when `r` is decided by an HTTP callback of `auth` (on-connect,
+/// on-publish or on-play).
+bool has_callback(const auth_config& auth, const auth_request& r) noexcept;
 
-/// Asks the on_publish / on_play callback of `auth` about `r` (a JSON POST
-/// of action, app, stream, query, tc_url, client, client_endpoint and, over
-/// HTTP, protocol): allowed on 2xx; when it cannot be reached in time, as
+/// Asks the on_connect / on_publish / on_play callback of `auth` about `r`
+/// (a JSON POST of action, app, stream, query, tc_url, client,
+/// client_endpoint and, over HTTP, protocol): allowed on 2xx; when it cannot be reached in time, as
 /// `callback_fail_open` says. Runs on `ex`.
 asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r);
 

@@ -11,7 +11,7 @@ namespace rtmp::net {
 void connection_authorizer::decide(const asio::any_io_executor& ex, const auth_config& auth, auth_request request,
                                    decided done) {
   const auth_decision by_tokens = check_rules(auth, request);
-  if (!by_tokens.allowed || !has_callback(auth, request.publish)) {
+  if (!by_tokens.allowed || !has_callback(auth, request)) {
     done(by_tokens);
     return;
   }

@@ -388,13 +388,6 @@ void server::set_reload_handler(std::function<std::pair<bool, std::string>()> ha
 
 namespace {
 
-bool same_auth(const auth_config& a, const auth_config& b) {
-  return a.publish_tokens == b.publish_tokens && a.play_tokens == b.play_tokens &&
-         a.on_publish_url == b.on_publish_url && a.on_play_url == b.on_play_url &&
-         a.callback_timeout == b.callback_timeout && a.callback_fail_open == b.callback_fail_open &&
-         a.ca_file == b.ca_file && a.access == b.access;
-}
-
 bool same_push(const std::vector<push_target>& a, const std::vector<push_target>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const push_target& x, const push_target& y) {
     return x.app == y.app && x.stream == y.stream && x.url == y.url;
@@ -438,7 +431,7 @@ reload_result server_impl::reload(const server_config& next) {
   for (const auto& l : opened) changes.push_back("opened " + l.address);
   run_listeners(std::move(opened));
   if (before->session.allowed_apps != next.session.allowed_apps) changes.emplace_back("applications");
-  if (!same_auth(before->auth, next.auth)) changes.emplace_back("tokens, callbacks and address rules");
+  if (!(before->auth == next.auth)) changes.emplace_back("tokens, callbacks and address rules");
   if (before->max_connections != next.max_connections || before->max_connections_per_ip != next.max_connections_per_ip) {
     limits.set_caps(next.max_connections, next.max_connections_per_ip);
     changes.emplace_back("connection caps");

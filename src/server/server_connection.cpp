@@ -38,6 +38,16 @@ std::string endpoint_text(const asio::ip::tcp::socket& s) {
 
 }  // namespace
 
+namespace {
+// The session's settings: the server's, and with an on-connect callback a
+// connect that waits for it.
+proto::server_session_config session_settings(const server_config& c) {
+  proto::server_session_config s = c.session;
+  s.hold_connect = !c.auth.on_connect_url.empty();
+  return s;
+}
+}  // namespace
+
 server_connection::server_connection(connection_services& services, std::size_t worker, std::uint64_t id,
                                      asio::ip::tcp::socket socket, admission_ticket ticket,
                                      std::shared_ptr<asio::ssl::context> tls)
@@ -52,7 +62,7 @@ server_connection::server_connection(connection_services& services, std::size_t 
       remote_(endpoint_text(socket_)),
       remote_ip_(address_text(socket_)),
       ticket_(std::move(ticket)),
-      session_(config_.session),
+      session_(session_settings(config_)),
       player_(config_.player_limits()) {
   started_at_ = clock::now();
   last_read_ = started_at_;
@@ -259,6 +269,7 @@ void server_connection::handle_events() {
         log_limited(level::info, "connect", "{} connect tcUrl={} flashVer={}", tag(),
                     session_.tc_url().substr(0, session_.tc_url().find('?')), session_.flash_ver());
         break;
+      case kind::connect_request: authorize_connect(); break;
       case kind::publish: on_publish_request(ev); break;
       case kind::play: on_play_request(ev); break;
       case kind::unpublish:
@@ -300,6 +311,41 @@ auth_request server_connection::auth_request_for(const proto::session_event& ev,
   r.client = remote_ip_;
   r.client_endpoint = remote_;
   return r;
+}
+
+void server_connection::authorize_connect() {
+  auth_request r;
+  r.connect = true;
+  r.app = session_.app();
+  r.tc_url = session_.tc_url();
+  const auto q = r.tc_url.find('?');
+  if (q != std::string::npos) r.query = r.tc_url.substr(q + 1);
+  r.client = remote_ip_;
+  r.client_endpoint = remote_;
+  authorizer_.decide(socket_.get_executor(), config_.auth, std::move(r),
+                     [self = shared_from_this()](const auth_decision& d) { self->on_connect_decided(d); });
+}
+
+void server_connection::on_connect_decided(const auth_decision& d) {
+  if (closed_ || closing_) return;
+  if (!d.allowed) {
+    log_limited(level::warn, "connect unauthorized", "{} connect to {} refused: {}", tag(), session_.app(), d.why);
+    session_.reject_connect("Connecting to " + session_.app() + " needs authorization.");
+    flush_session_output();
+    close_after_flush(close_reason::unauthorized);
+    return;
+  }
+  if (d.fail_open) spdlog::warn("{} on-connect callback unreachable: allowed (fail-open)", tag());
+  const std::error_code err = session_.accept_connect();
+  flush_session_output();
+  handle_events();
+  publisher_.hand_over(this);
+  flush_session_output();
+  if (err) {
+    close(close_reason::protocol_error, err.message());
+    return;
+  }
+  if (session_.close_requested()) close_after_flush(close_reason::refused);
 }
 
 void server_connection::authorize(const proto::session_event& ev, bool publish) {

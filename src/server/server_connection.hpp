@@ -148,6 +148,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   auth_request auth_request_for(const proto::session_event& ev, bool publish) const;
   // Asks the authorizer, then starts the publish or play, or refuses it.
   void authorize(const proto::session_event& ev, bool publish);
+  // connect_request (an on-connect callback is set): asks it, then answers
+  // the connect and handles what the client sent meanwhile, or refuses it.
+  void authorize_connect();
+  void on_connect_decided(const auth_decision& d);
   // Acts on the authorizer's decision about `ev`.
   void on_decided(const proto::session_event& ev, bool publish, const auth_decision& d);
   // Unauthorized / Play.Failed, one log line, close after the goodbye.

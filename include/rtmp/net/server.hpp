@@ -38,6 +38,11 @@ struct auth_config {
   std::map<std::string, std::vector<std::string>> play_tokens;     ///< app -> tokens; an app listed needs one.
   std::string on_publish_url;  ///< "http://HOST:PORT/PATH" asked before each publish; empty: none.
   std::string on_play_url;     ///< Same for play.
+  /// Asked after each valid connect ({action: "connect", app, tc_url,
+  /// client, ...}); the connect is answered (and what the client sent
+  /// meanwhile handled) on 2xx, refused with NetConnection.Connect.Rejected
+  /// otherwise. Empty: none.
+  std::string on_connect_url;
   std::chrono::milliseconds callback_timeout{3'000};  ///< Whole callback (connect, send, status line).
   bool callback_fail_open = false;  ///< Allow when the callback cannot be reached in time (else refuse).
   std::string ca_file;  ///< https:// callbacks: PEM CA certificates to trust; empty: the system's store.
@@ -45,6 +50,9 @@ struct auth_config {
   /// none matching: allowed). Checked before tokens and callbacks, on the
   /// client's address (from the PROXY header on a proxy-protocol listener).
   std::vector<access_rule> access;
+
+  /// Member-wise (a reload compares the old and new settings).
+  bool operator==(const auth_config&) const = default;
 };
 
 /// Notifications when a publish or play ends, and processes attached to

@@ -59,12 +59,21 @@ struct server_session_config {
   /// Applications a client may connect to; empty: any. Others get
   /// NetConnection.Connect.Rejected ("Unknown application.").
   std::vector<std::string> allowed_apps;
+  /// True: a valid connect is not answered at once but reported as a
+  /// `connect_request` event for the owner to answer with accept_connect or
+  /// reject_connect (an on-connect callback decides). Messages that arrive
+  /// meanwhile (clients pipeline createStream and more) are held, at most
+  /// `max_held_messages` and `max_pending_publish_bytes` of them, and handled
+  /// after the answer; past either bound the connection is closed.
+  bool hold_connect = false;
+  std::size_t max_held_messages = 64;  ///< Messages held while a connect awaits its answer.
 };
 
 /// What the session tells its owner.
 struct session_event {
   enum class kind : std::uint8_t {
     connected,      ///< connect accepted; `app()`/`tc_url()` are set.
+    connect_request,  ///< connect awaits accept_connect/reject_connect (hold_connect); `app()`/`tc_url()` are set.
     publish,        ///< publish requested on `stream_id` for `name`: answer accept_publish/reject_publish.
     unpublish,      ///< The publisher on `stream_id` stopped (FCUnpublish, closeStream, deleteStream).
     play,           ///< play requested on `stream_id` for `name`: answer accept_play/reject_play.
@@ -95,7 +104,7 @@ struct session_event {
 class server_session {
  public:
   /// Phases of the connection.
-  enum class phase : std::uint8_t { handshake, await_connect, connected, closed };
+  enum class phase : std::uint8_t { handshake, await_connect, connect_pending, connected, closed };
 
   explicit server_session(server_session_config config = {});
 
@@ -112,6 +121,17 @@ class server_session {
 
   /// Pops the next event. Returns false when there is none.
   bool next_event(session_event& out);
+
+  /// Answers a connect_request event: the connect's answer (window, peer
+  /// bandwidth, chunk size, _result, onBWDone), then the messages held
+  /// meanwhile are handled. Errors: as on_bytes' for a held message (the
+  /// session is then closed).
+  std::error_code accept_connect();
+
+  /// Answers a connect_request event with NetConnection.Connect.Rejected
+  /// and `description`; the held messages are dropped and the owner closes
+  /// once the output is sent (`close_requested()` becomes true).
+  void reject_connect(std::string_view description);
 
   /// Answers a publish event: NetStream.Publish.Start on `stream_id`.
   void accept_publish(std::uint32_t stream_id);
@@ -193,6 +213,10 @@ class server_session {
   std::error_code on_command(const message& msg);
   std::error_code on_media(message& msg);
   void on_connect(const command& cmd);
+  // The connect's answer (RTMP 1.0 section 7.2.1.1) to transaction `transaction_id`.
+  void answer_connect(double transaction_id);
+  // Keeps `msg` until the connect is answered.
+  std::error_code hold(const message& msg);
   void on_create_stream(const command& cmd);
   void on_publish(const command& cmd, std::uint32_t stream_id);
   void on_play(const command& cmd, std::uint32_t stream_id);
@@ -221,6 +245,9 @@ class server_session {
   std::vector<stream_slot> streams_;
   std::vector<session_event> pending_media_;  // held while a publish awaits its decision
   std::size_t pending_media_bytes_ = 0;
+  std::vector<message> held_;  // arrived while the connect awaits its answer
+  std::size_t held_bytes_ = 0;
+  double connect_transaction_ = 1;  // of the connect awaiting its answer
   std::uint32_t next_stream_id_ = 1;
   std::uint64_t ignored_ = 0;
   bool close_requested_ = false;
