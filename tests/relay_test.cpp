@@ -210,6 +210,29 @@ TEST(relay, the_pull_ends_after_the_last_player_left) {
   EXPECT_EQ(watch(again, 3, 10s).frames, 3);
 }
 
+TEST(relay, a_reload_stops_the_pulls_of_an_application_no_longer_pulled_and_keeps_the_others) {
+  node origin;
+  auto cfg = rtmp::test::loopback_config();
+  cfg.relay.pull["live"] = {origin.url()};
+  cfg.relay.pull["other"] = {"rtmp://127.0.0.1:" + std::to_string(origin.port()) + "/live"};
+  rtmp::test::running_server edge(cfg);
+  publisher pub(origin.port(), "cam");
+  ASSERT_TRUE(wait_until([&] { return pub.started(); }, 5s));
+  test_client kept(edge.port());
+  ASSERT_EQ(kept.play("cam", "other"), "NetStream.Play.Start");
+  test_client dropped(edge.port());
+  ASSERT_EQ(dropped.play("cam"), "NetStream.Play.Start");
+  ASSERT_EQ(watch(kept, 3, 10s).frames, 3);
+  ASSERT_EQ(watch(dropped, 3, 10s).frames, 3);
+  EXPECT_EQ(origin.connections(), 3u) << "the publisher and two pulls";
+
+  cfg.relay.pull.erase("live");
+  const auto result = edge->reload(cfg);
+  ASSERT_TRUE(result.applied) << result.problem;
+  EXPECT_TRUE(wait_until([&] { return origin.connections() == 2u; }, 5s)) << "the live pull still runs";
+  EXPECT_EQ(watch(kept, 10, 10s).frames, 10) << "the other pull was disturbed";
+}
+
 TEST(relay, a_pulled_app_without_wait_for_publisher_still_waits_for_the_pull) {
   node origin;
   node edge([&](rtmp::net::server_config& c) {

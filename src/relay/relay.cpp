@@ -1,7 +1,6 @@
 #include "relay/relay_manager.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -10,7 +9,6 @@
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -86,6 +84,8 @@ class relay_session final : public hub::subscriber,
   std::size_t worker() const noexcept override { return worker_; }
   const std::string& key() const noexcept { return key_; }
   kind type() const noexcept { return kind_; }
+  /// The stream's name within its application.
+  const std::string& name() const noexcept { return name_; }
   /// A push's target URL (unredacted).
   const std::string& url() const noexcept { return urls_.front(); }
 
@@ -314,49 +314,13 @@ class relay_session final : public hub::subscriber,
     conn_ = c;
     started_ = false;
     attempt_deadline_ = clock::now() + cfg_.connect_timeout;
-    std::vector<tcp::endpoint> endpoints;
-    std::error_code ec;
-    const auto address = asio::ip::make_address(u.host, ec);
-    if (!ec) {
-      endpoints.emplace_back(address, u.port);
-    } else {
-      tcp::resolver resolver(io_);
-      auto [rec, results] = co_await resolver.async_resolve(u.host, std::to_string(u.port), as_tuple(use_awaitable));
-      if (rec || results.empty()) {
-        spdlog::warn("relay: {}: cannot resolve {}: {}", key_, u.host, rec ? rec.message() : "no address");
-        c->close();
-        co_return;
-      }
-      for (const auto& r : results) endpoints.push_back(r.endpoint());
-    }
+    const std::string failed = co_await open_relay_conn(*c, u, tls_context);
     if (c->closed) co_return;
-    auto [cec, ep] = co_await asio::async_connect(c->socket, endpoints, as_tuple(use_awaitable));
-    if (cec || c->closed) {
-      if (!c->closed) spdlog::warn("relay: {}: cannot connect to {}: {}", key_, current_url_, cec.message());
-      note_failure(cec.message());
+    if (!failed.empty()) {
+      spdlog::warn("relay: {}: {} ({})", key_, failed, current_url_);
+      note_failure(failed);
       c->close();
       co_return;
-    }
-    (void)ep;
-    ::fcntl(c->socket.native_handle(), F_SETFD, FD_CLOEXEC);
-    c->socket.set_option(tcp::no_delay(true), ec);
-    if (tls_context != nullptr) {
-      // rtmps://: SNI and the certificate checked for the URL's host name.
-      c->tls = std::make_unique<tls_stream>(c->socket, *tls_context);
-      if (auto pec = prepare_client_tls(*c->tls, u.host, true)) {
-        spdlog::warn("relay: {}: TLS setup for {}: {}", key_, current_url_, pec.message());
-        c->close();
-        co_return;
-      }
-      auto [hec] = co_await c->tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable));
-      if (hec || c->closed) {
-        if (!c->closed) spdlog::warn("relay: {}: TLS handshake with {} failed: {}", key_, current_url_, hec.message());
-        note_failure("TLS: " + hec.message());
-        c->close();
-        co_return;
-      }
-    } else {
-      c->socket.non_blocking(true, ec);  // writes are non-blocking writevs (socket_writer)
     }
     if (kind_ == kind::push) {
       (void)c->session.publish(u.stream);
@@ -506,7 +470,12 @@ class relay_session final : public hub::subscriber,
 
 relay_manager::relay_manager(relay_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers,
                              std::uint32_t chunk_size)
-    : cfg_(std::move(cfg)), streams_(streams), workers_(std::move(workers)), chunk_size_(chunk_size), push_(cfg_.push) {}
+    : cfg_(std::move(cfg)),
+      streams_(streams),
+      workers_(std::move(workers)),
+      chunk_size_(chunk_size),
+      push_(cfg_.push),
+      pull_(cfg_.pull) {}
 
 relay_manager::~relay_manager() { clear(); }
 
@@ -546,12 +515,13 @@ std::shared_ptr<relay_session> relay_manager::add_push(std::string key, const st
 }
 
 bool relay_manager::on_play(std::string_view app, std::string_view key, std::size_t worker) {
-  const auto it = cfg_.pull.find(std::string(app));
-  if (it == cfg_.pull.end() || it->second.empty() || worker >= workers_.size()) return false;
+  if (worker >= workers_.size()) return false;
   const auto existing = streams_.find(std::string(key));
   std::shared_ptr<relay_session> s;
   {
     std::lock_guard lock(mu_);
+    const auto it = pull_.find(std::string(app));
+    if (it == pull_.end() || it->second.empty()) return false;
     if (stopping_) return true;
     const auto p = pulls_.find(std::string(key));
     if (p != pulls_.end()) {
@@ -651,6 +621,21 @@ void relay_manager::set_push_targets(std::vector<push_target> targets) {
   }
   for (auto& s : stopped) asio::post(*workers_.at(s->worker()), [s] { s->stop("target removed by a reload"); });
   for (auto& s : started) asio::post(*workers_.at(s->worker()), [s] { s->begin(); });
+}
+
+void relay_manager::set_pull_origins(std::map<std::string, std::vector<std::string>> origins) {
+  std::vector<std::shared_ptr<relay_session>> stopped;
+  {
+    std::lock_guard lock(mu_);
+    pull_.swap(origins);
+    for (const auto& [key, s] : pulls_) {
+      // The key is "app/name": the application is what precedes "/name".
+      const std::string app = key.substr(0, key.size() - std::min(key.size(), s->name().size() + 1));
+      const auto it = pull_.find(app);
+      if (it == pull_.end() || it->second.empty()) stopped.push_back(sessions_.at(s));
+    }
+  }
+  for (auto& s : stopped) asio::post(*workers_.at(s->worker()), [s] { s->stop("origins removed by a reload"); });
 }
 
 asio::ssl::context* relay_manager::client_tls(std::string& why) {

@@ -4,14 +4,18 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <memory>
+#include <string>
 #include <system_error>
 
 #include "net/socket_writer.hpp"
 #include "net/tls.hpp"
 #include "rtmp/proto/client_session.hpp"
+#include "rtmp/proto/rtmp_url.hpp"
 
 namespace rtmp::net {
 
@@ -38,5 +42,11 @@ struct relay_conn {
     out.clear();
   }
 };
+
+/// Connects `c` to the host of `u` (resolved unless it is an address) and,
+/// with `tls` (rtmps://), does the TLS handshake with SNI and the host name
+/// checked. Returns what failed ("cannot connect: ..."), or empty when the
+/// connection is ready for RTMP; also empty when `c` was closed meanwhile.
+asio::awaitable<std::string> open_relay_conn(relay_conn& c, const proto::rtmp_url& u, asio::ssl::context* tls);
 
 }  // namespace rtmp::net

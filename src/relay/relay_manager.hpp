@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -100,6 +101,11 @@ class relay_manager {
   /// in both lists run on untouched.
   void set_push_targets(std::vector<push_target> targets);
 
+  /// Replaces the pull origins (a reload): plays from now on use them; the
+  /// pulls of an application that has no origins any more stop, the others
+  /// run on with the origins they started with.
+  void set_pull_origins(std::map<std::string, std::vector<std::string>> origins);
+
   /// Every push running now, for the operator API.
   std::vector<push_status> pushes() const;
 
@@ -128,6 +134,7 @@ class relay_manager {
   std::unordered_map<std::string, relay_session*> pulls_;  // key -> its pull
   std::unique_ptr<asio::ssl::context> client_tls_;        // mu_
   std::vector<push_target> push_;                         // mu_: the targets of new publishes
+  std::map<std::string, std::vector<std::string>> pull_;  // mu_: app -> origins of new pulls
   struct published {
     std::string app;
     std::string name;

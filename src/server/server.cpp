@@ -444,6 +444,10 @@ reload_result server_impl::reload(const server_config& next) {
     relays.set_push_targets(next.relay.push);
     changes.emplace_back("push targets (started and stopped on the streams being published)");
   }
+  if (before->relay.pull != next.relay.pull) {
+    relays.set_pull_origins(next.relay.pull);
+    changes.emplace_back("pull origins (plays from now on; pulls of applications no longer pulled stop)");
+  }
   if (!(before->hooks == next.hooks)) {
     hooks.set_config(next.hooks);
     changes.emplace_back("hooks and exec commands (publishes and plays from now on)");
