@@ -266,20 +266,13 @@ recorder_manager::recorder_manager(recording_config cfg, hub::hub& streams, std:
     : streams_(streams),
       workers_(std::move(workers)),
       hooks_running_(std::make_shared<std::atomic<std::size_t>>(0)),
-      cfg_(std::make_shared<const recording_config>(std::move(cfg))) {}
+      cfg_(std::move(cfg)) {}
 
 recorder_manager::~recorder_manager() { close_all(); }
 
-std::shared_ptr<const recording_config> recorder_manager::config() const {
-  std::lock_guard lock(mu_);
-  return cfg_;
-}
+std::shared_ptr<const recording_config> recorder_manager::config() const { return cfg_.load(); }
 
-void recorder_manager::set_config(recording_config cfg) {
-  auto next = std::make_shared<const recording_config>(std::move(cfg));
-  std::lock_guard lock(mu_);
-  cfg_.swap(next);
-}
+void recorder_manager::set_config(recording_config cfg) { cfg_.store(std::move(cfg)); }
 
 namespace {
 record_mode mode_in(const recording_config& cfg, std::string_view app) {

@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/reloadable.hpp"
 #include "rtmp/hub/hub.hpp"
 #include "rtmp/net/recording.hpp"
 
@@ -89,7 +90,7 @@ class recorder_manager {
   const std::vector<asio::io_context*> workers_;
   std::shared_ptr<std::atomic<std::size_t>> hooks_running_;
   mutable std::mutex mu_;
-  std::shared_ptr<const recording_config> cfg_;  // mu_
+  reloadable<recording_config> cfg_;
   std::unordered_map<const record_session*, std::shared_ptr<record_session>> sessions_;
 };
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/log_limiter.hpp"
+#include "net/reloadable.hpp"
 #include "record/recorder.hpp"
 #include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
@@ -42,25 +43,7 @@ class connection_registry {
 /// The settings new connections start with: the server's, replaced whole by
 /// a reload. A connection keeps the snapshot it started with for its whole
 /// life, so a reload never changes the rules under a running one.
-class live_config {
- public:
-  /// Starts with `initial`.
-  explicit live_config(std::shared_ptr<const server_config> initial) : current_(std::move(initial)) {}
-  /// The settings in force now (any thread).
-  std::shared_ptr<const server_config> load() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  /// Puts `next` in force for the connections that start from now on.
-  void store(std::shared_ptr<const server_config> next) {
-    std::lock_guard lock(mutex_);
-    current_.swap(next);  // the old one is released outside the lock
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const server_config> current_;
-};
+using live_config = reloadable<server_config>;
 
 /// The services of a server that its connections use.
 struct connection_services {

@@ -247,6 +247,10 @@ bool server_connection::on_read(const std::error_code& ec, std::span<const std::
     handshake_done_at_ = last_read_;
     entry_->role.store(connection_role::negotiating, std::memory_order_relaxed);
   }
+  return after_session_input(err);
+}
+
+bool server_connection::after_session_input(std::error_code err) {
   flush_session_output();
   handle_events();
   publisher_.hand_over(this);
@@ -336,16 +340,7 @@ void server_connection::on_connect_decided(const auth_decision& d) {
     return;
   }
   if (d.fail_open) spdlog::warn("{} on-connect callback unreachable: allowed (fail-open)", tag());
-  const std::error_code err = session_.accept_connect();
-  flush_session_output();
-  handle_events();
-  publisher_.hand_over(this);
-  flush_session_output();
-  if (err) {
-    close(close_reason::protocol_error, err.message());
-    return;
-  }
-  if (session_.close_requested()) close_after_flush(close_reason::refused);
+  (void)after_session_input(session_.accept_connect());  // what the client pipelined runs now
 }
 
 void server_connection::authorize(const proto::session_event& ev, bool publish) {

@@ -148,6 +148,10 @@ class server_connection final : public std::enable_shared_from_this<server_conne
   auth_request auth_request_for(const proto::session_event& ev, bool publish) const;
   // Asks the authorizer, then starts the publish or play, or refuses it.
   void authorize(const proto::session_event& ev, bool publish);
+  // After the session took input (`err`: what it returned): sends its
+  // output, handles its events, hands media to the hub; closes on `err` or
+  // a refusal. False when the connection is closed.
+  bool after_session_input(std::error_code err);
   // connect_request (an on-connect callback is set): asks it, then answers
   // the connect and handles what the client sent meanwhile, or refuses it.
   void authorize_connect();

@@ -80,7 +80,7 @@ std::string session_end_json(const session_end& e) {
 }
 
 stream_hooks::stream_hooks(const hooks_config& config, asio::io_context& watcher)
-    : watcher_(watcher), timer_(watcher), config_(std::make_shared<const hooks_config>(config)) {}
+    : watcher_(watcher), timer_(watcher), config_(config) {}
 
 stream_hooks::~stream_hooks() {
   for (auto& [key, p] : processes_) {
@@ -147,9 +147,10 @@ bool stream_hooks::spawn(process& p, const std::string& command) {
 }
 
 void stream_hooks::publish_started(const std::string& app, const std::string& stream) {
+  const auto cfg = config();
+  const auto command = cfg->exec_publish.find(app);
+  if (command == cfg->exec_publish.end()) return;
   std::lock_guard lock(mu_);
-  const auto command = config_->exec_publish.find(app);
-  if (command == config_->exec_publish.end()) return;
   if (stopped_) return;
   const std::string key = app + "/" + stream;
   auto [it, fresh] = processes_.try_emplace(key);
@@ -164,7 +165,7 @@ void stream_hooks::publish_started(const std::string& app, const std::string& st
   p.app = app;
   p.stream = stream;
   p.command = command->second;
-  p.grace = config_->exec_stop_grace;
+  p.grace = cfg->exec_stop_grace;
   p.live = true;
   if (!spawn(p, p.command)) {
     spdlog::warn("hooks: exec-publish for {} could not be started; retrying", key);
@@ -271,7 +272,7 @@ void stream_hooks::stop_all() {
   std::chrono::milliseconds grace{0};
   {
     std::lock_guard lock(mu_);
-    grace = config_->exec_stop_grace;
+    grace = config()->exec_stop_grace;
     stopped_ = true;
     for (auto& [key, p] : processes_) {
       p.live = false;
@@ -297,16 +298,9 @@ void stream_hooks::stop_all() {
   asio::post(watcher_, [this] { timer_.cancel(); });  // the watch ends: its worker may run out of work
 }
 
-std::shared_ptr<const hooks_config> stream_hooks::config() const {
-  std::lock_guard lock(mu_);
-  return config_;
-}
+std::shared_ptr<const hooks_config> stream_hooks::config() const { return config_.load(); }
 
-void stream_hooks::set_config(hooks_config config) {
-  auto next = std::make_shared<const hooks_config>(std::move(config));
-  std::lock_guard lock(mu_);
-  config_.swap(next);
-}
+void stream_hooks::set_config(hooks_config config) { config_.store(std::move(config)); }
 
 std::size_t stream_hooks::running() const {
   std::lock_guard lock(mu_);

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "net/log_limiter.hpp"
+#include "net/reloadable.hpp"
 #include "rtmp/net/server.hpp"
 
 namespace rtmp::net {
@@ -102,7 +103,7 @@ class stream_hooks {
   std::atomic<std::uint16_t> local_port_{0};
   std::shared_ptr<std::atomic<std::size_t>> pending_ = std::make_shared<std::atomic<std::size_t>>(0);
   mutable std::mutex mu_;
-  std::shared_ptr<const hooks_config> config_;  // mu_
+  reloadable<hooks_config> config_;
   std::map<std::string, process> processes_;  // stream key -> its exec-publish process
   bool watching_ = false;                     // mu_
   bool stopped_ = false;                      // mu_
