@@ -24,6 +24,12 @@
 ///   shorter prefix needs more), is no longer than max_proxy_header, and
 ///   parses the same with whatever follows it; a refusal stays a refusal
 ///   whatever follows.
+/// * ts_muxer: a refused tag writes nothing; everything written is whole
+///   188-byte packets with the sync byte, continuity counters that run on per
+///   PID across calls, PAT/PMT sections with a good CRC naming exactly the
+///   configured streams, and PES packets that start where a unit starts (an
+///   access unit delimiter first for video, PES_packet_length exact and an
+///   ADTS header for audio, random_access_indicator on keyframes).
 /// * server_session / client_session: everything the session sends is a
 ///   valid chunk stream whose commands parse; media events only come for
 ///   publishes the owner accepted (server) or while playing (client); a
@@ -46,7 +52,9 @@
 #include <system_error>
 #include <vector>
 
+#include "rtmp/hls/ts_muxer.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
+#include "rtmp/proto/byte_order.hpp"
 #include "rtmp/proto/chunk_reader.hpp"
 #include "rtmp/proto/chunk_writer.hpp"
 #include "rtmp/proto/client_session.hpp"
@@ -864,6 +872,178 @@ inline void run_proxy_header(bytes_view in) {
 }
 
 // ---------------------------------------------------------------------------
+// fuzz_ts_muxer
+
+/// The MPEG-2 CRC32 (ISO/IEC 13818-1 Annex A), bit by bit: over a section
+/// including its CRC_32 field it is 0.
+inline std::uint32_t mpeg_crc32(bytes_view data) noexcept {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (const std::uint8_t b : data) {
+    for (int bit = 7; bit >= 0; --bit) {
+      const bool in = (((b >> bit) ^ (crc >> 31)) & 1) != 0;
+      crc <<= 1;
+      if (in) crc ^= 0x04C11DB7u;
+    }
+  }
+  return crc;
+}
+
+/// What run_ts_muxer follows across calls.
+struct ts_state {
+  std::array<int, 8192> counters;  // last continuity_counter per PID, -1 before any packet
+  hls::ts_pids pids;
+  ts_state() { counters.fill(-1); }
+};
+
+/// One 188-byte packet: its header fields and payload.
+struct ts_view {
+  int pid = 0;
+  bool unit_start = false;
+  std::uint8_t flags = 0;  // adaptation field flags, 0 without them
+  bytes_view payload;
+};
+
+/// Checks the packet at `p` (sync byte, payload present, adaptation field
+/// length, continuity counter) and returns its fields.
+inline ts_view check_ts_packet(const std::uint8_t* p, ts_state& state) {
+  RTMP_FUZZ_CHECK(p[0] == 0x47);
+  RTMP_FUZZ_CHECK((p[1] & 0x80) == 0 && (p[3] & 0xC0) == 0);  // no error, not scrambled
+  ts_view v;
+  v.pid = ((p[1] & 0x1F) << 8) | p[2];
+  v.unit_start = (p[1] & 0x40) != 0;
+  const int control = (p[3] >> 4) & 3;
+  RTMP_FUZZ_CHECK((control & 1) != 0);  // every packet written carries payload
+  std::size_t pos = 4;
+  if ((control & 2) != 0) {
+    RTMP_FUZZ_CHECK(p[4] <= 182);
+    if (p[4] > 0) v.flags = p[5];
+    pos = 5 + std::size_t{p[4]};
+  }
+  v.payload = bytes_view(p + pos, hls::ts_packet_size - pos);
+  int& last = state.counters[static_cast<std::size_t>(v.pid)];
+  RTMP_FUZZ_CHECK(last < 0 || (p[3] & 0x0F) == ((last + 1) & 0x0F));
+  last = p[3] & 0x0F;
+  return v;
+}
+
+/// Checks a PAT or PMT packet: pointer_field 0, CRC, and the PMT's streams.
+inline void check_ts_section(const ts_view& v, const hls::ts_muxer& muxer, const ts_state& state) {
+  RTMP_FUZZ_CHECK(v.unit_start && v.payload[0] == 0);
+  const bytes_view s = v.payload.subspan(1);
+  const std::size_t length = (std::size_t{s[1] & 0x0Fu} << 8) | s[2];
+  RTMP_FUZZ_CHECK(length >= 9 && 3 + length <= s.size());
+  RTMP_FUZZ_CHECK(mpeg_crc32(s.first(3 + length)) == 0);
+  if (v.pid == 0) {
+    RTMP_FUZZ_CHECK(s[0] == 0x00 && length == 13);
+    RTMP_FUZZ_CHECK((((s[10] & 0x1F) << 8) | s[11]) == state.pids.pmt);
+    return;
+  }
+  RTMP_FUZZ_CHECK(s[0] == 0x02);
+  const std::size_t streams = (muxer.has_video() ? 1 : 0) + (muxer.has_audio() ? 1 : 0);
+  RTMP_FUZZ_CHECK(length == 13 + 5 * streams);
+  if (muxer.has_video()) RTMP_FUZZ_CHECK(s[12] == 0x1B);
+  if (muxer.has_audio()) RTMP_FUZZ_CHECK(s[12 + 5 * (streams - 1)] == 0x0F);
+}
+
+/// Checks the start of a PES: the stream id, the random_access_indicator
+/// (keyframes; every audio frame of an audio-only program), and the start of
+/// the elementary stream (an access unit delimiter, or an ADTS sync word).
+/// Returns PES_packet_length.
+inline std::size_t check_pes_start(const ts_view& v, bool video, bool random_access) {
+  const bytes_view pes = v.payload;
+  RTMP_FUZZ_CHECK(pes.size() >= 9 + 5 && pes[0] == 0 && pes[1] == 0 && pes[2] == 1);
+  RTMP_FUZZ_CHECK(pes[3] == (video ? 0xE0 : 0xC0));
+  RTMP_FUZZ_CHECK(((v.flags & 0x40) != 0) == random_access);
+  RTMP_FUZZ_CHECK(9 + std::size_t{pes[8]} <= pes.size());
+  const bytes_view es = pes.subspan(9 + std::size_t{pes[8]});
+  static constexpr std::uint8_t start_code[] = {0, 0, 0, 1};
+  static constexpr std::uint8_t adts_sync[] = {0xFF, 0xF1};
+  if (video) {  // nal_unit_type 9, the frame's own delimiter or 09 F0
+    RTMP_FUZZ_CHECK(es.size() >= 5 && std::equal(es.begin(), es.begin() + 4, start_code) && (es[4] & 0x1F) == 9);
+  } else {
+    RTMP_FUZZ_CHECK(es.size() >= 2 && std::equal(es.begin(), es.begin() + 2, adts_sync));
+  }
+  return (std::size_t{pes[4]} << 8) | pes[5];
+}
+
+/// What one call wrote, checked.
+enum class ts_written { video, audio, tables };
+
+/// Checks the packets one call wrote: the tables (PAT then PMT) or one PES
+/// (its packets on one PID, a unit start on the first only; an audio PES
+/// declares its exact length).
+inline void check_ts_output(bytes_view ts, ts_written what, bool keyframe, const hls::ts_muxer& muxer,
+                            ts_state& state) {
+  RTMP_FUZZ_CHECK(!ts.empty() && ts.size() % hls::ts_packet_size == 0);
+  const std::size_t packets = ts.size() / hls::ts_packet_size;
+  const bool video = what == ts_written::video;
+  std::size_t pes_bytes = 0;
+  std::size_t declared = 0;
+  for (std::size_t i = 0; i < packets; ++i) {
+    const ts_view v = check_ts_packet(ts.data() + i * hls::ts_packet_size, state);
+    if (what == ts_written::tables) {
+      RTMP_FUZZ_CHECK(packets == 2 && v.pid == (i == 0 ? 0 : state.pids.pmt));
+      check_ts_section(v, muxer, state);
+      continue;
+    }
+    RTMP_FUZZ_CHECK(v.pid == (video ? state.pids.video : state.pids.audio));
+    RTMP_FUZZ_CHECK(v.unit_start == (i == 0));
+    pes_bytes += v.payload.size();
+    if (i == 0) declared = check_pes_start(v, video, video ? keyframe : !muxer.has_video());
+  }
+  if (what == ts_written::audio) RTMP_FUZZ_CHECK(declared + 6 == pes_bytes);
+  if (video) RTMP_FUZZ_CHECK(declared == 0);
+}
+
+/// Target fuzz_ts_muxer. The input is a list of records: a kind byte, a
+/// timestamp step byte, a 16-bit big-endian length and that many body bytes
+/// (fewer at the end of the input). Kind & 3: 0 an FLV video tag body, 1 an
+/// audio tag body, 2 write_tables, 3 a video tag body preceded by
+/// write_tables when it is a keyframe (as a segmenter does). The timestamp
+/// (ms) starts at 0 and grows by the step; kind bit 7 makes it go back
+/// instead.
+inline void run_ts_muxer(bytes_view in) {
+  hls::ts_muxer muxer;
+  ts_state state;
+  static constexpr std::uint8_t sentinel[] = {0xDE, 0xAD};
+  byte_vector out;
+  std::uint32_t timestamp = 0;
+  const auto tables = [&] {
+    out.assign(std::begin(sentinel), std::end(sentinel));
+    muxer.write_tables(out);
+    check_ts_output(bytes_view(out).subspan(2), ts_written::tables, false, muxer, state);
+  };
+  std::size_t pos = 0;
+  while (in.size() - pos >= 4) {
+    const std::uint8_t kind = in[pos];
+    timestamp = (kind & 0x80) != 0 ? timestamp - in[pos + 1] : timestamp + in[pos + 1];
+    const std::size_t length = std::min<std::size_t>(proto::load_be16(in.data() + pos + 2), in.size() - pos - 4);
+    const bytes_view body = in.subspan(pos + 4, length);
+    pos += 4 + length;
+    if ((kind & 3) == 2) {
+      tables();
+      continue;
+    }
+    const bool video = (kind & 3) != 1;
+    const bool keyframe = video && hls::ts_muxer::is_avc_keyframe(body);
+    if ((kind & 3) == 3 && keyframe) tables();
+    const bool had_config = video ? muxer.has_video() : muxer.has_audio();
+    out.assign(std::begin(sentinel), std::end(sentinel));
+    const bool ok = video ? muxer.video_tag(body, timestamp, out) : muxer.audio_tag(body, timestamp, out);
+    // A sequence header or AudioSpecificConfig (a video command frame is neither).
+    const bool config = body.size() >= 2 && body[1] == 0 && (!video || (body[0] >> 4) != 5);
+    if (!ok || config || out.size() == 2) {
+      RTMP_FUZZ_CHECK(out.size() == 2 && out[0] == sentinel[0] && out[1] == sentinel[1]);  // nothing written
+      const bool has_config = video ? muxer.has_video() : muxer.has_audio();
+      RTMP_FUZZ_CHECK(!ok || !config || has_config);  // an accepted config is kept
+      RTMP_FUZZ_CHECK(ok || has_config == had_config);  // a refused one changes nothing
+      continue;
+    }
+    check_ts_output(bytes_view(out).subspan(2), video ? ts_written::video : ts_written::audio, keyframe, muxer, state);
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 /// A target's name (its folder under fuzz/corpus and fuzz/regressions) and body.
 struct target {
@@ -880,6 +1060,7 @@ inline constexpr target all_targets[] = {
     {"fuzz_server_session", run_server_session},
     {"fuzz_client_session", run_client_session},
     {"fuzz_proxy_header", run_proxy_header},
+    {"fuzz_ts_muxer", run_ts_muxer},
 };
 
 }  // namespace rtmp::fuzz

@@ -5,7 +5,8 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  run time per target (default 30)
 #   TARGET   amf0 chunk_reader handshake flv_reader server_session
-#            client_session http_request proxy_header (with or without the fuzz_ prefix);
+#            client_session http_request proxy_header ts_muxer (with or without
+#            the fuzz_ prefix);
 #            default: all
 #
 # Environment:
@@ -25,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request proxy_header)
+all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request proxy_header ts_muxer)
 
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then

@@ -176,6 +176,22 @@ void add_access_options(CLI::App& app, settings& s, const settings& d) {  app.ad
 // Recording and relays.
 void add_recording_and_relay_options(CLI::App& app, settings& s, const settings& d) {  app.add_option("--record", s.record,
                  "APP=all|video|audio|off: record every publish of APP to FLV files (repeatable; default off)");
+  app.add_option("--hls", s.hls,
+                 "APP=on|off: serve every stream of APP as HLS, http://HTTP-LISTEN/APP/STREAM/index.m3u8 "
+                 "(MPEG-TS segments of H.264 + AAC; repeatable; default off)");
+  app.add_option("--hls-segment-ms", s.hls_segment_ms,
+                 "HLS segment length: cut at the first keyframe past it, in ms, 500 to 60000")
+      ->default_val(d.hls_segment_ms);
+  app.add_option("--hls-window", s.hls_window, "Segments an HLS playlist lists, 2 to 100")->default_val(d.hls_window);
+  app.add_option("--hls-max-stream-mb", s.hls_max_stream_mb, "HLS segment megabytes kept per stream, 1 to 4096")
+      ->default_val(d.hls_max_stream_mb);
+  app.add_option("--hls-max-total-mb", s.hls_max_total_mb,
+                 "HLS segment megabytes kept over every stream; past it new streams get no HLS, 1 to 65536")
+      ->default_val(d.hls_max_total_mb);
+  app.add_option("--hls-expire-ms", s.hls_expire_ms,
+                 "After its publisher stops, a stream's HLS playlist (ended) and segments stay this long, in ms, "
+                 "1000 to 3600000")
+      ->default_val(d.hls_expire_ms);
   app.add_option("--record-path", s.record_path, "Directory of the recordings (created when needed)")
       ->default_val(d.record_path);
   app.add_option("--record-pattern", s.record_pattern,
@@ -311,6 +327,7 @@ std::optional<config_problem> validate_app_rules(const settings& s) {
       {"play-token", &s.play_tokens, non_empty, "APP=TOKEN"},
       {"gop-cache-app", &s.gop_cache_app, is_on_off, "APP=on or APP=off"},
       {"record", &s.record, record_mode_ok, "APP=all, APP=video, APP=audio or APP=off"},
+      {"hls", &s.hls, is_on_off, "APP=on or APP=off"},
   };
   for (const auto& list : lists) {
     for (const auto& rule : *list.rules) {
@@ -417,7 +434,12 @@ std::optional<config_problem> validate_recording(const settings& s) {
   std::optional<config_problem> p;
   if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
   if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
-  return check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms");
+  if ((p = check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms"))) return p;
+  if ((p = check_range("hls-segment-ms", s.hls_segment_ms, 500, 60000, " ms"))) return p;
+  if ((p = check_range("hls-window", s.hls_window, 2, 100, ""))) return p;
+  if ((p = check_range("hls-max-stream-mb", s.hls_max_stream_mb, 1, 4096, " MB"))) return p;
+  if ((p = check_range("hls-max-total-mb", s.hls_max_total_mb, 1, 65536, " MB"))) return p;
+  return check_range("hls-expire-ms", s.hls_expire_ms, 1000, 3600000, " ms");
 }
 
 // Numbers in their ranges and words from their lists.
@@ -543,6 +565,15 @@ net::server_config to_server_config(const settings& s) {
       cfg.recording.apps[rule.substr(0, eq)] = mode;
     }
   }
+  for (const auto& rule : s.hls) {
+    const auto eq = rule.find('=');
+    if (eq != std::string::npos && is_on(rule.substr(eq + 1))) cfg.hls.apps.insert(rule.substr(0, eq));
+  }
+  cfg.hls.segment_duration = std::chrono::milliseconds(s.hls_segment_ms);
+  cfg.hls.window = static_cast<std::size_t>(s.hls_window);
+  cfg.hls.max_stream_bytes = static_cast<std::size_t>(s.hls_max_stream_mb) * 1024 * 1024;
+  cfg.hls.max_total_bytes = static_cast<std::size_t>(s.hls_max_total_mb) * 1024 * 1024;
+  cfg.hls.expire_after = std::chrono::milliseconds(s.hls_expire_ms);
   cfg.recording.path = s.record_path;
   cfg.recording.pattern = s.record_pattern;
   cfg.recording.max_bytes = static_cast<std::uint64_t>(s.record_max_bytes);

@@ -71,6 +71,12 @@ struct settings {
   std::vector<std::string> proxy_protocol_listen;        ///< RTMP listen addresses behind a PROXY-protocol balancer.
   std::vector<std::string> record;                       ///< "APP=all|video|audio|off": record APP's publishes.
   std::string record_path = "recordings";                ///< Directory of the recordings.
+  std::vector<std::string> hls;                          ///< "APP=on|off": HLS for APP's streams.
+  std::int64_t hls_segment_ms = 2000;                    ///< Target segment duration.
+  std::int64_t hls_window = 6;                           ///< Segments a playlist lists.
+  std::int64_t hls_max_stream_mb = 64;                   ///< Segment megabytes kept per stream.
+  std::int64_t hls_max_total_mb = 1024;                  ///< Over every stream.
+  std::int64_t hls_expire_ms = 30000;                    ///< An ended stream's playlist and segments are kept this long.
   std::string record_pattern = "{app}/{stream}-{time}.flv";  ///< File name under record-path.
   std::int64_t record_max_bytes = 0;                     ///< Rotate past this size; 0: no limit.
   std::int64_t record_max_seconds = 0;                   ///< Rotate past this duration; 0: no limit.

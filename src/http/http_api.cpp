@@ -212,6 +212,13 @@ http::response http_api::metrics_page() {
   page.sample("rtmp_received_bytes_total", "", total_in);
   page.family("rtmp_sent_bytes_total", "Bytes written to RTMP and HTTP-FLV player connections.", metric_type::counter);
   page.sample("rtmp_sent_bytes_total", "", total_out);
+  page.family("rtmp_hls_streams", "Streams with HLS segments (live, or ended and not yet expired).",
+              metric_type::gauge);
+  page.sample("rtmp_hls_streams", "", hls_.streams());
+  page.family("rtmp_hls_bytes", "Bytes of HLS segments kept in memory.", metric_type::gauge);
+  page.sample("rtmp_hls_bytes", "", hls_.bytes());
+  page.family("rtmp_hls_requests_total", "HLS playlist and segment requests answered.", metric_type::counter);
+  page.sample("rtmp_hls_requests_total", "", hls_.requests());
   page.family("rtmp_media_dropped_total", "Media messages dropped, by reason.", metric_type::counter);
   page.sample("rtmp_media_dropped_total", R"({reason="queue_full"})", metrics_.dropped_queue_full.load());
 
@@ -341,6 +348,13 @@ http::response http_api::streams_page(const std::string* only_key) {
                              {"last_error", p.last_error}});
     }
     entry["pushes"] = std::move(targets);
+    if (const auto h = hls_.status(s->key())) {
+      entry["hls"] = json{{"segments", h->segments},
+                          {"bytes", h->bytes},
+                          {"next_sequence", h->next_sequence},
+                          {"ended", h->ended},
+                          {"requests", h->requests}};
+    }
     list.push_back(std::move(entry));
   }
   if (only_key != nullptr) {

@@ -17,6 +17,7 @@
 #include "rtmp/http/request_parser.hpp"
 #include "http/prometheus_text.hpp"
 #include "rtmp/http/response.hpp"
+#include "hls/hls_manager.hpp"
 #include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
 
@@ -27,8 +28,9 @@ namespace rtmp::net {
 class http_api {
  public:
   /// `token`: the bearer token that allows kicks; empty disables them.
-  http_api(hub::hub& streams, server_metrics& metrics, const relay_manager& relays, std::string token)
-      : streams_(streams), metrics_(metrics), relays_(relays), token_(std::move(token)) {}
+  http_api(hub::hub& streams, server_metrics& metrics, const relay_manager& relays, const hls_manager& hls,
+           std::string token)
+      : streams_(streams), metrics_(metrics), relays_(relays), hls_(hls), token_(std::move(token)) {}
 
   /// The response to `req`.
   http::response handle(const http::request& req);
@@ -65,6 +67,7 @@ class http_api {
   hub::hub& streams_;
   server_metrics& metrics_;
   const relay_manager& relays_;
+  const hls_manager& hls_;
   const std::string token_;
   std::mutex rates_mutex_;
   std::mutex reload_mutex_;

@@ -38,12 +38,6 @@ bool is_token_list(std::string_view v) {
   });
 }
 
-void add_cors(std::vector<std::pair<std::string, std::string>>& headers, const std::string& cors) {
-  if (cors.empty()) return;
-  headers.emplace_back("Access-Control-Allow-Origin", cors);
-  if (cors != "*") headers.emplace_back("Vary", "Origin");
-}
-
 // Audio/video presence for the FLV header's TypeFlags: from the cached
 // sequence headers and the metadata's codec ids; both when nothing is known
 // yet (players treat the flags as hints, and a missing flag makes MSE
@@ -67,6 +61,12 @@ proto::flv_header_flags header_flags(const hub::stream_snapshot& snap) {
 }
 
 }  // namespace
+
+void add_cors(std::vector<std::pair<std::string, std::string>>& headers, const std::string& cors) {
+  if (cors.empty()) return;
+  headers.emplace_back("Access-Control-Allow-Origin", cors);
+  if (cors != "*") headers.emplace_back("Vary", "Origin");
+}
 
 std::optional<flv_target> match_flv_path(std::string_view path) {
   if (path.size() <= flv_suffix.size() + 1 || path.front() != '/') return std::nullopt;
@@ -139,11 +139,7 @@ asio::awaitable<int> http_flv_session::authorize(const http::request& req, const
   r.client = remote_ip_;
   r.client_endpoint = remote_;
   r.protocol = "http-flv";
-  if (const auth_decision d = check_rules(config_.auth, r); !d.allowed) co_return d.no_token ? 401 : 403;
-  if (!has_callback(config_.auth, r)) co_return 0;
-  const auth_decision d = co_await ask_callback(socket_->get_executor(), config_.auth, std::move(r));
-  if (d.fail_open) spdlog::warn("HTTP-FLV {} auth callback unreachable: allowed (fail-open)", remote_);
-  co_return d.allowed ? 0 : 403;
+  co_return co_await authorize_http_play(socket_->get_executor(), config_.auth, std::move(r), true);
 }
 
 asio::awaitable<void> http_flv_session::answer(http::response r, const std::string& why) {

@@ -68,6 +68,10 @@ std::optional<flv_target> match_flv_path(std::string_view path);
 /// OPTIONS, 405 with `Allow` for anything else.
 http::response flv_other_method_response(const http::request& req, const std::string& cors);
 
+/// Adds Access-Control-Allow-Origin `cors` (and Vary: Origin for an origin
+/// other than "*") to `headers`; nothing when `cors` is empty.
+void add_cors(std::vector<std::pair<std::string, std::string>>& headers, const std::string& cors);
+
 /// One HTTP-FLV player: authorizes, subscribes, streams, unsubscribes.
 class http_flv_session final : public hub::subscriber, public std::enable_shared_from_this<http_flv_session> {
  public:

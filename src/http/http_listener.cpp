@@ -107,6 +107,12 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
         response.headers.emplace_back("Retry-After", "5");
       } else if (flv) {
         response = flv_other_method_response(req, config.http_flv_cors);
+      } else if (const auto hls_target = match_hls_path(req.path); hls_target && hls.enabled(hls_target->app)) {
+        if (req.method == "GET" || req.method == "HEAD") {
+          response = co_await hls_response(socket.get_executor(), req, *hls_target, peer.address().to_string(), who);
+        } else {
+          response = flv_other_method_response(req, config.http_flv_cors);  // the same methods as HTTP-FLV
+        }
       } else if (http_api_busy_.fetch_add(1) >= config.http_max_api_requests) {
         http_api_busy_.fetch_sub(1);
         response = http::make_error(503, "busy: too many requests at once");
@@ -126,6 +132,8 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
     out.push(proto::shared_bytes::copy_of(std::span<const std::uint8_t>(
                  reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())),
              byte_class::control);
+    // A shared body (an HLS segment) goes out as it is: one buffer of the gathered write, no copy.
+    if (!head && response.shared_body.size() > 0) out.push(response.shared_body, byte_class::control);
     drain_hooks hooks{.sent = [](std::size_t) {}, .open = [&socket] { return socket.is_open(); }};
     const std::error_code wec = co_await drain(socket, nullptr, out, {}, std::move(hooks));
     if (wec || !out.empty() || !response.keep_alive) break;

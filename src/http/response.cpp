@@ -106,11 +106,13 @@ std::string serialize(const response& r) {
   // it would describe the selected representation, which we do not know.
   if (!no_content) {
     out += "Content-Length: ";
-    out += std::to_string(r.body.size());
+    out += std::to_string(r.body.size() + r.shared_body.size());
     out += "\r\n";
   }
   out += r.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-  out += "Cache-Control: no-store\r\n";
+  out += "Cache-Control: ";
+  out += is_safe_value(r.cache_control) && !r.cache_control.empty() ? r.cache_control : std::string("no-store");
+  out += "\r\n";
   for (const auto& [name, value] : r.headers) {
     if (!is_token(name) || is_managed_header(name) || !is_safe_value(value)) continue;
     out += name;

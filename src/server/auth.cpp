@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "net/coroutine_support.hpp"
 
@@ -102,6 +103,15 @@ asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth
                     : "the callback could not be reached in time (fail-closed)";
   }
   co_return d;
+}
+
+asio::awaitable<int> authorize_http_play(asio::any_io_executor ex, const auth_config& auth, auth_request r, bool ask) {
+  if (const auth_decision d = check_rules(auth, r); !d.allowed) co_return d.no_token ? 401 : 403;
+  if (!ask || !has_callback(auth, r)) co_return 0;
+  const std::string who = r.protocol + " " + r.client_endpoint;
+  const auth_decision d = co_await ask_callback(std::move(ex), auth, std::move(r));
+  if (d.fail_open) spdlog::warn("{} auth callback unreachable: allowed (fail-open)", who);
+  co_return d.allowed ? 0 : 403;
 }
 
 }  // namespace rtmp::net

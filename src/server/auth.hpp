@@ -67,4 +67,10 @@ bool has_callback(const auth_config& auth, const auth_request& r) noexcept;
 /// `callback_fail_open` says. Runs on `ex`.
 asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r);
 
+/// Decides a play over HTTP (`r.protocol`: HTTP-FLV, HLS) as an RTMP play
+/// is decided: the address rules and tokens (`?token=T` is the URL's
+/// query), then, when `ask` and one is set, the on_play callback. The HTTP
+/// status of a refusal (401: no token given, 403: refused), or 0 to go on.
+asio::awaitable<int> authorize_http_play(asio::any_io_executor ex, const auth_config& auth, auth_request r, bool ask);
+
 }  // namespace rtmp::net

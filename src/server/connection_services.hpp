@@ -27,6 +27,7 @@ namespace rtmp::net {
 
 class server_connection;
 class stream_hooks;
+class hls_manager;
 
 /// Where an RTMP connection joins its worker's deadline sweep.
 class connection_registry {
@@ -57,6 +58,7 @@ struct connection_services {
   std::vector<log_limiter>& limiters;  ///< Per-peer log rate limits, by worker.
   connection_registry& registry;       ///< The deadline sweeps.
   stream_hooks& hooks;                 ///< Told when publishes and plays begin and end.
+  hls_manager& hls;                    ///< Told of each accepted publish.
 
   /// Worker `w`'s log limiter (use only on that worker).
   log_limiter& limiter(std::size_t w) const noexcept { return limiters[w]; }

@@ -125,16 +125,17 @@ server_impl::server_impl(server_config cfg)
       pool(worker_count(config.workers)),
       streams(contexts_of(pool), with_coalescing(config.stream, config), with_coalescing(config.app_stream, config)),
       limits(config.max_connections, config.max_connections_per_ip),
-      api(streams, metrics, relays, config.http_token),
+      api(streams, metrics, relays, hls, config.http_token),
       recorders(config.recording, streams, contexts_of(pool)),
       relays(config.relay, streams, contexts_of(pool), config.session.chunk_size),
       hooks(config.hooks, pool.context(0)),
+      hls(config.hls, streams, contexts_of(pool)),
       http_pending_(config.http_max_pending_requests),
       registry_(pool.size()),
       limiters_(pool.size()),
       sweep_batches_(pool.size()),
       http_sockets_(pool.size()),
-      services_{config, live, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks} {}
+      services_{config, live, streams, metrics, recorders, relays, stopping, limiters_, *this, hooks, hls} {}
 
 std::shared_ptr<asio::ssl::context> server_impl::load_tls(const server_config& c, std::string& why) {
   why.clear();
@@ -320,6 +321,7 @@ void server_impl::stop() {
   close_listeners(listeners_.remove_all());
   close_http_sessions();
   relays.shutdown();
+  hls.shutdown();
   for (std::size_t w = 0; w < pool.size(); ++w) {
     asio::post(pool.context(w), [this, w] {
       // shutdown() may unregister: iterate over a copy.
@@ -451,6 +453,10 @@ reload_result server_impl::reload(const server_config& next) {
   if (!(before->hooks == next.hooks)) {
     hooks.set_config(next.hooks);
     changes.emplace_back("hooks and exec commands (publishes and plays from now on)");
+  }
+  if (!(before->hls == next.hls)) {
+    hls.set_config(next.hls);
+    changes.emplace_back("HLS (streams published from now on)");
   }
   if (!(before->recording == next.recording)) {
     recorders.set_config(next.recording);

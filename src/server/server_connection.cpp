@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "hls/hls_manager.hpp"
 #include "server/auth.hpp"
 #include "net/coroutine_support.hpp"
 #include "net/socket_writer.hpp"
@@ -432,6 +433,7 @@ void server_connection::start_publish(const proto::session_event& ev, bool may_h
   }
   session_.accept_publish(ev.stream_id);
   services_.recorders.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
+  services_.hls.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.relays.on_publish_start(session_.app(), key, publisher_.stream(), worker_);
   services_.metrics.set_role(*entry_, connection_role::publishing, key);
   role_since_ = clock::now();

@@ -21,6 +21,7 @@
 #include "http/http_api.hpp"
 #include "http/request_budget.hpp"
 #include "net/log_limiter.hpp"
+#include "hls/hls_manager.hpp"
 #include "record/recorder.hpp"
 #include "relay/relay_manager.hpp"
 #include "server/server_metrics.hpp"
@@ -58,6 +59,7 @@ class server_impl final : public connection_registry {
   recorder_manager recorders;  ///< Recording: started by each accepted publish
   relay_manager relays;        ///< Push and pull relays: told by each publish and play
   stream_hooks hooks;          ///< Lifecycle notifications and exec processes
+  hls_manager hls;             ///< HLS segmenters and their HTTP answers
 
  private:
   // Worker w's deadline sweep: every sweep_interval() it calls
@@ -87,6 +89,11 @@ class server_impl final : public connection_registry {
   static std::shared_ptr<asio::ssl::context> load_tls(const server_config& c, std::string& why);
   // The operator HTTP endpoint (http_listener.cpp).
   asio::awaitable<void> http_session(asio::ip::tcp::socket socket, std::size_t worker);
+  // The answer to an HLS request (hls_routes.cpp): play tokens and address
+  // rules for every request, the on-play callback for playlists.
+  asio::awaitable<http::response> hls_response(asio::any_io_executor ex, const http::request& req,
+                                               const hls_target& target, const std::string& ip,
+                                               const std::string& endpoint);
   void close_http_sessions();
   // Enters a connection that is (again) waiting for a request into the
   // request-phase budget (http_listener.cpp).

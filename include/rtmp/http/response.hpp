@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "rtmp/proto/shared_bytes.hpp"
+
 namespace rtmp::http {
 
 /// One response to serialize.
@@ -20,6 +22,12 @@ struct response {
   std::string content_type;
   /// The body (not sent for 1xx, 204 and 304, which have none: RFC 9110 section 6.4.1).
   std::string body;
+  /// A body shared with other responses (an HLS segment), sent after `body`
+  /// by the caller without a copy; `serialize()` counts it in
+  /// Content-Length but does not write it.
+  proto::shared_bytes shared_body;
+  /// The Cache-Control value (RFC 9111 section 5.2).
+  std::string cache_control = "no-store";
   /// Further header fields, in order. `serialize()` owns the framing and
   /// caching fields: entries named Content-Length, Content-Type, Connection,
   /// Transfer-Encoding or Cache-Control are left out, and so is any entry
@@ -33,7 +41,8 @@ struct response {
 
 /// The response as bytes: "HTTP/1.1 <status> <reason>\r\n", Content-Type
 /// (when set), Content-Length (except for 1xx, 204, 304), Connection,
-/// Cache-Control: no-store, the extra headers, an empty line and the body.
+/// Cache-Control (`no-store` unless set), the extra headers, an empty line
+/// and the body (not `shared_body`).
 std::string serialize(const response& r);
 
 /// The RFC 9110 reason phrase of `status` ("OK", "Not Found"); empty for a

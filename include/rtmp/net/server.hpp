@@ -20,6 +20,7 @@
 #include "rtmp/hub/player_policy.hpp"
 #include "rtmp/hub/stream.hpp"
 #include "rtmp/net/access_rules.hpp"
+#include "rtmp/net/hls.hpp"
 #include "rtmp/net/recording.hpp"
 #include "rtmp/net/relay.hpp"
 #include "rtmp/proto/server_session.hpp"
@@ -140,6 +141,7 @@ struct server_config {
 
   // Recording: per-application FLV files of every publish (rtmp/net/recording.hpp).
   recording_config recording;  ///< Off for every application unless listed in `recording.apps`.
+  hls_config hls;              ///< Off for every application unless listed in `hls.apps`.
 
   // Relays: static push and on-demand pull / edge mode (rtmp/net/relay.hpp).
   relay_config relay;  ///< No push and no pull unless applications are listed.

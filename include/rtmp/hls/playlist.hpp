@@ -1,0 +1,41 @@
+#pragma once
+/// @file playlist.hpp
+/// The text of an HLS media playlist (RFC 8216 section 4.3): the live
+/// window of segments with their durations, sequence numbers,
+/// discontinuities and program date-times. Sans-I/O: a string out.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rtmp::hls {
+
+/// One segment as the playlist lists it.
+struct playlist_segment {
+  std::uint64_t sequence = 0;          ///< Media Sequence Number (RFC 8216 section 3).
+  std::uint32_t duration_ms = 0;       ///< EXTINF duration.
+  bool discontinuity = false;          ///< EXT-X-DISCONTINUITY before it (publisher restart, new codec settings).
+  std::int64_t program_date_ms = 0;    ///< EXT-X-PROGRAM-DATE-TIME: wall clock of its first frame, ms since the epoch.
+  std::string uri;                     ///< Relative URI ("12.ts", plus a query the viewer's URL carried).
+};
+
+/// A media playlist.
+struct media_playlist {
+  std::uint32_t target_duration_s = 2;        ///< EXT-X-TARGETDURATION (every EXTINF rounds to at most this).
+  std::uint64_t discontinuity_sequence = 0;   ///< EXT-X-DISCONTINUITY-SEQUENCE (discontinuities that left the window).
+  std::vector<playlist_segment> segments;     ///< Oldest first; the first one's sequence is EXT-X-MEDIA-SEQUENCE.
+  bool ended = false;                         ///< EXT-X-ENDLIST: the publisher stopped.
+};
+
+/// The playlist as text: #EXTM3U, EXT-X-VERSION 3, EXT-X-TARGETDURATION,
+/// EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE (when not 0), then per
+/// segment EXT-X-DISCONTINUITY (when set), EXT-X-PROGRAM-DATE-TIME (UTC,
+/// millisecond precision), #EXTINF:<seconds with 3 decimals>, and the URI;
+/// EXT-X-ENDLIST last when `ended`. Lines end in "\n".
+std::string render(const media_playlist& p);
+
+/// `ms` since the epoch as RFC 3339 / ISO 8601 UTC with milliseconds
+/// ("2026-12-07T14:10:25.123Z"), as EXT-X-PROGRAM-DATE-TIME wants.
+std::string iso8601_ms(std::int64_t ms);
+
+}  // namespace rtmp::hls

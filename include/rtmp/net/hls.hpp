@@ -1,0 +1,29 @@
+#pragma once
+/// @file hls.hpp
+/// HLS settings: the streams of the applications with HLS on are cut into
+/// MPEG-TS segments and served as `/{app}/{stream}/index.m3u8` on the HTTP
+/// endpoint (src/hls/hls_manager.hpp has the behaviour).
+
+#include <chrono>
+#include <cstddef>
+#include <set>
+#include <string>
+
+namespace rtmp::net {
+
+/// HLS settings. Every limit is named here.
+struct hls_config {
+  std::set<std::string> apps;                           ///< Applications whose streams get HLS.
+  std::chrono::milliseconds segment_duration{2'000};    ///< Target segment length (cut at the next keyframe).
+  std::size_t window = 6;                               ///< Segments a playlist lists.
+  std::size_t max_stream_bytes = std::size_t{64} * 1024 * 1024;   ///< Segment bytes kept per stream.
+  std::size_t max_total_bytes = std::size_t{1024} * 1024 * 1024;  ///< Over every stream: past it, new streams get no HLS.
+  /// After the publisher stops, its playlist (with EXT-X-ENDLIST) and
+  /// segments are kept this long, then forgotten.
+  std::chrono::milliseconds expire_after{30'000};
+
+  /// Member-wise (a reload compares the old and new settings).
+  bool operator==(const hls_config&) const = default;
+};
+
+}  // namespace rtmp::net

@@ -1,0 +1,298 @@
+#include "hls/hls_manager.hpp"
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+
+namespace rtmp::net {
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool plain_segment(std::string_view s) { return !s.empty() && s != "." && s != ".."; }
+
+std::string_view name_of(std::string_view app, std::string_view key) {
+  if (key.size() > app.size() && key.substr(0, app.size()) == app && key[app.size()] == '/') {
+    key.remove_prefix(app.size() + 1);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::optional<hls_target> match_hls_path(std::string_view path) {
+  if (path.size() < 2 || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  const auto first = path.find('/');
+  if (first == std::string_view::npos) return std::nullopt;
+  const auto second = path.find('/', first + 1);
+  if (second == std::string_view::npos || path.find('/', second + 1) != std::string_view::npos) return std::nullopt;
+  hls_target t;
+  t.app = std::string(path.substr(0, first));
+  t.stream = std::string(path.substr(first + 1, second - first - 1));
+  if (!plain_segment(t.app) || !plain_segment(t.stream)) return std::nullopt;
+  const std::string_view file = path.substr(second + 1);
+  if (file == "index.m3u8") return t;
+  constexpr std::string_view ts = ".ts";
+  if (file.size() <= ts.size() || file.size() > 20 + ts.size() || file.substr(file.size() - ts.size()) != ts) {
+    return std::nullopt;
+  }
+  const std::string_view digits = file.substr(0, file.size() - ts.size());
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.sequence);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  t.playlist = false;
+  return t;
+}
+
+/// Feeds one publish of a stream into its segmenter: a hub subscriber on the
+/// publisher's worker; every member is used there only.
+class hls_session final : public hub::subscriber, public std::enable_shared_from_this<hls_session> {
+ public:
+  hls_session(hls_manager& owner, std::string key, std::shared_ptr<hls_manager::entry> e, std::uint64_t number,
+              std::shared_ptr<hub::stream> s, std::size_t worker, std::chrono::milliseconds expire_after)
+      : owner_(owner),
+        key_(std::move(key)),
+        entry_(std::move(e)),
+        number_(number),
+        stream_(std::move(s)),
+        worker_(worker),
+        expire_after_(expire_after),
+        timer_(*owner.workers_.at(worker)) {}
+
+  std::size_t worker() const noexcept override { return worker_; }
+
+  // Subscribes (on the worker) and feeds what the stream has cached: its
+  // headers and the GOP since the last keyframe.
+  void begin() {
+    const hub::stream_snapshot snap = stream_->subscribe(this);
+    subscribed_ = true;
+    feed(snap.start_sequence());
+  }
+
+  // The publish ended (or the server stops): the playlist ends; it expires later.
+  void finish(bool expire_later) {
+    if (finished_) return;
+    finished_ = true;
+    {
+      std::lock_guard lock(entry_->mu);
+      if (entry_->session == number_) {
+        entry_->seg.end();
+        owner_.account(*entry_);
+      }
+    }
+    if (subscribed_) {
+      subscribed_ = false;
+      stream_->unsubscribe(this);
+      owner_.streams_.remove_if_unused(stream_);
+    }
+    if (!expire_later) return;
+    timer_.expires_after(expire_after_);
+    timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+      if (!ec) self->owner_.expire(self->key_, self->entry_, self->number_);
+      self->owner_.forget(self.get());
+    });
+  }
+
+  void stop() {
+    timer_.cancel();
+    finish(false);
+    owner_.forget(this);
+  }
+
+ protected:
+  void on_media(std::span<const hub::packet_ptr> batch) override { feed(batch); }
+  void on_publish_start() override {}  // a session feeds one publish; the next one starts its own
+  void on_publish_stop() override { finish(true); }
+
+ private:
+  void feed(std::span<const hub::packet_ptr> batch) {
+    if (finished_ || batch.empty()) return;
+    const std::int64_t now = wall_ms();
+    std::lock_guard lock(entry_->mu);
+    if (entry_->session != number_) return;  // a newer publish took the stream over
+    for (const auto& p : batch) {
+      if (p->sequence_end || p->metadata) continue;
+      entry_->seg.on_media(p->msg.type, p->msg.payload.span(), p->msg.timestamp, now);
+    }
+    owner_.account(*entry_);
+  }
+
+  hls_manager& owner_;
+  const std::string key_;
+  const std::shared_ptr<hls_manager::entry> entry_;
+  const std::uint64_t number_;
+  const std::shared_ptr<hub::stream> stream_;
+  const std::size_t worker_;
+  const std::chrono::milliseconds expire_after_;
+  asio::steady_timer timer_;
+  bool subscribed_ = false;
+  bool finished_ = false;
+};
+
+hls_manager::hls_manager(hls_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers)
+    : cfg_(std::move(cfg)), streams_(streams), workers_(std::move(workers)) {}
+
+hls_manager::~hls_manager() {
+  std::lock_guard lock(mu_);
+  sessions_.clear();
+}
+
+bool hls_manager::enabled(std::string_view app) const { return cfg_.load()->apps.count(std::string(app)) != 0; }
+
+void hls_manager::on_publish_start(std::string_view app, std::string_view key,
+                                   const std::shared_ptr<hub::stream>& stream, std::size_t worker) {
+  const auto cfg = cfg_.load();
+  if (cfg->apps.count(std::string(app)) == 0 || stream == nullptr || worker >= workers_.size()) return;
+  std::shared_ptr<hls_session> s;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    auto& e = entries_[std::string(key)];
+    if (e == nullptr) {
+      if (total_bytes_.load() >= cfg->max_total_bytes) {
+        entries_.erase(std::string(key));
+        spdlog::warn("hls: {} gets no HLS: {} bytes of segments kept, the server-wide bound", key,
+                     total_bytes_.load());
+        return;
+      }
+      hls::segmenter_config sc;
+      sc.segment_duration = cfg->segment_duration;
+      sc.window = cfg->window;
+      sc.max_bytes = cfg->max_stream_bytes;
+      // Sequence numbers start at the wall clock's seconds: a stream that
+      // expired and came back never reuses a segment URL a cache may hold.
+      sc.first_sequence = static_cast<std::uint64_t>(wall_ms() / 1000);
+      e = std::make_shared<entry>(sc);
+    }
+    const std::uint64_t number = next_session_++;
+    {
+      std::lock_guard entry_lock(e->mu);
+      e->session = number;
+      e->seg.restart();
+    }
+    s = std::make_shared<hls_session>(*this, std::string(key), e, number, stream, worker, cfg->expire_after);
+    sessions_.emplace(s.get(), s);
+  }
+  spdlog::info("hls: {} segmenting ({}/index.m3u8)", key, name_of(app, key));
+  s->begin();
+}
+
+void hls_manager::account(entry& e) {
+  const std::size_t now = e.seg.bytes();
+  if (now >= e.counted_bytes) {
+    total_bytes_.fetch_add(now - e.counted_bytes, std::memory_order_relaxed);
+  } else {
+    total_bytes_.fetch_sub(e.counted_bytes - now, std::memory_order_relaxed);
+  }
+  e.counted_bytes = now;
+}
+
+void hls_manager::expire(const std::string& key, const std::shared_ptr<entry>& e, std::uint64_t session) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end() || it->second != e) return;
+  std::lock_guard entry_lock(e->mu);
+  if (e->session != session || !e->seg.ended()) return;  // published again meanwhile
+  total_bytes_.fetch_sub(e->counted_bytes, std::memory_order_relaxed);
+  e->counted_bytes = 0;
+  entries_.erase(it);
+  spdlog::info("hls: {} expired", key);
+}
+
+void hls_manager::forget(const hls_session* s) {
+  std::shared_ptr<hls_session> keep;  // released outside the lock
+  std::lock_guard lock(mu_);
+  const auto it = sessions_.find(s);
+  if (it == sessions_.end()) return;
+  keep = std::move(it->second);
+  sessions_.erase(it);
+}
+
+std::optional<hls_stream_status> hls_manager::status(const std::string& key) const {
+  std::shared_ptr<entry> e;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    e = it->second;
+  }
+  hls_stream_status st;
+  std::lock_guard lock(e->mu);
+  st.segments = e->seg.segments();
+  st.bytes = e->seg.bytes();
+  st.next_sequence = e->seg.next_sequence();
+  st.ended = e->seg.ended();
+  st.requests = e->requests.load(std::memory_order_relaxed);
+  return st;
+}
+
+std::size_t hls_manager::streams() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+http::response hls_manager::answer(const hls_target& target, const std::string& key, const std::string& query,
+                                   const std::string& if_none_match) const {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  std::shared_ptr<entry> e;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = entries_.find(key);
+    if (it != entries_.end()) e = it->second;
+  }
+  if (e == nullptr) return http::make_error(404, "no such HLS stream");
+  e->requests.fetch_add(1, std::memory_order_relaxed);
+  http::response r;
+  if (!target.playlist) {
+    std::shared_ptr<const hls::segment> s;
+    {
+      std::lock_guard lock(e->mu);
+      s = e->seg.find(target.sequence);
+    }
+    if (s == nullptr) return http::make_error(404, "no such segment (it may have left the window)");
+    r.content_type = "video/mp2t";
+    r.shared_body = s->bytes;
+    // A segment never changes: caches may keep it (RFC 9111 section 5.2.2).
+    r.cache_control = "public, max-age=86400, immutable";
+    return r;
+  }
+  std::string text;
+  std::string etag;
+  std::uint32_t max_age = 1;
+  {
+    std::lock_guard lock(e->mu);
+    text = e->seg.playlist(query);
+    etag = "\"" + std::to_string(e->seg.next_sequence()) + (e->seg.ended() ? "e" : "") + "\"";
+    max_age = static_cast<std::uint32_t>(std::max<std::int64_t>(1, cfg_.load()->segment_duration.count() / 2000));
+  }
+  if (text.empty()) return http::make_error(404, "no segment yet: the stream has just started");
+  r.headers.emplace_back("ETag", etag);
+  // About half a segment: a cache refreshes the playlist before a new segment is due.
+  r.cache_control = "public, max-age=" + std::to_string(max_age);
+  if (!if_none_match.empty() && if_none_match == etag) {
+    r.status = 304;
+    return r;
+  }
+  r.content_type = "application/vnd.apple.mpegurl";
+  r.body = std::move(text);
+  return r;
+}
+
+void hls_manager::shutdown() {
+  std::vector<std::shared_ptr<hls_session>> all;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [p, s] : sessions_) all.push_back(s);
+  }
+  for (auto& s : all) asio::post(*workers_.at(s->worker()), [s] { s->stop(); });
+}
+
+}  // namespace rtmp::net

@@ -1,0 +1,122 @@
+#pragma once
+// HLS for the streams of the applications that have it on: one segmenter
+// per stream, fed by one hub subscriber on the publisher's worker (not one
+// per viewer), and the HTTP answers for its playlist and segments. Internal
+// to the networking layer.
+
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/reloadable.hpp"
+#include "rtmp/hls/segmenter.hpp"
+#include "rtmp/http/response.hpp"
+#include "rtmp/hub/hub.hpp"
+#include "rtmp/net/hls.hpp"
+
+namespace rtmp::net {
+
+/// What an HLS request names.
+struct hls_target {
+  std::string app;             ///< Application.
+  std::string stream;          ///< Stream name.
+  bool playlist = true;        ///< index.m3u8, else a segment.
+  std::uint64_t sequence = 0;  ///< The segment's media sequence number.
+};
+
+/// `/{app}/{stream}/index.m3u8` or `/{app}/{stream}/{N}.ts` (N decimal,
+/// at most 20 digits); nothing for any other path (a '..' or an empty
+/// segment never matches).
+std::optional<hls_target> match_hls_path(std::string_view path);
+
+class hls_session;
+
+/// One stream's HLS state, for the operator API.
+struct hls_stream_status {
+  std::size_t segments = 0;        ///< Finished segments kept.
+  std::size_t bytes = 0;           ///< Their bytes (and the open segment's).
+  std::uint64_t next_sequence = 0; ///< The media sequence number the next segment gets.
+  bool ended = false;              ///< The publisher stopped (the playlist has EXT-X-ENDLIST).
+  std::uint64_t requests = 0;      ///< Playlist and segment requests answered.
+};
+
+/// The HLS streams of a server. Thread-safe.
+class hls_manager {
+ public:
+  /// `workers` are the pool's io_contexts by worker index; `streams` the
+  /// server's hub (both outlive the manager).
+  hls_manager(hls_config cfg, hub::hub& streams, std::vector<asio::io_context*> workers);
+  ~hls_manager();
+
+  hls_manager(const hls_manager&) = delete;
+  hls_manager& operator=(const hls_manager&) = delete;
+
+  /// True when `app` has HLS on.
+  bool enabled(std::string_view app) const;
+
+  /// A publish of `key` in `app` was accepted on `stream` (on the
+  /// publisher's worker `worker`): starts (or resumes) its segmenter when
+  /// `app` has HLS on and the server-wide byte bound allows.
+  void on_publish_start(std::string_view app, std::string_view key, const std::shared_ptr<hub::stream>& stream,
+                        std::size_t worker);
+
+  /// The answer to GET `target` of stream `key`: the playlist (segment
+  /// URIs carry `query`, so a token reaches the segments) with an ETag
+  /// (304 when `if_none_match` matches), or the segment (its bytes shared,
+  /// not copied: `response::shared_body`); 404 when there is none.
+  http::response answer(const hls_target& target, const std::string& key, const std::string& query,
+                        const std::string& if_none_match) const;
+
+  /// Replaces the settings (a reload): streams that start afterwards get them.
+  void set_config(hls_config cfg) { cfg_.store(std::move(cfg)); }
+
+  /// Segment bytes kept over every stream.
+  std::size_t bytes() const noexcept { return total_bytes_.load(std::memory_order_relaxed); }
+  /// Streams with HLS (live or ended and not yet expired).
+  std::size_t streams() const;
+  /// The HLS state of stream `key`, if it has HLS.
+  std::optional<hls_stream_status> status(const std::string& key) const;
+  /// Playlist and segment requests answered (any status).
+  std::uint64_t requests() const noexcept { return requests_.load(std::memory_order_relaxed); }
+
+  /// Stops every segmenter (server shutdown); posted to their workers.
+  void shutdown();
+
+ private:
+  friend class hls_session;
+  // One stream's segmenter and what reads it.
+  struct entry {
+    mutable std::mutex mu;
+    hls::segmenter seg;
+    std::size_t counted_bytes = 0;  // mu: its share of total_bytes_
+    std::uint64_t session = 0;      // mu: the feeding session's number; 0 when none
+    std::atomic<std::uint64_t> requests{0};
+    explicit entry(hls::segmenter_config c) : seg(c) {}
+  };
+  // The entry of `key` when it is still `e` and ended long enough: forgotten.
+  void expire(const std::string& key, const std::shared_ptr<entry>& e, std::uint64_t session);
+  // Adds the change of `e`'s bytes to the total (e->mu held).
+  void account(entry& e);
+  void forget(const hls_session* s);
+
+  reloadable<hls_config> cfg_;
+  hub::hub& streams_;
+  const std::vector<asio::io_context*> workers_;
+  std::atomic<std::size_t> total_bytes_{0};
+  mutable std::atomic<std::uint64_t> requests_{0};
+  mutable std::mutex mu_;
+  bool stopping_ = false;                                             // mu_
+  std::uint64_t next_session_ = 1;                                    // mu_
+  std::unordered_map<std::string, std::shared_ptr<entry>> entries_;   // mu_
+  std::unordered_map<const hls_session*, std::shared_ptr<hls_session>> sessions_;  // mu_
+};
+
+}  // namespace rtmp::net

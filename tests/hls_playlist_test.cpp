@@ -1,0 +1,57 @@
+// The text of an HLS media playlist (RFC 8216 section 4.3): its tags in
+// order, EXTINF durations, discontinuities and their sequence number, the
+// program date-time and the end list.
+#include <gtest/gtest.h>
+
+#include "rtmp/hls/playlist.hpp"
+
+namespace rtmp::hls {
+namespace {
+
+TEST(hls_playlist, a_live_window_lists_its_segments_after_the_header_tags) {
+  media_playlist p;
+  p.target_duration_s = 2;
+  p.segments = {{41, 2000, false, 1'796'400'000'000, "41.ts"}, {42, 1960, false, 1'796'400'002'000, "42.ts?token=t"}};
+  EXPECT_EQ(render(p),
+            "#EXTM3U\n"
+            "#EXT-X-VERSION:3\n"
+            "#EXT-X-TARGETDURATION:2\n"
+            "#EXT-X-MEDIA-SEQUENCE:41\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:00.000Z\n"
+            "#EXTINF:2.000,\n"
+            "41.ts\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:02.000Z\n"
+            "#EXTINF:1.960,\n"
+            "42.ts?token=t\n");
+}
+
+TEST(hls_playlist, discontinuities_and_the_end_are_tagged) {
+  media_playlist p;
+  p.target_duration_s = 4;
+  p.discontinuity_sequence = 3;
+  p.segments = {{7, 3500, false, 0, "7.ts"}, {8, 10, true, 1, "8.ts"}};
+  p.ended = true;
+  const std::string text = render(p);
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:00.001Z\n#EXTINF:0.010,\n8.ts\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.rfind("#EXT-X-ENDLIST\n"), text.size() - std::string("#EXT-X-ENDLIST\n").size()) << text;
+  EXPECT_EQ(text.find("#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:00.000Z"), std::string::npos)
+      << "only the segment after the restart is a discontinuity";
+}
+
+TEST(hls_playlist, no_discontinuity_sequence_while_it_is_zero) {
+  media_playlist p;
+  EXPECT_EQ(render(p).find("DISCONTINUITY"), std::string::npos);
+  EXPECT_EQ(render(p).find("ENDLIST"), std::string::npos);
+}
+
+TEST(hls_playlist, program_date_times_are_utc_with_milliseconds) {
+  EXPECT_EQ(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso8601_ms(951'782'400'123), "2000-02-29T00:00:00.123Z");
+  EXPECT_EQ(iso8601_ms(-1), "1969-12-31T23:59:59.999Z");
+}
+
+}  // namespace
+}  // namespace rtmp::hls

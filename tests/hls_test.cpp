@@ -1,0 +1,163 @@
+// HLS with the real programs: ffmpeg publishes over RTMP, ffprobe and
+// ffmpeg read the stream back from index.m3u8 (h264 + aac, decoded without
+// an error line), a publisher restart gives a discontinuity that ffmpeg
+// plays through, and the HTTP side answers as caches and browsers expect.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "support/http_client.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
+#include "support/running_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::test::read_text;
+
+class hls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                      "ffmpeg/ffprobe not installed");
+    auto cfg = rtmp::test::loopback_config();
+    cfg.http_listen = {"127.0.0.1:0"};
+    cfg.http_flv_cors = "*";
+    cfg.hls.apps = {"live"};
+    cfg.hls.segment_duration = 1000ms;
+    cfg.auth.play_tokens["secure"] = {"view"};
+    cfg.hls.apps.insert("secure");
+    server_.start(cfg);
+  }
+
+  // ffmpeg encodes a test picture and tone (H.264 with a keyframe every
+  // second, AAC) live and publishes it to `path` for `seconds`.
+  std::unique_ptr<rtmp::test::child_process> publish(const std::string& path, int seconds, const std::string& log) {
+    return std::make_unique<rtmp::test::child_process>(
+        "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
+        "-i sine=frequency=440:sample_rate=44100 -t " +
+        std::to_string(seconds) +
+        " -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -pix_fmt yuv420p -c:a aac -b:a 64k -f flv "
+        "rtmp://127.0.0.1:" +
+        std::to_string(server_.port()) + "/" + path + " 2>" + dir_.file(log));
+  }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server_.http_port()) + path;
+  }
+
+  // Waits until the playlist at `path` lists at least `segments` segments.
+  bool wait_for_segments(const std::string& path, std::size_t segments, std::chrono::milliseconds timeout = 20s) {
+    return rtmp::test::wait_until(
+        [&] {
+          const auto r = rtmp::test::http_get(server_.http_port(), path);
+          std::size_t n = 0;
+          for (auto at = r.body.find("#EXTINF"); at != std::string::npos; at = r.body.find("#EXTINF", at + 1)) ++n;
+          return r.status == 200 && n >= segments;
+        },
+        timeout);
+  }
+
+  rtmp::test::running_server server_;
+  rtmp::test::temp_dir dir_;
+};
+
+TEST_F(hls, ffmpeg_publishes_and_ffprobe_and_ffmpeg_read_h264_and_aac_from_the_playlist) {
+  auto publisher = publish("live/cam", 40, "publisher.log");
+  ASSERT_TRUE(wait_for_segments("/live/cam/index.m3u8", 3)) << read_text(dir_.file("publisher.log"));
+
+  const std::string probe = dir_.file("probe.txt");
+  rtmp::test::run("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " + url("/live/cam/index.m3u8") +
+                      " > " + probe + " 2>&1",
+                  20s);
+  EXPECT_NE(read_text(probe).find("h264"), std::string::npos) << read_text(probe);
+  EXPECT_NE(read_text(probe).find("aac"), std::string::npos) << read_text(probe);
+
+  const std::string errors = dir_.file("decode.txt");
+  const int status = rtmp::test::run("ffmpeg -nostdin -v error -i " + url("/live/cam/index.m3u8") +
+                                         " -t 10 -f null - 2> " + errors,
+                                     40s);
+  EXPECT_EQ(status, 0) << read_text(errors);
+  EXPECT_EQ(read_text(errors), "") << "ffmpeg printed error lines while decoding";
+}
+
+TEST_F(hls, a_publisher_restart_is_a_discontinuity_that_ffmpeg_plays_through) {
+  {
+    auto first = publish("live/cam", 4, "first.log");
+    ASSERT_EQ(first->wait(20s), 0) << read_text(dir_.file("first.log"));
+  }
+  ASSERT_TRUE(rtmp::test::wait_until(
+      [&] {
+        return rtmp::test::http_get(server_.http_port(), "/live/cam/index.m3u8").body.find("#EXT-X-ENDLIST") !=
+               std::string::npos;
+      },
+      5s))
+      << "the playlist did not end with the publisher";
+  auto second = publish("live/cam", 30, "second.log");
+  ASSERT_TRUE(rtmp::test::wait_until(
+      [&] {
+        const auto body = rtmp::test::http_get(server_.http_port(), "/live/cam/index.m3u8").body;
+        const auto gap = body.find("#EXT-X-DISCONTINUITY\n");
+        return gap != std::string::npos && body.find("#EXTINF", gap) != std::string::npos &&
+               body.find("#EXTINF", body.find("#EXTINF", gap) + 1) != std::string::npos &&
+               body.find("#EXT-X-ENDLIST") == std::string::npos;
+      },
+      20s))
+      << rtmp::test::http_get(server_.http_port(), "/live/cam/index.m3u8").body;
+  // From the first listed segment, across the discontinuity.
+  const std::string errors = dir_.file("decode.txt");
+  const std::string frames = dir_.file("frames.txt");
+  const int status = rtmp::test::run("ffmpeg -nostdin -v error -live_start_index 0 -i " +
+                                         url("/live/cam/index.m3u8") + " -t 8 -f framecrc " + frames + " 2> " +
+                                         errors,
+                                     40s);
+  EXPECT_EQ(status, 0) << read_text(errors);
+  EXPECT_EQ(read_text(errors), "") << "ffmpeg printed error lines across the discontinuity";
+  std::size_t lines = 0;
+  for (char c : read_text(frames)) lines += c == '\n' ? 1 : 0;
+  EXPECT_GT(lines, 200u) << "ffmpeg stopped at the discontinuity";
+}
+
+TEST_F(hls, segments_are_cacheable_playlists_revalidate_and_bad_requests_get_4xx) {
+  auto publisher = publish("live/cam", 30, "publisher.log");
+  ASSERT_TRUE(wait_for_segments("/live/cam/index.m3u8", 2)) << read_text(dir_.file("publisher.log"));
+  const auto playlist = rtmp::test::http_get(server_.http_port(), "/live/cam/index.m3u8");
+  EXPECT_NE(playlist.headers.find("Content-Type: application/vnd.apple.mpegurl"), std::string::npos)
+      << playlist.headers;
+  EXPECT_NE(playlist.headers.find("Access-Control-Allow-Origin: *"), std::string::npos) << playlist.headers;
+  EXPECT_NE(playlist.headers.find("Cache-Control: public, max-age="), std::string::npos) << playlist.headers;
+  const auto etag_at = playlist.headers.find("ETag: ");
+  ASSERT_NE(etag_at, std::string::npos) << playlist.headers;
+  const std::string etag = playlist.headers.substr(etag_at + 6, playlist.headers.find("\r\n", etag_at) - etag_at - 6);
+  const auto again = rtmp::test::http_get(server_.http_port(), "/live/cam/index.m3u8", "If-None-Match: " + etag + "\r\n");
+  EXPECT_TRUE(again.status == 304 || again.status == 200) << again.status;  // 200 when a segment was added meanwhile
+
+  const auto first_uri = playlist.body.find(".ts");
+  ASSERT_NE(first_uri, std::string::npos) << playlist.body;
+  const auto line_start = playlist.body.rfind('\n', first_uri) + 1;
+  const std::string segment = "/live/cam/" + playlist.body.substr(line_start, first_uri + 3 - line_start);
+  const auto ts = rtmp::test::http_get(server_.http_port(), segment);
+  EXPECT_EQ(ts.status, 200) << segment;
+  EXPECT_NE(ts.headers.find("Content-Type: video/mp2t"), std::string::npos) << ts.headers;
+  EXPECT_NE(ts.headers.find("immutable"), std::string::npos) << ts.headers;
+  ASSERT_GT(ts.body.size(), 188u);
+  EXPECT_EQ(ts.body.size() % 188, 0u);
+  EXPECT_EQ(static_cast<unsigned char>(ts.body[0]), 0x47);
+
+  EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/live/none/index.m3u8").status, 404);
+  EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/live/cam/99999999999.ts").status, 404);
+  for (const char* traversal : {"/live/cam/..%2F..%2Fetc%2Fpasswd", "/live/../index.m3u8", "/live/cam/../../x.ts"}) {
+    const int status = rtmp::test::http_get(server_.http_port(), traversal).status;
+    EXPECT_TRUE(status == 400 || status == 404) << traversal << ": " << status;
+  }
+  EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/secure/cam/index.m3u8").status, 401) << "a play token is needed";
+  EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/secure/cam/index.m3u8?token=bad").status, 403);
+  EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/secure/cam/index.m3u8?token=view").status, 404)
+      << "the right token reaches the (absent) stream";
+}
+
+}  // namespace
