@@ -11,7 +11,7 @@ namespace {
 TEST(hls_playlist, a_live_window_lists_its_segments_after_the_header_tags) {
   media_playlist p;
   p.target_duration_s = 2;
-  p.segments = {{41, 2000, false, 1'796'400'000'000, "41.ts"}, {42, 1960, false, 1'796'400'002'000, "42.ts?token=t"}};
+  p.segments = {{41, 2000, false, 1'796'400'000'000, "41.ts", ""}, {42, 1960, false, 1'796'400'002'000, "42.ts?token=t", ""}};
   EXPECT_EQ(render(p),
             "#EXTM3U\n"
             "#EXT-X-VERSION:3\n"
@@ -29,7 +29,7 @@ TEST(hls_playlist, discontinuities_and_the_end_are_tagged) {
   media_playlist p;
   p.target_duration_s = 4;
   p.discontinuity_sequence = 3;
-  p.segments = {{7, 3500, false, 0, "7.ts"}, {8, 10, true, 1, "8.ts"}};
+  p.segments = {{7, 3500, false, 0, "7.ts", ""}, {8, 10, true, 1, "8.ts", ""}};
   p.ended = true;
   const std::string text = render(p);
   EXPECT_NE(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:3\n"), std::string::npos) << text;
@@ -45,6 +45,20 @@ TEST(hls_playlist, no_discontinuity_sequence_while_it_is_zero) {
   media_playlist p;
   EXPECT_EQ(render(p).find("DISCONTINUITY"), std::string::npos);
   EXPECT_EQ(render(p).find("ENDLIST"), std::string::npos);
+}
+
+TEST(hls_playlist, fmp4_playlists_name_the_init_segment_where_it_changes) {
+  media_playlist p;
+  p.version = 7;
+  p.segments = {{1, 2000, false, 0, "1.m4s", "init-1.mp4"},
+                {2, 2000, false, 0, "2.m4s", "init-1.mp4"},
+                {3, 2000, true, 0, "3.m4s", "init-2.mp4"}};
+  const std::string text = render(p);
+  EXPECT_NE(text.find("#EXT-X-VERSION:7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("#EXT-X-MAP:URI=\"init-1.mp4\"\n#EXT-X-PROGRAM-DATE-TIME"), std::string::npos) << text;
+  EXPECT_EQ(text.find("#EXT-X-MAP:URI=\"init-1.mp4\"", text.find("1.m4s")), std::string::npos)
+      << "the same map is not repeated: " << text;
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init-2.mp4\"\n"), std::string::npos) << text;
 }
 
 TEST(hls_playlist, program_date_times_are_utc_with_milliseconds) {

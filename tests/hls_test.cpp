@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,7 +13,9 @@
 #include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
+#include "support/ertmp_samples.hpp"
 #include "support/running_server.hpp"
+#include "support/test_client.hpp"
 
 namespace {
 
@@ -158,6 +161,92 @@ TEST_F(hls, segments_are_cacheable_playlists_revalidate_and_bad_requests_get_4xx
   EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/secure/cam/index.m3u8?token=bad").status, 403);
   EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/secure/cam/index.m3u8?token=view").status, 404)
       << "the right token reaches the (absent) stream";
+}
+
+// A server with fMP4 segments for "live", on loopback.
+rtmp::net::server_config fmp4_config() {
+  auto cfg = rtmp::test::loopback_config();
+  cfg.http_listen = {"127.0.0.1:0"};
+  cfg.hls.apps = {"live"};
+  cfg.hls.fmp4 = true;
+  cfg.hls.segment_duration = 1000ms;
+  return cfg;
+}
+
+TEST(hls_fmp4, an_enhanced_rtmp_hevc_stream_is_listed_and_its_init_segment_parses_with_ffprobe) {
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffprobe"), "ffprobe not installed");
+  namespace ertmp = rtmp::test::ertmp;
+  rtmp::test::running_server server(fmp4_config());
+  rtmp::test::temp_dir dir;
+  rtmp::test::test_client pub(server.port());
+  ASSERT_EQ(pub.publish("hevc"), "NetStream.Publish.Start");
+  pub.send_media(9, 0, ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "hvc1", ertmp::hvcc_1278x718()));
+  for (std::uint32_t gop = 0; gop < 4; ++gop) {
+    pub.send_media(9, gop * 1000, ertmp::video_tag(ertmp::key_frame, ertmp::coded_frames, "hvc1",
+                                                   ertmp::hevc_frame(true, 0x10, 1500)));
+    for (std::uint32_t i = 1; i < 25; ++i) {
+      pub.send_media(9, gop * 1000 + i * 40,
+                     ertmp::video_tag(ertmp::inter_frame, ertmp::coded_frames, "hvc1", ertmp::hevc_frame(false, 0x20)));
+    }
+  }
+  std::string playlist;
+  ASSERT_TRUE(rtmp::test::wait_until(
+      [&] {
+        playlist = rtmp::test::http_get(server.http_port(), "/live/hevc/index.m3u8").body;
+        return playlist.find(".m4s") != std::string::npos;
+      },
+      10s))
+      << playlist;
+  EXPECT_NE(playlist.find("#EXT-X-VERSION:7\n"), std::string::npos) << playlist;
+  EXPECT_NE(playlist.find("#EXT-X-MAP:URI=\"init-1.mp4\"\n"), std::string::npos) << playlist;
+  const auto init = rtmp::test::http_get(server.http_port(), "/live/hevc/init-1.mp4");
+  ASSERT_EQ(init.status, 200);
+  EXPECT_NE(init.headers.find("Content-Type: video/mp4"), std::string::npos) << init.headers;
+  {
+    std::ofstream(dir.file("init.mp4"), std::ios::binary) << init.body;
+  }
+  const std::string probe = dir.file("probe.txt");
+  rtmp::test::run("ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 " + dir.file("init.mp4") +
+                      " > " + probe + " 2>&1",
+                  20s);
+  EXPECT_NE(read_text(probe).find("hevc"), std::string::npos) << read_text(probe);
+  const auto first = playlist.find(".m4s");
+  const auto line = playlist.rfind('\n', first) + 1;
+  const auto segment = rtmp::test::http_get(server.http_port(),
+                                            "/live/hevc/" + playlist.substr(line, first + 4 - line));
+  EXPECT_EQ(segment.status, 200);
+  EXPECT_NE(segment.body.find("moof"), std::string::npos);
+  EXPECT_EQ(rtmp::test::http_get(server.http_port(), "/live/hevc/0.ts").status, 404) << "not a TS stream";
+}
+
+TEST(hls_fmp4, ffmpeg_h264_and_aac_in_fmp4_segments_probe_and_decode) {
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                    "ffmpeg/ffprobe not installed");
+  rtmp::test::running_server server(fmp4_config());
+  rtmp::test::temp_dir dir;
+  rtmp::test::child_process publisher(
+      "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
+      "-i sine=frequency=440:sample_rate=44100 -t 30 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 "
+      "-pix_fmt yuv420p -c:a aac -b:a 64k -f flv rtmp://127.0.0.1:" +
+      std::to_string(server.port()) + "/live/cam 2>" + dir.file("publisher.log"));
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.http_port()) + "/live/cam/index.m3u8";
+  ASSERT_TRUE(rtmp::test::wait_until(
+      [&] {
+        const auto body = rtmp::test::http_get(server.http_port(), "/live/cam/index.m3u8").body;
+        std::size_t n = 0;
+        for (auto at = body.find(".m4s"); at != std::string::npos; at = body.find(".m4s", at + 1)) ++n;
+        return n >= 3;
+      },
+      20s))
+      << read_text(dir.file("publisher.log"));
+  const std::string probe = dir.file("probe.txt");
+  rtmp::test::run("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " + url + " > " + probe + " 2>&1", 20s);
+  EXPECT_NE(read_text(probe).find("h264"), std::string::npos) << read_text(probe);
+  EXPECT_NE(read_text(probe).find("aac"), std::string::npos) << read_text(probe);
+  const std::string errors = dir.file("decode.txt");
+  EXPECT_EQ(rtmp::test::run("ffmpeg -nostdin -v error -i " + url + " -t 6 -f null - 2> " + errors, 40s), 0)
+      << read_text(errors);
+  EXPECT_EQ(read_text(errors), "") << "ffmpeg printed error lines while decoding fMP4 segments";
 }
 
 }  // namespace

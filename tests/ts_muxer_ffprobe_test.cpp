@@ -42,17 +42,10 @@ struct muxed_file {
 // Muxes every audio and video tag of the FLV file `path`.
 muxed_file mux_flv(const std::string& path) {
   muxed_file m;
-  const auto flv = rtmp::test::read_binary(path);
-  EXPECT_FALSE(flv.empty()) << "cannot read " << path;
-  rtmp::proto::flv_reader reader;
-  EXPECT_FALSE(reader.feed(flv));
-  EXPECT_FALSE(reader.finish());
   ts_muxer muxer;
   bool tables_written = false;
   bool any = false;
-  flv_tag tag;
-  while (reader.next(tag)) {
-    if (tag.type != 8 && tag.type != 9) continue;
+  for (const flv_tag& tag : rtmp::test::read_flv_media_tags(path)) {
     const auto body = tag.payload.span();
     m.first_ms = any ? std::min(m.first_ms, tag.timestamp) : tag.timestamp;
     m.last_ms = any ? std::max(m.last_ms, tag.timestamp) : tag.timestamp;
@@ -70,23 +63,6 @@ muxed_file mux_flv(const std::string& path) {
   return m;
 }
 
-void write_file(const std::string& path, const std::vector<std::uint8_t>& data) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  ASSERT_TRUE(f.good()) << path;
-}
-
-// Lines of a text file, without empty ones.
-std::vector<std::string> lines_of(const std::string& path) {
-  std::istringstream in(rtmp::test::read_text(path));
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
 class ts_muxer_ffprobe : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,7 +73,7 @@ class ts_muxer_ffprobe : public ::testing::Test {
     ASSERT_GT(muxed_.video_frames, 0);
     ASSERT_GT(muxed_.audio_frames, 0);
     ts_path_ = dir_.file("h264_aac.ts");
-    write_file(ts_path_, muxed_.ts);
+    rtmp::test::write_binary(ts_path_, muxed_.ts);
   }
 
   // Runs ffprobe with `args` on the .ts file; its standard output lines.
@@ -108,7 +84,7 @@ class ts_muxer_ffprobe : public ::testing::Test {
         rtmp::test::run("ffprobe -v error " + args + " '" + ts_path_ + "' >'" + out + "' 2>'" + err + "'", tool_timeout);
     EXPECT_EQ(status, 0) << rtmp::test::read_text(err);
     EXPECT_EQ(rtmp::test::read_text(err), "") << "ffprobe " << args;
-    return lines_of(out);
+    return rtmp::test::lines_of(out);
   }
 
   rtmp::test::temp_dir dir_;

@@ -179,6 +179,10 @@ void add_recording_and_relay_options(CLI::App& app, settings& s, const settings&
   app.add_option("--hls", s.hls,
                  "APP=on|off: serve every stream of APP as HLS, http://HTTP-LISTEN/APP/STREAM/index.m3u8 "
                  "(MPEG-TS segments of H.264 + AAC; repeatable; default off)");
+  app.add_option("--hls-format", s.hls_format,
+                 "ts: MPEG-TS segments (H.264 + AAC); fmp4: fMP4/CMAF segments with an init segment (also HEVC and "
+                 "AV1 from Enhanced RTMP)")
+      ->default_val(d.hls_format);
   app.add_option("--hls-segment-ms", s.hls_segment_ms,
                  "HLS segment length: cut at the first keyframe past it, in ms, 500 to 60000")
       ->default_val(d.hls_segment_ms);
@@ -435,6 +439,7 @@ std::optional<config_problem> validate_recording(const settings& s) {
   if ((p = check_not_negative("record-max-bytes", s.record_max_bytes))) return p;
   if ((p = check_not_negative("record-max-seconds", s.record_max_seconds))) return p;
   if ((p = check_range("on-record-done-timeout-ms", s.on_record_done_timeout_ms, 100, 3600000, " ms"))) return p;
+  if (s.hls_format != "ts" && s.hls_format != "fmp4") return config_problem{"hls-format", "must be ts or fmp4"};
   if ((p = check_range("hls-segment-ms", s.hls_segment_ms, 500, 60000, " ms"))) return p;
   if ((p = check_range("hls-window", s.hls_window, 2, 100, ""))) return p;
   if ((p = check_range("hls-max-stream-mb", s.hls_max_stream_mb, 1, 4096, " MB"))) return p;
@@ -569,6 +574,7 @@ net::server_config to_server_config(const settings& s) {
     const auto eq = rule.find('=');
     if (eq != std::string::npos && is_on(rule.substr(eq + 1))) cfg.hls.apps.insert(rule.substr(0, eq));
   }
+  cfg.hls.fmp4 = s.hls_format == "fmp4";
   cfg.hls.segment_duration = std::chrono::milliseconds(s.hls_segment_ms);
   cfg.hls.window = static_cast<std::size_t>(s.hls_window);
   cfg.hls.max_stream_bytes = static_cast<std::size_t>(s.hls_max_stream_mb) * 1024 * 1024;

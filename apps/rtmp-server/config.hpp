@@ -72,6 +72,7 @@ struct settings {
   std::vector<std::string> record;                       ///< "APP=all|video|audio|off": record APP's publishes.
   std::string record_path = "recordings";                ///< Directory of the recordings.
   std::vector<std::string> hls;                          ///< "APP=on|off": HLS for APP's streams.
+  std::string hls_format = "ts";                         ///< "ts" or "fmp4".
   std::int64_t hls_segment_ms = 2000;                    ///< Target segment duration.
   std::int64_t hls_window = 6;                           ///< Segments a playlist lists.
   std::int64_t hls_max_stream_mb = 64;                   ///< Segment megabytes kept per stream.

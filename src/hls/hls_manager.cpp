@@ -38,17 +38,27 @@ std::optional<hls_target> match_hls_path(std::string_view path) {
   t.app = std::string(path.substr(0, first));
   t.stream = std::string(path.substr(first + 1, second - first - 1));
   if (!plain_segment(t.app) || !plain_segment(t.stream)) return std::nullopt;
-  const std::string_view file = path.substr(second + 1);
+  std::string_view file = path.substr(second + 1);
   if (file == "index.m3u8") return t;
-  constexpr std::string_view ts = ".ts";
-  if (file.size() <= ts.size() || file.size() > 20 + ts.size() || file.substr(file.size() - ts.size()) != ts) {
-    return std::nullopt;
+  struct form {
+    std::string_view prefix, suffix;
+    hls_target::file kind;
+  };
+  for (const form f : {form{"", ".ts", hls_target::file::ts_segment}, form{"", ".m4s", hls_target::file::fmp4_segment},
+                       form{"init-", ".mp4", hls_target::file::init}}) {
+    if (file.size() <= f.prefix.size() + f.suffix.size() || file.substr(0, f.prefix.size()) != f.prefix ||
+        file.substr(file.size() - f.suffix.size()) != f.suffix) {
+      continue;
+    }
+    const std::string_view digits = file.substr(f.prefix.size(), file.size() - f.prefix.size() - f.suffix.size());
+    if (digits.size() > 20) return std::nullopt;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.sequence);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    t.kind = f.kind;
+    t.playlist = false;
+    return t;
   }
-  const std::string_view digits = file.substr(0, file.size() - ts.size());
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.sequence);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  t.playlist = false;
-  return t;
+  return std::nullopt;
 }
 
 /// Feeds one publish of a stream into its segmenter: a hub subscriber on the
@@ -166,10 +176,12 @@ void hls_manager::on_publish_start(std::string_view app, std::string_view key,
       sc.segment_duration = cfg->segment_duration;
       sc.window = cfg->window;
       sc.max_bytes = cfg->max_stream_bytes;
+      sc.format = cfg->fmp4 ? hls::segment_format::fmp4 : hls::segment_format::ts;
       // Sequence numbers start at the wall clock's seconds: a stream that
       // expired and came back never reuses a segment URL a cache may hold.
       sc.first_sequence = static_cast<std::uint64_t>(wall_ms() / 1000);
       e = std::make_shared<entry>(sc);
+      e->fmp4 = cfg->fmp4;
     }
     const std::uint64_t number = next_session_++;
     {
@@ -251,14 +263,20 @@ http::response hls_manager::answer(const hls_target& target, const std::string& 
   e->requests.fetch_add(1, std::memory_order_relaxed);
   http::response r;
   if (!target.playlist) {
-    std::shared_ptr<const hls::segment> s;
-    {
+    // A segment of the other format is not there either.
+    const bool wanted_fmp4 = target.kind != hls_target::file::ts_segment;
+    proto::shared_bytes bytes;
+    if (wanted_fmp4 == e->fmp4) {
       std::lock_guard lock(e->mu);
-      s = e->seg.find(target.sequence);
+      if (target.kind == hls_target::file::init) {
+        bytes = e->seg.find_init(target.sequence);
+      } else if (const auto s = e->seg.find(target.sequence)) {
+        bytes = s->bytes;
+      }
     }
-    if (s == nullptr) return http::make_error(404, "no such segment (it may have left the window)");
-    r.content_type = "video/mp2t";
-    r.shared_body = s->bytes;
+    if (bytes.size() == 0) return http::make_error(404, "no such segment (it may have left the window)");
+    r.content_type = e->fmp4 ? "video/mp4" : "video/mp2t";
+    r.shared_body = std::move(bytes);
     // A segment never changes: caches may keep it (RFC 9111 section 5.2.2).
     r.cache_control = "public, max-age=86400, immutable";
     return r;

@@ -26,13 +26,17 @@ namespace rtmp::net {
 
 /// What an HLS request names.
 struct hls_target {
+  /// The kinds of file.
+  enum class file : std::uint8_t { playlist, ts_segment, fmp4_segment, init };
   std::string app;             ///< Application.
   std::string stream;          ///< Stream name.
-  bool playlist = true;        ///< index.m3u8, else a segment.
-  std::uint64_t sequence = 0;  ///< The segment's media sequence number.
+  file kind = file::playlist;  ///< What is asked for.
+  bool playlist = true;        ///< index.m3u8 (kind playlist).
+  std::uint64_t sequence = 0;  ///< The segment's media sequence number, or the init segment's number.
 };
 
-/// `/{app}/{stream}/index.m3u8` or `/{app}/{stream}/{N}.ts` (N decimal,
+/// `/{app}/{stream}/index.m3u8`, `/{app}/{stream}/{N}.ts`,
+/// `/{app}/{stream}/{N}.m4s` or `/{app}/{stream}/init-{N}.mp4` (N decimal,
 /// at most 20 digits); nothing for any other path (a '..' or an empty
 /// segment never matches).
 std::optional<hls_target> match_hls_path(std::string_view path);
@@ -99,6 +103,7 @@ class hls_manager {
     std::size_t counted_bytes = 0;  // mu: its share of total_bytes_
     std::uint64_t session = 0;      // mu: the feeding session's number; 0 when none
     std::atomic<std::uint64_t> requests{0};
+    bool fmp4 = false;  // its segment format (set at creation)
     explicit entry(hls::segmenter_config c) : seg(c) {}
   };
   // The entry of `key` when it is still `e` and ended long enough: forgotten.

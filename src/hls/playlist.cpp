@@ -20,7 +20,7 @@ std::string iso8601_ms(std::int64_t ms) {
 std::string render(const media_playlist& p) {
   std::string out;
   out.reserve(160 + p.segments.size() * 96);
-  out += "#EXTM3U\n#EXT-X-VERSION:3\n";
+  out += "#EXTM3U\n#EXT-X-VERSION:" + std::to_string(p.version) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(p.target_duration_s) + "\n";
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(p.segments.empty() ? 0 : p.segments.front().sequence) + "\n";
   // RFC 8216 section 4.3.3.3: only needed once a discontinuity left the window.
@@ -28,8 +28,13 @@ std::string render(const media_playlist& p) {
     out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(p.discontinuity_sequence) + "\n";
   }
   char extinf[48];
+  const std::string* map = nullptr;
   for (const auto& s : p.segments) {
     if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+    if (!s.map_uri.empty() && (map == nullptr || *map != s.map_uri)) {
+      out += "#EXT-X-MAP:URI=\"" + s.map_uri + "\"\n";
+      map = &s.map_uri;
+    }
     out += "#EXT-X-PROGRAM-DATE-TIME:" + iso8601_ms(s.program_date_ms) + "\n";
     std::snprintf(extinf, sizeof extinf, "#EXTINF:%u.%03u,\n", s.duration_ms / 1000, s.duration_ms % 1000);
     out += extinf;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "rtmp/proto/media_info.hpp"
+
 namespace rtmp::hls {
 
 namespace {
@@ -14,13 +16,38 @@ bool is_aac_sequence_header(std::span<const std::uint8_t> p) noexcept {
   return p.size() >= 2 && (p[0] >> 4) == 10 && p[1] == 0;
 }
 
+// A sequence header (legacy) or SequenceStart (Enhanced RTMP).
+bool is_configuration(std::uint8_t type, std::span<const std::uint8_t> p) noexcept {
+  if (type == 9) {
+    const auto v = proto::describe_video_tag(p);
+    return v.valid && v.packet_type == 0;
+  }
+  const auto a = proto::describe_audio_tag(p);
+  return a.valid && a.packet_type == 0;
+}
+
 }  // namespace
 
 segmenter::segmenter(segmenter_config config) : config_(config), next_sequence_(config.first_sequence) {}
 
+bool segmenter::cut_due(std::uint8_t type, bool keyframe, bool has_video, std::uint32_t elapsed) const {
+  const auto target = static_cast<std::uint32_t>(config_.segment_duration.count());
+  if (keyframe && (elapsed >= target || !open_has_video_)) {
+    return true;  // due; or the video's configuration came after this segment began without video
+  }
+  if (type == 8 && !has_video && elapsed >= target) return true;  // audio only: any frame may begin one
+  // No keyframe in time: cut anyway, bounded.
+  return elapsed >= static_cast<std::uint32_t>(config_.max_segment_duration.count()) ||
+         open_.size() >= config_.max_bytes;
+}
+
 void segmenter::on_media(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint32_t timestamp_ms,
                          std::int64_t now_ms) {
-  if (type != 8 && type != 9) return;  // onMetaData and the like: not in a transport stream
+  if (type != 8 && type != 9) return;  // onMetaData and the like: not in a segment
+  if (config_.format == segment_format::fmp4) {
+    on_fmp4_media(type, payload, timestamp_ms, now_ms);
+    return;
+  }
   if (type == 9 && is_video_sequence_header(payload)) {
     scratch_.clear();
     (void)muxer_.video_tag(payload, timestamp_ms, scratch_);  // kept for the next keyframe
@@ -32,25 +59,45 @@ void segmenter::on_media(std::uint8_t type, std::span<const std::uint8_t> payloa
     return;
   }
   const bool keyframe = type == 9 && ts_muxer::is_avc_keyframe(payload);
-  const std::uint32_t elapsed = timestamp_ms - open_start_ts_;  // modulo 2^32, as RTMP timestamps wrap
   if (!is_open_) {
     // A segment starts decodable: at a keyframe, or anywhere in an audio-only stream.
     if (!keyframe && (type == 9 || muxer_.has_video())) return;
     open_segment(timestamp_ms, now_ms);
-  } else if (keyframe && (elapsed >= config_.segment_duration.count() || !open_has_video_)) {
-    // Due; or the video's configuration came after this segment's tables were written.
+  } else if (cut_due(type, keyframe, muxer_.has_video(), timestamp_ms - open_start_ts_)) {
     finish_segment(timestamp_ms);
-    open_segment(timestamp_ms, now_ms);
-  } else if (type == 8 && !muxer_.has_video() && elapsed >= config_.segment_duration.count()) {
-    // Audio only: any frame may begin a segment.
-    finish_segment(timestamp_ms);
-    open_segment(timestamp_ms, now_ms);
-  } else if (elapsed >= config_.max_segment_duration.count() || open_.size() >= config_.max_bytes) {
-    finish_segment(timestamp_ms);  // no keyframe in time: cut anyway, bounded
     open_segment(timestamp_ms, now_ms);
   }
   const bool written = type == 9 ? muxer_.video_tag(payload, timestamp_ms, open_)
                                  : muxer_.audio_tag(payload, timestamp_ms, open_);
+  if (written) {
+    last_ts_ = timestamp_ms;
+    open_has_media_ = true;
+  }
+}
+
+void segmenter::on_fmp4_media(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint32_t timestamp_ms,
+                              std::int64_t now_ms) {
+  const bool keyframe = type == 9 && fmp4_muxer::is_keyframe(payload);
+  const bool can_start = keyframe || (type == 8 && !fmp4_.has_video());
+  if (!is_open_ && !can_start) {
+    // Before the first segment only configurations are kept.
+    if (is_configuration(type, payload)) {
+      (void)(type == 9 ? fmp4_.video_tag(payload, timestamp_ms) : fmp4_.audio_tag(payload, timestamp_ms));
+    }
+    return;
+  }
+  const bool cut = is_open_ && cut_due(type, keyframe, fmp4_.has_video(), timestamp_ms - open_start_ts_);
+  // The muxer holds back each track's newest sample (its duration is not
+  // known yet): the frame that begins a segment goes in first, so that the
+  // finished segment ends just before it.
+  const bool written = type == 9 ? fmp4_.video_tag(payload, timestamp_ms) : fmp4_.audio_tag(payload, timestamp_ms);
+  if (!is_open_) {
+    if (!written) return;
+    open_segment(timestamp_ms, now_ms);
+  } else if (cut) {
+    finish_segment(timestamp_ms);
+    open_segment(timestamp_ms, now_ms);
+  }
   if (written) {
     last_ts_ = timestamp_ms;
     open_has_media_ = true;
@@ -66,12 +113,24 @@ void segmenter::open_segment(std::uint32_t timestamp_ms, std::int64_t now_ms) {
   open_discontinuity_ = pending_discontinuity_;
   pending_discontinuity_ = false;
   open_.clear();
-  muxer_.write_tables(open_);
-  open_has_video_ = muxer_.has_video();
+  if (config_.format == segment_format::ts) {
+    muxer_.write_tables(open_);
+    open_has_video_ = muxer_.has_video();
+    return;
+  }
+  open_has_video_ = fmp4_.has_video();
+  if (init_number_ == 0 || fmp4_.config_changed()) {
+    // New codec settings: a new initialization segment, and players reset.
+    std::vector<std::uint8_t> init;
+    fmp4_.init_segment(init);
+    if (init_number_ > 0) open_discontinuity_ = true;
+    inits_.emplace_back(++init_number_, proto::shared_bytes::adopt(std::move(init)));
+  }
 }
 
-void segmenter::finish_segment(std::uint32_t end_timestamp_ms) {
+void segmenter::finish_segment(std::uint32_t end_timestamp_ms, bool final) {
   is_open_ = false;
+  if (config_.format == segment_format::fmp4) fmp4_.flush_fragment(open_, final);
   if (!open_has_media_) {
     open_.clear();
     return;
@@ -81,6 +140,7 @@ void segmenter::finish_segment(std::uint32_t end_timestamp_ms) {
   s->duration_ms = std::max<std::uint32_t>(end_timestamp_ms - open_start_ts_, 1);
   s->discontinuity = open_discontinuity_;
   s->program_date_ms = open_date_ms_;
+  s->init = init_number_;
   s->bytes = proto::shared_bytes::adopt(std::move(open_));
   open_ = {};
   longest_ms_ = std::max(longest_ms_, s->duration_ms);
@@ -96,18 +156,20 @@ void segmenter::trim() {
     kept_bytes_ -= done_.front()->bytes.size();
     done_.pop_front();
   }
+  // Initialization segments older than the oldest kept segment's are not needed.
+  while (inits_.size() > 1 && !done_.empty() && inits_.front().first < done_.front()->init) inits_.pop_front();
 }
 
 void segmenter::end() {
   if (is_open_) {
     // The last frame's own duration is unknown: the segment ends at it.
-    finish_segment(last_ts_ == open_start_ts_ ? last_ts_ + 1 : last_ts_);
+    finish_segment(last_ts_ == open_start_ts_ ? last_ts_ + 1 : last_ts_, true);
   }
   ended_ = true;
 }
 
 void segmenter::restart() {
-  if (is_open_) finish_segment(last_ts_ == open_start_ts_ ? last_ts_ + 1 : last_ts_);
+  if (is_open_) finish_segment(last_ts_ == open_start_ts_ ? last_ts_ + 1 : last_ts_, true);
   if (!done_.empty()) pending_discontinuity_ = true;
   ended_ = false;
 }
@@ -115,6 +177,8 @@ void segmenter::restart() {
 std::string segmenter::playlist(const std::string& query) const {
   if (done_.empty()) return {};
   media_playlist p;
+  const bool fmp4 = config_.format == segment_format::fmp4;
+  if (fmp4) p.version = 7;
   const std::size_t listed = std::min(done_.size(), config_.window);
   const std::size_t first = done_.size() - listed;
   p.discontinuity_sequence = discontinuities_dropped_;
@@ -125,10 +189,18 @@ std::string segmenter::playlist(const std::string& query) const {
   for (std::size_t i = first; i < done_.size(); ++i) {
     const segment& s = *done_[i];
     p.segments.push_back({s.sequence, s.duration_ms, s.discontinuity, s.program_date_ms,
-                          std::to_string(s.sequence) + ".ts" + query});
+                          std::to_string(s.sequence) + (fmp4 ? ".m4s" : ".ts") + query,
+                          fmp4 ? "init-" + std::to_string(s.init) + ".mp4" + query : std::string()});
   }
   p.ended = ended_;
   return render(p);
+}
+
+proto::shared_bytes segmenter::find_init(std::uint64_t number) const {
+  for (const auto& [n, bytes] : inits_) {
+    if (n == number) return bytes;
+  }
+  return {};
 }
 
 std::shared_ptr<const segment> segmenter::find(std::uint64_t sequence) const {

@@ -17,19 +17,24 @@ struct playlist_segment {
   bool discontinuity = false;          ///< EXT-X-DISCONTINUITY before it (publisher restart, new codec settings).
   std::int64_t program_date_ms = 0;    ///< EXT-X-PROGRAM-DATE-TIME: wall clock of its first frame, ms since the epoch.
   std::string uri;                     ///< Relative URI ("12.ts", plus a query the viewer's URL carried).
+  /// fMP4: the URI of the initialization segment it needs (EXT-X-MAP,
+  /// written before the first listed segment and wherever it changes).
+  std::string map_uri;
 };
 
 /// A media playlist.
 struct media_playlist {
+  std::uint32_t version = 3;                  ///< EXT-X-VERSION (7 with EXT-X-MAP: RFC 8216 section 7).
   std::uint32_t target_duration_s = 2;        ///< EXT-X-TARGETDURATION (every EXTINF rounds to at most this).
   std::uint64_t discontinuity_sequence = 0;   ///< EXT-X-DISCONTINUITY-SEQUENCE (discontinuities that left the window).
   std::vector<playlist_segment> segments;     ///< Oldest first; the first one's sequence is EXT-X-MEDIA-SEQUENCE.
   bool ended = false;                         ///< EXT-X-ENDLIST: the publisher stopped.
 };
 
-/// The playlist as text: #EXTM3U, EXT-X-VERSION 3, EXT-X-TARGETDURATION,
+/// The playlist as text: #EXTM3U, EXT-X-VERSION, EXT-X-TARGETDURATION,
 /// EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE (when not 0), then per
-/// segment EXT-X-DISCONTINUITY (when set), EXT-X-PROGRAM-DATE-TIME (UTC,
+/// segment EXT-X-DISCONTINUITY (when set), EXT-X-MAP (when its map URI
+/// differs from the previous segment's), EXT-X-PROGRAM-DATE-TIME (UTC,
 /// millisecond precision), #EXTINF:<seconds with 3 decimals>, and the URI;
 /// EXT-X-ENDLIST last when `ended`. Lines end in "\n".
 std::string render(const media_playlist& p);

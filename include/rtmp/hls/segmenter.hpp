@@ -15,14 +15,22 @@
 #include <string>
 #include <vector>
 
+#include "rtmp/hls/fmp4_muxer.hpp"
 #include "rtmp/hls/playlist.hpp"
 #include "rtmp/hls/ts_muxer.hpp"
 #include "rtmp/proto/shared_bytes.hpp"
 
 namespace rtmp::hls {
 
+/// The container of the segments.
+enum class segment_format : std::uint8_t {
+  ts,    ///< MPEG-2 transport stream (".ts"): H.264 and AAC.
+  fmp4,  ///< Fragmented MP4 / CMAF (".m4s" and an "init-N.mp4"): also HEVC and AV1.
+};
+
 /// Limits and targets of a segmenter; every one is a setting.
 struct segmenter_config {
+  segment_format format = segment_format::ts;          ///< Container.
   std::chrono::milliseconds segment_duration{2'000};  ///< Cut at the first keyframe past this.
   std::size_t window = 6;                             ///< Segments the playlist lists.
   /// Segments kept past the window, so that a viewer with a slightly older
@@ -41,7 +49,8 @@ struct segmenter_config {
 struct segment {
   std::uint64_t sequence = 0;        ///< Media sequence number.
   std::uint32_t duration_ms = 0;     ///< Media duration.
-  bool discontinuity = false;        ///< Follows a publisher restart.
+  bool discontinuity = false;        ///< Follows a publisher restart (or new codec settings).
+  std::uint64_t init = 0;            ///< fMP4: the number of the initialization segment it needs.
   std::int64_t program_date_ms = 0;  ///< Wall clock of its first frame.
   proto::shared_bytes bytes;         ///< The transport stream (shared with every response that sends it).
 };
@@ -73,6 +82,10 @@ class segmenter {
   /// Finished segment `sequence`, or null when it is not (or no longer) kept.
   std::shared_ptr<const segment> find(std::uint64_t sequence) const;
 
+  /// fMP4: initialization segment `number`, or empty bytes when it is not
+  /// kept (only those the kept segments need are).
+  proto::shared_bytes find_init(std::uint64_t number) const;
+
   /// Bytes kept in finished segments and the open one.
   std::size_t bytes() const noexcept { return kept_bytes_ + open_.size(); }
   /// Finished segments kept.
@@ -84,11 +97,21 @@ class segmenter {
 
  private:
   void open_segment(std::uint32_t timestamp_ms, std::int64_t now_ms);
-  void finish_segment(std::uint32_t end_timestamp_ms);
+  // The fMP4 path of on_media.
+  void on_fmp4_media(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint32_t timestamp_ms,
+                     std::int64_t now_ms);
+  // Where a new segment should begin at a frame of `type` (`keyframe`),
+  // `elapsed` ms into the open one.
+  bool cut_due(std::uint8_t type, bool keyframe, bool has_video, std::uint32_t elapsed) const;
+  // `final`: the publish ended, the muxer's held-back samples go in too.
+  void finish_segment(std::uint32_t end_timestamp_ms, bool final = false);
   void trim();
 
   segmenter_config config_;
   ts_muxer muxer_;
+  fmp4_muxer fmp4_;
+  std::deque<std::pair<std::uint64_t, proto::shared_bytes>> inits_;  // fMP4 init segments by number
+  std::uint64_t init_number_ = 0;
   std::deque<std::shared_ptr<const segment>> done_;
   std::size_t kept_bytes_ = 0;
   std::uint64_t next_sequence_ = 0;

@@ -14,6 +14,9 @@ namespace rtmp::net {
 /// HLS settings. Every limit is named here.
 struct hls_config {
   std::set<std::string> apps;                           ///< Applications whose streams get HLS.
+  /// fMP4 (CMAF) segments and an initialization segment instead of MPEG-TS:
+  /// needed for HEVC and AV1 (Enhanced RTMP); H.264 + AAC work in both.
+  bool fmp4 = false;
   std::chrono::milliseconds segment_duration{2'000};    ///< Target segment length (cut at the next keyframe).
   std::size_t window = 6;                               ///< Segments a playlist lists.
   std::size_t max_stream_bytes = std::size_t{64} * 1024 * 1024;   ///< Segment bytes kept per stream.

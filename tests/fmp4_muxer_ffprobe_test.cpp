@@ -1,0 +1,160 @@
+// The fragmented MP4 muxer against ffprobe and ffmpeg: the sample file
+// tests/data/flv/h264_aac.flv (H.264 with B-frames + AAC, 2 s) read with the
+// FLV reader, muxed as an HLS packager would (init segment, then a fragment
+// at each keyframe), written as init + fragments in one file, then probed
+// and decoded; and an Enhanced RTMP HEVC init segment probed on its own.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "rtmp/hls/fmp4_muxer.hpp"
+#include "rtmp/proto/flv_reader.hpp"
+#include "support/ertmp_samples.hpp"
+#include "support/files.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using rtmp::hls::fmp4_muxer;
+using rtmp::proto::flv_tag;
+namespace ertmp = rtmp::test::ertmp;
+
+constexpr auto tool_timeout = rtmp::test::sanitized_build ? 120s : 30s;
+
+struct muxed_file {
+  std::vector<std::uint8_t> mp4;  // init segment + fragments
+  std::uint32_t first_ms = 0;     // first and last audio/video tag timestamps
+  std::uint32_t last_ms = 0;
+  int fragments = 0;
+  int refused = 0;  // tags the muxer returned false for
+};
+
+// Muxes every audio and video tag of the FLV file `path`: the init segment
+// before the first frame, a fragment right after every keyframe is fed (the
+// keyframe, whose duration is not known yet, is held back and begins the
+// next fragment).
+muxed_file mux_flv(const std::string& path) {
+  muxed_file m;
+  fmp4_muxer muxer;
+  bool init_written = false;
+  bool any = false;
+  for (const flv_tag& tag : rtmp::test::read_flv_media_tags(path)) {
+    const auto body = tag.payload.span();
+    m.first_ms = any ? std::min(m.first_ms, tag.timestamp) : tag.timestamp;
+    m.last_ms = any ? std::max(m.last_ms, tag.timestamp) : tag.timestamp;
+    any = true;
+    const bool config = body.size() > 1 && body[1] == 0;  // AVC sequence header / AudioSpecificConfig
+    if (!config && !init_written) {
+      muxer.init_segment(m.mp4);
+      init_written = true;
+    }
+    const bool ok = tag.type == 9 ? muxer.video_tag(body, tag.timestamp) : muxer.audio_tag(body, tag.timestamp);
+    if (!ok) ++m.refused;
+    if (tag.type == 9 && fmp4_muxer::is_keyframe(body)) {
+      const std::size_t before = m.mp4.size();
+      muxer.flush_fragment(m.mp4);
+      if (m.mp4.size() > before) ++m.fragments;
+    }
+  }
+  EXPECT_FALSE(muxer.config_changed());
+  EXPECT_EQ(muxer.codecs(), "avc1.64000d,mp4a.40.2");
+  const std::size_t before = m.mp4.size();
+  muxer.flush_fragment(m.mp4, true);
+  if (m.mp4.size() > before) ++m.fragments;
+  return m;
+}
+
+class fmp4_muxer_ffprobe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffprobe") && rtmp::test::have_program("ffmpeg"),
+                      "ffprobe/ffmpeg not installed");
+  }
+
+  // Runs ffprobe with `args` on `file`; its standard output lines.
+  std::vector<std::string> probe(const std::string& args, const std::string& file) {
+    const std::string out = dir_.file("probe.out");
+    const std::string err = dir_.file("probe.err");
+    const int status =
+        rtmp::test::run("ffprobe -v error " + args + " '" + file + "' >'" + out + "' 2>'" + err + "'", tool_timeout);
+    EXPECT_EQ(status, 0) << rtmp::test::read_text(err);
+    EXPECT_EQ(rtmp::test::read_text(err), "") << "ffprobe " << args;
+    return rtmp::test::lines_of(out);
+  }
+
+  // The sample FLV muxed into `path`.
+  muxed_file mux_sample(const std::string& path) {
+    muxed_file m = mux_flv(std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv");
+    EXPECT_EQ(m.refused, 0);
+    EXPECT_GE(m.fragments, 2) << "one fragment per second of the sample, at least";
+    rtmp::test::write_binary(path, m.mp4);
+    return m;
+  }
+
+  rtmp::test::temp_dir dir_;
+};
+
+TEST_F(fmp4_muxer_ffprobe, ffprobe_finds_h264_and_aac) {
+  const std::string file = dir_.file("h264_aac.mp4");
+  mux_sample(file);
+  const auto lines = probe("-show_entries stream=codec_name -of csv=p=0", file);
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()), (std::set<std::string>{"aac", "h264"}));
+  EXPECT_EQ(lines.size(), 2u);
+  const auto size = probe("-select_streams v -show_entries stream=width,height -of csv=p=0", file);
+  EXPECT_EQ(size, (std::vector<std::string>{"320,240"}));
+}
+
+TEST_F(fmp4_muxer_ffprobe, ffmpeg_decodes_every_frame_without_an_error) {
+  const std::string file = dir_.file("h264_aac.mp4");
+  mux_sample(file);
+  const std::string err = dir_.file("decode.err");
+  const int status =
+      rtmp::test::run("ffmpeg -nostdin -v error -i '" + file + "' -f null - 2>'" + err + "'", tool_timeout);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(rtmp::test::read_text(err), "") << "ffmpeg printed errors while decoding";
+}
+
+TEST_F(fmp4_muxer_ffprobe, duration_matches_the_flv_timestamps) {
+  const std::string file = dir_.file("h264_aac.mp4");
+  const muxed_file m = mux_sample(file);
+  const auto lines = probe("-show_entries format=duration -of csv=p=0", file);
+  ASSERT_EQ(lines.size(), 1u);
+  const double duration = std::strtod(lines[0].c_str(), nullptr);
+  const double flv_span = (m.last_ms - m.first_ms) / 1000.0;
+  EXPECT_GT(flv_span, 1.5) << "the sample is 2 s long";
+  EXPECT_NEAR(duration, flv_span, 0.2) << "ffprobe says " << lines[0];
+}
+
+// An Enhanced RTMP HEVC stream: the frames are synthetic (not decodable),
+// so only the init segment is probed.
+TEST_F(fmp4_muxer_ffprobe, enhanced_hevc_init_segment_probes_as_hevc) {
+  fmp4_muxer muxer;
+  ASSERT_TRUE(
+      muxer.video_tag(ertmp::video_tag(ertmp::key_frame, ertmp::sequence_start, "hvc1", ertmp::hvcc_1278x718()), 0));
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    const bool key = i == 0;
+    ASSERT_TRUE(muxer.video_tag(ertmp::video_tag(key ? ertmp::key_frame : ertmp::inter_frame, ertmp::coded_frames,
+                                                 "hvc1", ertmp::hevc_frame(key, static_cast<std::uint8_t>(i))),
+                                i * 40));
+  }
+  std::vector<std::uint8_t> init;
+  muxer.init_segment(init);
+  std::vector<std::uint8_t> fragment;
+  muxer.flush_fragment(fragment, true);
+  EXPECT_FALSE(fragment.empty());
+  const std::string file = dir_.file("init.mp4");
+  rtmp::test::write_binary(file, init);
+  const auto lines = probe("-show_entries stream=codec_name,width,height -of csv=p=0", file);
+  EXPECT_EQ(lines, (std::vector<std::string>{"hevc,1278,718"}));
+}
+
+}  // namespace
