@@ -24,6 +24,8 @@
 ///   shorter prefix needs more), is no longer than max_proxy_header, and
 ///   parses the same with whatever follows it; a refusal stays a refusal
 ///   whatever follows.
+/// * hls_segmenter: kept bytes stay bounded; every listed segment is served
+///   and whole; the playlist renders.
 /// * ts_muxer: a refused tag writes nothing; everything written is whole
 ///   188-byte packets with the sync byte, continuity counters that run on per
 ///   PID across calls, PAT/PMT sections with a good CRC naming exactly the
@@ -52,6 +54,7 @@
 #include <system_error>
 #include <vector>
 
+#include "rtmp/hls/segmenter.hpp"
 #include "rtmp/hls/ts_muxer.hpp"
 #include "rtmp/proto/amf0_codec.hpp"
 #include "rtmp/proto/byte_order.hpp"
@@ -1044,6 +1047,69 @@ inline void run_ts_muxer(bytes_view in) {
 }
 
 // ---------------------------------------------------------------------------
+// fuzz_hls_segmenter
+
+/// The top-level boxes of an fMP4 segment tile it exactly (each size at
+/// least 8 and within what is left).
+inline bool boxes_tile(bytes_view b) noexcept {
+  std::size_t pos = 0;
+  while (pos < b.size()) {
+    if (b.size() - pos < 8) return false;
+    const std::uint32_t size = proto::load_be32(b.data() + pos);
+    if (size < 8 || size > b.size() - pos) return false;
+    pos += size;
+  }
+  return true;
+}
+
+/// Target fuzz_hls_segmenter: the records of fuzz_ts_muxer (kind byte,
+/// timestamp step byte, 16-bit length, body) fed to a segmenter, TS or fMP4
+/// by one seed bit, with a small byte bound: kind & 1 selects audio, kind &
+/// 0x40 ends the publish after the record, kind & 0x20 restarts it. After
+/// each record: the kept bytes stay within twice the bound, every listed
+/// segment is served and whole (188-byte packets starting 0x47, or boxes
+/// that tile it), and the playlist renders.
+inline void run_hls_segmenter(bytes_view in) {
+  hls::segmenter_config cfg;
+  cfg.format = (seed_of(in) & 1) != 0 ? hls::segment_format::fmp4 : hls::segment_format::ts;
+  cfg.segment_duration = std::chrono::milliseconds(300);
+  cfg.max_segment_duration = std::chrono::milliseconds(2000);
+  cfg.window = 3;
+  cfg.max_bytes = 64 * 1024;
+  hls::segmenter seg(cfg);
+  std::uint32_t timestamp = 0;
+  std::int64_t wall = 0;
+  std::size_t pos = 0;
+  while (in.size() - pos >= 4) {
+    const std::uint8_t kind = in[pos];
+    timestamp = (kind & 0x80) != 0 ? timestamp - in[pos + 1] : timestamp + in[pos + 1];
+    wall += in[pos + 1];
+    const std::size_t length = std::min<std::size_t>(proto::load_be16(in.data() + pos + 2), in.size() - pos - 4);
+    seg.on_media((kind & 1) != 0 ? 8 : 9, in.subspan(pos + 4, length), timestamp, wall);
+    pos += 4 + length;
+    if ((kind & 0x40) != 0) seg.end();
+    if ((kind & 0x20) != 0) seg.restart();
+    RTMP_FUZZ_CHECK(seg.bytes() <= 2 * cfg.max_bytes + 4096);
+    RTMP_FUZZ_CHECK(seg.segments() <= cfg.window + cfg.kept_past_window);
+    const std::string playlist = seg.playlist("?t=1");
+    RTMP_FUZZ_CHECK(playlist.empty() == (seg.segments() == 0));
+    if (seg.segments() == 0) continue;
+    for (std::uint64_t n = seg.next_sequence() - seg.segments(); n < seg.next_sequence(); ++n) {
+      const auto s = seg.find(n);
+      RTMP_FUZZ_CHECK(s != nullptr && s->bytes.size() > 0);
+      const bytes_view b = s->bytes.span();
+      if (cfg.format == hls::segment_format::ts) {
+        RTMP_FUZZ_CHECK(b.size() % hls::ts_packet_size == 0);
+        for (std::size_t p = 0; p < b.size(); p += hls::ts_packet_size) RTMP_FUZZ_CHECK(b[p] == 0x47);
+      } else {
+        RTMP_FUZZ_CHECK(boxes_tile(b));
+        RTMP_FUZZ_CHECK(seg.find_init(s->init).size() > 0 && boxes_tile(seg.find_init(s->init).span()));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 /// A target's name (its folder under fuzz/corpus and fuzz/regressions) and body.
 struct target {
@@ -1061,6 +1127,7 @@ inline constexpr target all_targets[] = {
     {"fuzz_client_session", run_client_session},
     {"fuzz_proxy_header", run_proxy_header},
     {"fuzz_ts_muxer", run_ts_muxer},
+    {"fuzz_hls_segmenter", run_hls_segmenter},
 };
 
 }  // namespace rtmp::fuzz

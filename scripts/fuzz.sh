@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  run time per target (default 30)
 #   TARGET   amf0 chunk_reader handshake flv_reader server_session
-#            client_session http_request proxy_header ts_muxer (with or without
+#            client_session http_request proxy_header ts_muxer hls_segmenter (with or without
 #            the fuzz_ prefix);
 #            default: all
 #
@@ -26,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request proxy_header ts_muxer)
+all_targets=(amf0 chunk_reader handshake flv_reader server_session client_session http_request proxy_header ts_muxer hls_segmenter)
 
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
