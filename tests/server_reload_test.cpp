@@ -35,6 +35,8 @@ TEST(server_reload, added_listeners_open_and_dropped_ones_close_while_their_conn
   const std::uint16_t first = server.port();
   const int kept = rtmp::test::connect_loopback(first);
   ASSERT_GE(kept, 0);
+  // Accepted, not just queued: a closed listener's queue goes with it.
+  ASSERT_TRUE(rtmp::test::wait_until([&] { return server->stats().connections == 1; }, 5s));
 
   const std::uint16_t second = rtmp::test::free_port();
   cfg.listen = {"127.0.0.1:0", local(second)};
