@@ -77,15 +77,14 @@ void segmenter::on_media(std::uint8_t type, std::span<const std::uint8_t> payloa
 
 void segmenter::on_fmp4_media(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint32_t timestamp_ms,
                               std::int64_t now_ms) {
-  const bool keyframe = type == 9 && fmp4_muxer::is_keyframe(payload);
-  const bool can_start = keyframe || (type == 8 && !fmp4_.has_video());
-  if (!is_open_ && !can_start) {
-    // Before the first segment only configurations are kept.
-    if (is_configuration(type, payload)) {
-      (void)(type == 9 ? fmp4_.video_tag(payload, timestamp_ms) : fmp4_.audio_tag(payload, timestamp_ms));
-    }
+  if (is_configuration(type, payload)) {
+    // Kept for the next initialization segment; no sample, never a segment's start.
+    (void)(type == 9 ? fmp4_.video_tag(payload, timestamp_ms) : fmp4_.audio_tag(payload, timestamp_ms));
     return;
   }
+  const bool keyframe = type == 9 && fmp4_muxer::is_keyframe(payload);
+  const bool can_start = keyframe || (type == 8 && !fmp4_.has_video());
+  if (!is_open_ && !can_start) return;  // a segment starts decodable
   const bool cut = is_open_ && cut_due(type, keyframe, fmp4_.has_video(), timestamp_ms - open_start_ts_);
   // The muxer holds back each track's newest sample (its duration is not
   // known yet): the frame that begins a segment goes in first, so that the
@@ -131,7 +130,9 @@ void segmenter::open_segment(std::uint32_t timestamp_ms, std::int64_t now_ms) {
 void segmenter::finish_segment(std::uint32_t end_timestamp_ms, bool final) {
   is_open_ = false;
   if (config_.format == segment_format::fmp4) fmp4_.flush_fragment(open_, final);
-  if (!open_has_media_) {
+  // fMP4: every sample may still be held back by the muxer (one per track,
+  // their durations unknown); they carry over into the next segment.
+  if (!open_has_media_ || open_.empty()) {
     open_.clear();
     return;
   }
