@@ -25,36 +25,13 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
+
+from benchlib import free_port, nginx_rtmp_module, wait_port
 import urllib.request
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
-
-
-def nginx_module():
-    for p in ("/usr/lib/nginx/modules/ngx_rtmp_module.so", "/usr/share/nginx/modules/ngx_rtmp_module.so"):
-        if os.path.exists(p):
-            return p
-    raise SystemExit("libnginx-mod-rtmp not installed")
 
 
 def publish(url, seconds):
@@ -134,7 +111,7 @@ def nginx(seconds, segment_ms, work):
     os.makedirs(hls_dir, exist_ok=True)
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(f"load_module {nginx_module()};\n"
+        f.write(f"load_module {nginx_rtmp_module()};\n"
                 f"daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log stderr warn;\n"
                 f"pid {work}/nginx.pid;\nevents {{ worker_connections 64; }}\n"
                 f"rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n"

@@ -24,30 +24,14 @@ import random
 import re
 import resource
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
+from benchlib import free_port, nginx_rtmp_module, wait_port
+
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
 LOAD_CPU = os.environ.get("LOAD_CPU", "1")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
 
 
 def cpu_seconds(pid):
@@ -145,7 +129,7 @@ def run_nginx(args, work, source):
     rtmp_port, http_port = free_port(), free_port()
     hls_dir = os.path.join(work, "hls")
     os.makedirs(hls_dir, exist_ok=True)
-    module = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+    module = nginx_rtmp_module()
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"load_module {module};\ndaemon off;\nmaster_process off;\nworker_processes 1;\n"
