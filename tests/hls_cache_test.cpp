@@ -54,11 +54,8 @@ TEST(hls_cache, forty_viewers_behind_nginx_proxy_cache_cost_the_origin_one_reque
   rtmp::test::nginx_cache_proxy cache(dir.path().string(), server.http_port());
   RTMP_REQUIRE_TOOL(cache.ok(), cache.why());
 
-  rtmp::test::child_process publisher(
-      "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
-      "-i sine=frequency=440:sample_rate=44100 -t 30 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 "
-      "-pix_fmt yuv420p -c:a aac -b:a 64k -f flv rtmp://127.0.0.1:" +
-      std::to_string(server.port()) + "/live/cam 2>" + dir.file("publisher.log"));
+  rtmp::test::child_process publisher(rtmp::test::ffmpeg_live_publish(
+      "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/cam", 30, dir.file("publisher.log")));
   ASSERT_TRUE(rtmp::test::wait_until(
       [&] { return segment_uris(rtmp::test::http_get(server.http_port(), "/live/cam/index.m3u8").body).size() >= 2; },
       20s))

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -40,13 +41,8 @@ class hls : public ::testing::Test {
   // ffmpeg encodes a test picture and tone (H.264 with a keyframe every
   // second, AAC) live and publishes it to `path` for `seconds`.
   std::unique_ptr<rtmp::test::child_process> publish(const std::string& path, int seconds, const std::string& log) {
-    return std::make_unique<rtmp::test::child_process>(
-        "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
-        "-i sine=frequency=440:sample_rate=44100 -t " +
-        std::to_string(seconds) +
-        " -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -pix_fmt yuv420p -c:a aac -b:a 64k -f flv "
-        "rtmp://127.0.0.1:" +
-        std::to_string(server_.port()) + "/" + path + " 2>" + dir_.file(log));
+    return std::make_unique<rtmp::test::child_process>(rtmp::test::ffmpeg_live_publish(
+        "rtmp://127.0.0.1:" + std::to_string(server_.port()) + "/" + path, seconds, dir_.file(log)));
   }
 
   std::string url(const std::string& path) const {
@@ -163,6 +159,51 @@ TEST_F(hls, segments_are_cacheable_playlists_revalidate_and_bad_requests_get_4xx
       << "the right token reaches the (absent) stream";
 }
 
+TEST(hls_files, hls_path_mirrors_the_playlist_and_segments_and_removes_them_when_the_stream_expires) {
+  RTMP_REQUIRE_TOOL(rtmp::test::have_program("ffmpeg") && rtmp::test::have_program("ffprobe"),
+                    "ffmpeg/ffprobe not installed");
+  rtmp::test::temp_dir dir;
+  auto cfg = rtmp::test::loopback_config();
+  cfg.http_listen = {"127.0.0.1:0"};
+  cfg.hls.apps = {"live"};
+  cfg.hls.segment_duration = 1000ms;
+  cfg.hls.window = 3;
+  cfg.hls.expire_after = 1000ms;
+  cfg.hls.path = dir.file("www");
+  rtmp::test::running_server server(cfg);
+  const std::string stream_dir = dir.file("www") + "/live/cam";
+  {
+    rtmp::test::child_process publisher(rtmp::test::ffmpeg_live_publish(
+        "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/cam", 8, dir.file("publisher.log")));
+    ASSERT_TRUE(rtmp::test::wait_until(
+        [&] {
+          std::size_t n = 0;
+          if (!std::filesystem::exists(stream_dir)) return false;
+          for (const auto& f : std::filesystem::directory_iterator(stream_dir)) n += f.path().extension() == ".ts";
+          return n >= 4;
+        },
+        20s))
+        << read_text(dir.file("publisher.log"));
+    std::size_t segments = 0;
+    for (const auto& f : std::filesystem::directory_iterator(stream_dir)) segments += f.path().extension() == ".ts";
+    EXPECT_LE(segments, 3u + 2u) << "old segments are removed: the window and two more";
+    const std::string playlist = read_text(stream_dir + "/index.m3u8");
+    EXPECT_EQ(playlist.rfind("#EXTM3U", 0), 0u) << playlist;
+    const std::string probe = dir.file("probe.txt");
+    rtmp::test::run("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " + stream_dir + "/index.m3u8 > " +
+                        probe + " 2>&1",
+                    20s);
+    EXPECT_NE(read_text(probe).find("h264"), std::string::npos) << read_text(probe);
+    EXPECT_EQ(publisher.wait(20s), 0);
+  }
+  EXPECT_TRUE(rtmp::test::wait_until(
+      [&] { return read_text(stream_dir + "/index.m3u8").find("#EXT-X-ENDLIST") != std::string::npos ||
+                   !std::filesystem::exists(stream_dir); },
+      5s));
+  EXPECT_TRUE(rtmp::test::wait_until([&] { return !std::filesystem::exists(stream_dir); }, 5s))
+      << "the stream's files outlived its expiry";
+}
+
 // A server with fMP4 segments for "live", on loopback.
 rtmp::net::server_config fmp4_config() {
   auto cfg = rtmp::test::loopback_config();
@@ -224,11 +265,8 @@ TEST(hls_fmp4, ffmpeg_h264_and_aac_in_fmp4_segments_probe_and_decode) {
                     "ffmpeg/ffprobe not installed");
   rtmp::test::running_server server(fmp4_config());
   rtmp::test::temp_dir dir;
-  rtmp::test::child_process publisher(
-      "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
-      "-i sine=frequency=440:sample_rate=44100 -t 30 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 "
-      "-pix_fmt yuv420p -c:a aac -b:a 64k -f flv rtmp://127.0.0.1:" +
-      std::to_string(server.port()) + "/live/cam 2>" + dir.file("publisher.log"));
+  rtmp::test::child_process publisher(rtmp::test::ffmpeg_live_publish(
+      "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/cam", 30, dir.file("publisher.log")));
   const std::string url = "http://127.0.0.1:" + std::to_string(server.http_port()) + "/live/cam/index.m3u8";
   ASSERT_TRUE(rtmp::test::wait_until(
       [&] {

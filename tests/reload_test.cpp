@@ -168,10 +168,7 @@ TEST_F(reload, five_sighups_with_edits_keep_two_players_playing_and_each_change_
   const std::string base = "rtmp://127.0.0.1:" + std::to_string(port_) + "/";
 
   rtmp::test::child_process publisher(
-      "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
-      "-i sine=frequency=440:sample_rate=44100 -t 120 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 "
-      "-pix_fmt yuv420p -c:a aac -b:a 64k -f flv '" +
-      base + "live/cam?token=first' 2>" + dir_.file("publisher.log"));
+      rtmp::test::ffmpeg_live_publish(base + "live/cam?token=first", 120, dir_.file("publisher.log")));
   auto first = player("first.times");
   auto second = player("second.times");
   ASSERT_TRUE(rtmp::test::wait_until(

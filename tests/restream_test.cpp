@@ -86,11 +86,8 @@ TEST_F(restream, one_publish_goes_to_rtmps_nginx_and_a_refusing_target_without_s
   };
   rtmp::test::running_server source(cfg);
 
-  rtmp::test::child_process ffmpeg(
-      "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
-      "-i sine=frequency=440:sample_rate=44100 -t 30 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 "
-      "-pix_fmt yuv420p -c:a aac -b:a 64k -f flv rtmp://127.0.0.1:" +
-      std::to_string(source.port()) + "/live/cam 2>" + dir_.file("ffmpeg.log"));
+  rtmp::test::child_process ffmpeg(rtmp::test::ffmpeg_live_publish(
+      "rtmp://127.0.0.1:" + std::to_string(source.port()) + "/live/cam", 30, dir_.file("ffmpeg.log")));
 
   // Both good targets serve the stream under their own keys.
   const std::string at_a = probe("rtmp://127.0.0.1:" + std::to_string(a_plain) + "/live/KEY-ALPHA");

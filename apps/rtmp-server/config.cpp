@@ -183,6 +183,10 @@ void add_recording_and_relay_options(CLI::App& app, settings& s, const settings&
                  "ts: MPEG-TS segments (H.264 + AAC); fmp4: fMP4/CMAF segments with an init segment (also HEVC and "
                  "AV1 from Enhanced RTMP)")
       ->default_val(d.hls_format);
+  app.add_option("--hls-path", s.hls_path,
+                 "Also write each stream's index.m3u8 and segments under DIR/APP/STREAM/ for another web server "
+                 "(replaced atomically, old segments removed; default: memory only)")
+      ->type_name("DIR");
   app.add_option("--hls-segment-ms", s.hls_segment_ms,
                  "HLS segment length: cut at the first keyframe past it, in ms, 500 to 60000")
       ->default_val(d.hls_segment_ms);
@@ -575,6 +579,7 @@ net::server_config to_server_config(const settings& s) {
     if (eq != std::string::npos && is_on(rule.substr(eq + 1))) cfg.hls.apps.insert(rule.substr(0, eq));
   }
   cfg.hls.fmp4 = s.hls_format == "fmp4";
+  cfg.hls.path = s.hls_path;
   cfg.hls.segment_duration = std::chrono::milliseconds(s.hls_segment_ms);
   cfg.hls.window = static_cast<std::size_t>(s.hls_window);
   cfg.hls.max_stream_bytes = static_cast<std::size_t>(s.hls_max_stream_mb) * 1024 * 1024;

@@ -73,6 +73,7 @@ struct settings {
   std::string record_path = "recordings";                ///< Directory of the recordings.
   std::vector<std::string> hls;                          ///< "APP=on|off": HLS for APP's streams.
   std::string hls_format = "ts";                         ///< "ts" or "fmp4".
+  std::string hls_path;                                  ///< Also write the files under this directory.
   std::int64_t hls_segment_ms = 2000;                    ///< Target segment duration.
   std::int64_t hls_window = 6;                           ///< Segments a playlist lists.
   std::int64_t hls_max_stream_mb = 64;                   ///< Segment megabytes kept per stream.

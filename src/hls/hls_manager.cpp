@@ -95,6 +95,7 @@ class hls_session final : public hub::subscriber, public std::enable_shared_from
       if (entry_->session == number_) {
         entry_->seg.end();
         owner_.account(*entry_);
+        sync_files();
       }
     }
     if (subscribed_) {
@@ -127,11 +128,20 @@ class hls_session final : public hub::subscriber, public std::enable_shared_from
     const std::int64_t now = wall_ms();
     std::lock_guard lock(entry_->mu);
     if (entry_->session != number_) return;  // a newer publish took the stream over
+    const std::uint64_t before = entry_->seg.next_sequence();
     for (const auto& p : batch) {
       if (p->sequence_end || p->metadata) continue;
       entry_->seg.on_media(p->msg.type, p->msg.payload.span(), p->msg.timestamp, now);
     }
     owner_.account(*entry_);
+    if (entry_->seg.next_sequence() != before) sync_files();
+  }
+
+  // --hls-path: the directory follows the segmenter (entry_->mu held).
+  void sync_files() {
+    if (entry_->files == nullptr || entry_->files->sync(entry_->seg)) return;
+    spdlog::warn("hls: {}: {}; its files are no longer written", key_, entry_->files->error());
+    entry_->files.reset();
   }
 
   hls_manager& owner_;
@@ -182,6 +192,7 @@ void hls_manager::on_publish_start(std::string_view app, std::string_view key,
       sc.first_sequence = static_cast<std::uint64_t>(wall_ms() / 1000);
       e = std::make_shared<entry>(sc);
       e->fmp4 = cfg->fmp4;
+      if (!cfg->path.empty()) e->files = std::make_unique<hls_directory>(cfg->path, app, name_of(app, key));
     }
     const std::uint64_t number = next_session_++;
     {
@@ -214,6 +225,7 @@ void hls_manager::expire(const std::string& key, const std::shared_ptr<entry>& e
   if (e->session != session || !e->seg.ended()) return;  // published again meanwhile
   total_bytes_.fetch_sub(e->counted_bytes, std::memory_order_relaxed);
   e->counted_bytes = 0;
+  if (e->files != nullptr) e->files->remove();
   entries_.erase(it);
   spdlog::info("hls: {} expired", key);
 }

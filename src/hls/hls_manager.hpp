@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hls/hls_directory.hpp"
 #include "net/reloadable.hpp"
 #include "rtmp/hls/segmenter.hpp"
 #include "rtmp/http/response.hpp"
@@ -104,6 +105,7 @@ class hls_manager {
     std::uint64_t session = 0;      // mu: the feeding session's number; 0 when none
     std::atomic<std::uint64_t> requests{0};
     bool fmp4 = false;  // its segment format (set at creation)
+    std::unique_ptr<hls_directory> files;  // mu: --hls-path mirror; null when off (or after an I/O error)
     explicit entry(hls::segmenter_config c) : seg(c) {}
   };
   // The entry of `key` when it is still `e` and ended long enough: forgotten.

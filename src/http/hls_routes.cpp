@@ -15,13 +15,7 @@ asio::awaitable<http::response> server_impl::hls_response(asio::any_io_executor 
                                                           const hls_target& target, const std::string& ip,
                                                           const std::string& endpoint) {
   const auto cfg = live.load();
-  auth_request r;
-  r.app = target.app;
-  r.stream = target.stream;
-  r.query = req.query;
-  r.client = ip;
-  r.client_endpoint = endpoint;
-  r.protocol = "hls";
+  auth_request r = http_play_request(target.app, target.stream, req.query, ip, endpoint, "hls");
   http::response response;
   // The callback for playlists only: a viewer asks for segments every few seconds.
   if (const int refused = co_await authorize_http_play(std::move(ex), cfg->auth, std::move(r), target.playlist)) {

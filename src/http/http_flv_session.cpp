@@ -132,14 +132,9 @@ http_flv_session::~http_flv_session() {
 
 asio::awaitable<int> http_flv_session::authorize(const http::request& req, const flv_target& target) {
   // As an RTMP play: ?token=T after the stream name (here: the URL's query).
-  auth_request r;
-  r.app = target.app;
-  r.stream = target.name;
-  r.query = req.query;
-  r.client = remote_ip_;
-  r.client_endpoint = remote_;
-  r.protocol = "http-flv";
-  co_return co_await authorize_http_play(socket_->get_executor(), config_.auth, std::move(r), true);
+  co_return co_await authorize_http_play(
+      socket_->get_executor(), config_.auth,
+      http_play_request(target.app, target.name, req.query, remote_ip_, remote_, "http-flv"), true);
 }
 
 asio::awaitable<void> http_flv_session::answer(http::response r, const std::string& why) {

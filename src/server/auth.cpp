@@ -105,6 +105,18 @@ asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth
   co_return d;
 }
 
+auth_request http_play_request(std::string app, std::string stream, std::string query, std::string client,
+                               std::string client_endpoint, std::string protocol) {
+  auth_request r;
+  r.app = std::move(app);
+  r.stream = std::move(stream);
+  r.query = std::move(query);
+  r.client = std::move(client);
+  r.client_endpoint = std::move(client_endpoint);
+  r.protocol = std::move(protocol);
+  return r;
+}
+
 asio::awaitable<int> authorize_http_play(asio::any_io_executor ex, const auth_config& auth, auth_request r, bool ask) {
   if (const auth_decision d = check_rules(auth, r); !d.allowed) co_return d.no_token ? 401 : 403;
   if (!ask || !has_callback(auth, r)) co_return 0;

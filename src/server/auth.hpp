@@ -67,6 +67,11 @@ bool has_callback(const auth_config& auth, const auth_request& r) noexcept;
 /// `callback_fail_open` says. Runs on `ex`.
 asio::awaitable<auth_decision> ask_callback(asio::any_io_executor ex, const auth_config& auth, auth_request r);
 
+/// A play over HTTP (`protocol`: "http-flv", "hls") as the rules see it:
+/// `query` is the URL's ("token=T").
+auth_request http_play_request(std::string app, std::string stream, std::string query, std::string client,
+                               std::string client_endpoint, std::string protocol);
+
 /// Decides a play over HTTP (`r.protocol`: HTTP-FLV, HLS) as an RTMP play
 /// is decided: the address rules and tokens (`?token=T` is the URL's
 /// query), then, when `ask` and one is set, the on_play callback. The HTTP

@@ -126,6 +126,17 @@ class child_process {
   int status_ = -1;
 };
 
+/// The shell command with which ffmpeg encodes a live test picture and tone
+/// (320x240 H.264 at 25 fps with a keyframe every second, AAC) for
+/// `seconds` and publishes it to the RTMP `url` in real time, its errors
+/// going to the file `log`.
+inline std::string ffmpeg_live_publish(const std::string& url, int seconds, const std::string& log) {
+  return "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi "
+         "-i sine=frequency=440:sample_rate=44100 -t " + std::to_string(seconds) +
+         " -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -pix_fmt yuv420p -c:a aac -b:a 64k -f flv '" + url +
+         "' 2>" + log;
+}
+
 /// Runs `command` to completion within `timeout`; returns its exit status or -1.
 inline int run(const std::string& command, std::chrono::milliseconds timeout) {
   child_process p(command);

@@ -90,6 +90,8 @@ class segmenter {
   std::size_t bytes() const noexcept { return kept_bytes_ + open_.size(); }
   /// Finished segments kept.
   std::size_t segments() const noexcept { return done_.size(); }
+  /// The container of its segments.
+  segment_format format() const noexcept { return config_.format; }
   /// True after end() until restart().
   bool ended() const noexcept { return ended_; }
   /// The newest finished segment's sequence number + 1 (0: none yet).

@@ -21,6 +21,10 @@ struct hls_config {
   std::size_t window = 6;                               ///< Segments a playlist lists.
   std::size_t max_stream_bytes = std::size_t{64} * 1024 * 1024;   ///< Segment bytes kept per stream.
   std::size_t max_total_bytes = std::size_t{1024} * 1024 * 1024;  ///< Over every stream: past it, new streams get no HLS.
+  /// Also write each stream's playlist and segments under PATH/APP/STREAM/
+  /// for an external web server (files replaced atomically, old segments
+  /// removed); empty: memory only.
+  std::string path;
   /// After the publisher stops, its playlist (with EXT-X-ENDLIST) and
   /// segments are kept this long, then forgotten.
   std::chrono::milliseconds expire_after{30'000};
