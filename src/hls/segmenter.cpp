@@ -8,22 +8,10 @@ namespace rtmp::hls {
 
 namespace {
 
-bool is_video_sequence_header(std::span<const std::uint8_t> p) noexcept {
-  return p.size() >= 2 && (p[0] & 0x0F) == 7 && p[1] == 0;
-}
-
-bool is_aac_sequence_header(std::span<const std::uint8_t> p) noexcept {
-  return p.size() >= 2 && (p[0] >> 4) == 10 && p[1] == 0;
-}
-
-// A sequence header (legacy) or SequenceStart (Enhanced RTMP).
+// A decoder configuration: a sequence header (legacy) or SequenceStart
+// (Enhanced RTMP), as the hub classifies them.
 bool is_configuration(std::uint8_t type, std::span<const std::uint8_t> p) noexcept {
-  if (type == 9) {
-    const auto v = proto::describe_video_tag(p);
-    return v.valid && v.packet_type == 0;
-  }
-  const auto a = proto::describe_audio_tag(p);
-  return a.valid && a.packet_type == 0;
+  return type == 9 ? proto::is_video_sequence_header(p) : proto::is_audio_sequence_header(p);
 }
 
 }  // namespace
@@ -48,12 +36,12 @@ void segmenter::on_media(std::uint8_t type, std::span<const std::uint8_t> payloa
     on_fmp4_media(type, payload, timestamp_ms, now_ms);
     return;
   }
-  if (type == 9 && is_video_sequence_header(payload)) {
+  if (type == 9 && proto::is_video_sequence_header(payload)) {
     scratch_.clear();
     (void)muxer_.video_tag(payload, timestamp_ms, scratch_);  // kept for the next keyframe
     return;
   }
-  if (type == 8 && is_aac_sequence_header(payload)) {
+  if (type == 8 && proto::is_audio_sequence_header(payload)) {
     scratch_.clear();
     (void)muxer_.audio_tag(payload, timestamp_ms, scratch_);
     return;
