@@ -25,7 +25,9 @@
 ///   parses the same with whatever follows it; a refusal stays a refusal
 ///   whatever follows.
 /// * hls_segmenter: kept bytes stay bounded; every listed segment is served
-///   and whole; the playlist renders.
+///   and whole; the playlist renders; with LL-HLS parts, the parts tile
+///   their segment, has() and version() agree with what is kept, and the
+///   playlist lists exactly the kept parts.
 /// * ts_muxer: a refused tag writes nothing; everything written is whole
 ///   188-byte packets with the sync byte, continuity counters that run on per
 ///   PID across calls, PAT/PMT sections with a good CRC naming exactly the
@@ -44,6 +46,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -1109,6 +1112,153 @@ inline void run_hls_segmenter(bytes_view in) {
   }
 }
 
+// The LL-HLS part of fuzz_hls_segmenter: the input also picks a part
+// duration (seed bits): 0 runs run_hls_segmenter as is; 1..2000 ms runs an
+// fMP4 segmenter with partial segments through the same records and checks,
+// and the LL-HLS ones of check_low_latency.
+
+// 0 for half of the inputs, else 1..2000 ms.
+inline std::chrono::milliseconds part_duration_of(bytes_view in) noexcept {
+  const std::uint32_t seed = seed_of(in);
+  if ((seed & 2) == 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(1 + (seed >> 8) % 2000);
+}
+
+inline std::size_t occurrences(const std::string& text, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The fourcc of the first box of `b`.
+inline std::string_view first_box(bytes_view b) noexcept {
+  return b.size() < 8 ? std::string_view() : std::string_view(reinterpret_cast<const char*>(b.data() + 4), 4);
+}
+
+// What the previous record left, to see what changed.
+struct last_state {
+  std::uint64_t version = 0;
+  std::uint64_t next_sequence = 0;
+  std::uint32_t open_parts = 0;
+  bool ended = false;
+};
+
+// The LL-HLS properties after a record:
+// * version() never goes back, and moves whenever a part or segment
+//   finished or the publish ended or restarted;
+// * the open segment's parts are found (and no further one), each whole
+//   boxes, the first one beginning with the styp, the later ones with moof;
+// * the newest min(parts_kept_segments, segments()) finished segments have
+//   their parts, which concatenate to exactly the segment; older ones none;
+// * has() agrees with next_sequence(), open_parts() and ended();
+// * bytes() is exactly the kept segments plus the open parts;
+// * the playlist is empty only before a segment is finished, and lists the part target, the kept parts, the preload hint unless ended.
+inline void check_low_latency(const hls::segmenter& seg, const hls::segmenter_config& cfg, last_state& last) {
+  const std::uint64_t next = seg.next_sequence();
+  const std::uint32_t open = seg.open_parts();
+  RTMP_FUZZ_CHECK(seg.version() >= last.version);
+  if (next != last.next_sequence || open != last.open_parts || seg.ended() != last.ended) {
+    RTMP_FUZZ_CHECK(seg.version() > last.version);
+  }
+  last = {seg.version(), next, open, seg.ended()};
+
+  std::size_t expected_bytes = 0;
+  for (std::uint32_t i = 0; i < open; ++i) {
+    const auto p = seg.find_part(next, i);
+    RTMP_FUZZ_CHECK(p != nullptr && p->sequence == next && p->index == i && p->duration_ms > 0);
+    RTMP_FUZZ_CHECK(boxes_tile(p->bytes.span()));
+    RTMP_FUZZ_CHECK(first_box(p->bytes.span()) == (i == 0 ? "styp" : "moof"));
+    expected_bytes += p->bytes.size();
+  }
+  RTMP_FUZZ_CHECK(seg.find_part(next, open) == nullptr);
+  RTMP_FUZZ_CHECK(seg.has(next, open) == seg.ended() && seg.has(next) == seg.ended());
+  if (open > 0) RTMP_FUZZ_CHECK(seg.has(next, open - 1));
+  if (next > cfg.first_sequence) RTMP_FUZZ_CHECK(seg.has(next - 1, 1000));
+
+  const std::size_t with_parts = std::min(cfg.parts_kept_segments, seg.segments());
+  const std::size_t listed = std::min(cfg.window, seg.segments());
+  std::size_t listed_parts = 0;
+  for (std::uint64_t n = next - seg.segments(); n < next; ++n) {
+    const auto s = seg.find(n);
+    RTMP_FUZZ_CHECK(s != nullptr);
+    expected_bytes += s->bytes.size();
+    std::size_t offset = 0;
+    std::uint32_t i = 0;
+    for (; const auto p = seg.find_part(n, i); ++i) {
+      RTMP_FUZZ_CHECK(p->sequence == n && p->index == i && p->duration_ms > 0);
+      RTMP_FUZZ_CHECK(p->bytes.size() <= s->bytes.size() - offset);
+      RTMP_FUZZ_CHECK(std::equal(p->bytes.data(), p->bytes.data() + p->bytes.size(), s->bytes.data() + offset));
+      offset += p->bytes.size();
+    }
+    RTMP_FUZZ_CHECK((i > 0) == (n >= next - with_parts));
+    RTMP_FUZZ_CHECK(i == 0 || offset == s->bytes.size());
+    if (n >= next - listed) listed_parts += i;
+  }
+  RTMP_FUZZ_CHECK(seg.bytes() == expected_bytes);
+
+  const std::string playlist = seg.playlist("?t=1");
+  const bool open_listed = open > 0 && !seg.ended();
+  RTMP_FUZZ_CHECK(playlist.empty() == (seg.segments() == 0));  // players want a whole segment
+  if (playlist.empty()) return;
+  RTMP_FUZZ_CHECK(playlist.find("#EXT-X-PART-INF:PART-TARGET=") != std::string::npos);
+  RTMP_FUZZ_CHECK(occurrences(playlist, "#EXT-X-PART:") == listed_parts + (open_listed ? open : 0));
+  RTMP_FUZZ_CHECK(occurrences(playlist, "#EXT-X-PRELOAD-HINT:") == (seg.ended() ? 0u : 1u));
+  RTMP_FUZZ_CHECK(occurrences(playlist, "#EXTINF:") == listed);
+  RTMP_FUZZ_CHECK((playlist.find("#EXT-X-ENDLIST") != std::string::npos) == seg.ended());
+}
+
+// The records of run_hls_segmenter into an LL-HLS fMP4 segmenter: its
+// checks (bounded bytes, served whole segments, init segments) and the
+// ones above.
+inline void run_hls_low_latency(bytes_view in, std::chrono::milliseconds part) {
+  hls::segmenter_config cfg;
+  cfg.format = hls::segment_format::fmp4;
+  cfg.segment_duration = std::chrono::milliseconds(300);
+  cfg.max_segment_duration = std::chrono::milliseconds(2000);
+  cfg.window = 3;
+  cfg.max_bytes = 64 * 1024;
+  cfg.part_duration = part;
+  cfg.parts_kept_segments = 2;
+  hls::segmenter seg(cfg);
+  RTMP_FUZZ_CHECK(seg.low_latency());
+  last_state last{seg.version(), seg.next_sequence(), 0, false};
+  std::uint32_t timestamp = 0;
+  std::int64_t wall = 0;
+  std::size_t pos = 0;
+  while (in.size() - pos >= 4) {
+    const std::uint8_t kind = in[pos];
+    timestamp = (kind & 0x80) != 0 ? timestamp - in[pos + 1] : timestamp + in[pos + 1];
+    wall += in[pos + 1];
+    const std::size_t length = std::min<std::size_t>(proto::load_be16(in.data() + pos + 2), in.size() - pos - 4);
+    seg.on_media((kind & 1) != 0 ? 8 : 9, in.subspan(pos + 4, length), timestamp, wall);
+    pos += 4 + length;
+    if ((kind & 0x40) != 0) seg.end();
+    if ((kind & 0x20) != 0) seg.restart();
+    RTMP_FUZZ_CHECK(seg.bytes() <= 2 * cfg.max_bytes + 4096);
+    RTMP_FUZZ_CHECK(seg.segments() <= cfg.window + cfg.kept_past_window);
+    for (std::uint64_t n = seg.next_sequence() - seg.segments(); n < seg.next_sequence(); ++n) {
+      const auto s = seg.find(n);
+      RTMP_FUZZ_CHECK(s != nullptr && s->bytes.size() > 0 && boxes_tile(s->bytes.span()));
+      RTMP_FUZZ_CHECK(first_box(s->bytes.span()) == "styp");
+      const auto init = seg.find_init(s->init);
+      RTMP_FUZZ_CHECK(init.size() > 0 && boxes_tile(init.span()));
+    }
+    check_low_latency(seg, cfg, last);
+  }
+}
+
+
+/// Target fuzz_hls_segmenter: run_hls_segmenter, or with a part duration
+/// from the seed, run_hls_low_latency.
+inline void run_hls_segmenter_target(bytes_view in) {
+  const auto part = part_duration_of(in);
+  if (part.count() == 0) {
+    run_hls_segmenter(in);
+  } else {
+    run_hls_low_latency(in, part);
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 /// A target's name (its folder under fuzz/corpus and fuzz/regressions) and body.
@@ -1127,7 +1277,7 @@ inline constexpr target all_targets[] = {
     {"fuzz_client_session", run_client_session},
     {"fuzz_proxy_header", run_proxy_header},
     {"fuzz_ts_muxer", run_ts_muxer},
-    {"fuzz_hls_segmenter", run_hls_segmenter},
+    {"fuzz_hls_segmenter", run_hls_segmenter_target},
 };
 
 }  // namespace rtmp::fuzz

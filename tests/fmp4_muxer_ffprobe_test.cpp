@@ -3,6 +3,8 @@
 // FLV reader, muxed as an HLS packager would (init segment, then a fragment
 // at each keyframe), written as init + fragments in one file, then probed
 // and decoded; and an Enhanced RTMP HEVC init segment probed on its own.
+// Low-Latency HLS: the segmenter's partial segments of the same sample,
+// joined with the init segment in front, decode like the whole stream.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "rtmp/hls/fmp4_muxer.hpp"
+#include "rtmp/hls/segmenter.hpp"
 #include "rtmp/proto/flv_reader.hpp"
 #include "support/ertmp_samples.hpp"
 #include "support/files.hpp"
@@ -100,6 +103,21 @@ class fmp4_muxer_ffprobe : public ::testing::Test {
     return m;
   }
 
+  // Decodes `file` with ffmpeg: true when it exits 0 and prints no error.
+  void expect_clean_decode(const std::string& file) {
+    const std::string err = dir_.file("decode.err");
+    const int status =
+        rtmp::test::run("ffmpeg -nostdin -v error -i '" + file + "' -f null - 2>'" + err + "'", tool_timeout);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(rtmp::test::read_text(err), "") << "ffmpeg printed errors while decoding " << file;
+  }
+
+  // The video frames ffprobe decodes in `file`.
+  int decoded_video_frames(const std::string& file) {
+    const auto lines = probe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0", file);
+    return lines.size() == 1 ? std::atoi(lines[0].c_str()) : -1;
+  }
+
   rtmp::test::temp_dir dir_;
 };
 
@@ -132,6 +150,69 @@ TEST_F(fmp4_muxer_ffprobe, duration_matches_the_flv_timestamps) {
   const double flv_span = (m.last_ms - m.first_ms) / 1000.0;
   EXPECT_GT(flv_span, 1.5) << "the sample is 2 s long";
   EXPECT_NEAR(duration, flv_span, 0.2) << "ffprobe says " << lines[0];
+}
+
+// The sample through an LL-HLS segmenter (segments of 1 s, keyframes every
+// second, parts of at most 200 ms): each segment's parts, joined after its
+// init segment, decode without an error; the first segment alone has the
+// frames before the second keyframe, all segments the sample's frames.
+TEST_F(fmp4_muxer_ffprobe, low_latency_parts_decode_with_ffmpeg) {
+  rtmp::hls::segmenter_config cfg;
+  cfg.format = rtmp::hls::segment_format::fmp4;
+  cfg.segment_duration = 1000ms;
+  cfg.part_duration = 200ms;
+  cfg.window = 100;
+  cfg.parts_kept_segments = 100;
+  rtmp::hls::segmenter seg(cfg);
+  int video_frames = 0;
+  std::vector<std::uint32_t> keyframes;  // timestamps
+  std::vector<std::uint32_t> video_ts;
+  for (const flv_tag& tag : rtmp::test::read_flv_media_tags(std::string(RTMP_CAPTURES_DIR) + "/../flv/h264_aac.flv")) {
+    const auto body = tag.payload.span();
+    if (tag.type == 9 && body.size() > 1 && body[1] == 1) {
+      ++video_frames;
+      video_ts.push_back(tag.timestamp);
+      if (fmp4_muxer::is_keyframe(body)) keyframes.push_back(tag.timestamp);
+    }
+    seg.on_media(tag.type, body, tag.timestamp, tag.timestamp);  // wall clock = timestamps
+  }
+  seg.end();
+  ASSERT_EQ(keyframes.size(), 2u) << "the sample: keyframes at 0 and 1 s";
+  ASSERT_EQ(seg.segments(), 2u);
+
+  ASSERT_NE(seg.find(0), nullptr);
+  const auto init_bytes = seg.find_init(seg.find(0)->init);
+  ASSERT_FALSE(init_bytes.empty()) << "the init segment";
+  const std::vector<std::uint8_t> init(init_bytes.data(), init_bytes.data() + init_bytes.size());
+  std::vector<std::uint8_t> all = init;
+  for (std::uint64_t n = 0; n < 2; ++n) {
+    const auto s = seg.find(n);
+    ASSERT_NE(s, nullptr);
+    std::vector<std::uint8_t> joined;
+    std::uint32_t parts = 0;
+    for (; const auto p = seg.find_part(n, parts); ++parts) {
+      EXPECT_LE(p->duration_ms, 200u);
+      joined.insert(joined.end(), p->bytes.data(), p->bytes.data() + p->bytes.size());
+    }
+    EXPECT_GE(parts, 4u) << "several parts in segment " << n;
+    EXPECT_EQ(joined, std::vector<std::uint8_t>(s->bytes.data(), s->bytes.data() + s->bytes.size()));
+    std::vector<std::uint8_t> file = init;
+    file.insert(file.end(), joined.begin(), joined.end());
+    const std::string path = dir_.file("ll-" + std::to_string(n) + ".mp4");
+    rtmp::test::write_binary(path, file);
+    expect_clean_decode(path);
+    if (n == 0) {
+      const auto before_second_key =
+          std::count_if(video_ts.begin(), video_ts.end(), [&](std::uint32_t ts) { return ts < keyframes[1]; });
+      EXPECT_EQ(decoded_video_frames(path), before_second_key) << "segment 0: up to the second keyframe";
+      EXPECT_EQ(s->program_date_ms + s->duration_ms, keyframes[1]);
+    }
+    all.insert(all.end(), joined.begin(), joined.end());
+  }
+  const std::string path = dir_.file("ll-all.mp4");
+  rtmp::test::write_binary(path, all);
+  expect_clean_decode(path);
+  EXPECT_EQ(decoded_video_frames(path), video_frames);
 }
 
 // An Enhanced RTMP HEVC stream: the frames are synthetic (not decodable),

@@ -511,6 +511,31 @@ TEST(fmp4_muxer, fragments_of_avc_and_aac) {
   EXPECT_TRUE(nothing.empty()) << "nothing buffered";
 }
 
+TEST(fmp4_muxer, a_fragment_without_styp_is_moof_and_mdat) {
+  fmp4_muxer m;
+  ASSERT_TRUE(m.video_tag(rtmp::test::avc_sequence_header(), 0));
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(m.video_tag(avc_frame(i == 0, 0, 10, static_cast<std::uint8_t>(0xC0 + i)), 40 * i));
+  }
+  bytes first;
+  m.flush_fragment(first);
+  EXPECT_EQ(types(parse(first).children), (std::vector<std::string>{"styp", "moof", "mdat"}));
+  ASSERT_TRUE(m.video_tag(avc_frame(false, 0, 10, 1), 120));
+  fragment f;
+  m.flush_fragment(f.raw, false, false);  // an LL-HLS part after the first of its segment
+  f.root = parse(f.raw);
+  EXPECT_EQ(types(f.root.children), (std::vector<std::string>{"moof", "mdat"}));
+  const box* moof = f.root.find("moof");
+  ASSERT_NE(moof, nullptr);
+  EXPECT_EQ(moof->offset, 0u);
+  EXPECT_EQ(be32(moof->find("mfhd")->body, 4), 2u) << "the sequence number runs on";
+  const auto t = read_trun(*traf_of(*moof, 1)->find("trun"));
+  ASSERT_EQ(t.entries.size(), 1u);
+  EXPECT_EQ(at_offset(f, t.data_offset, 14), tail(avc_frame(false, 0, 10, 0xC2), 5))
+      << "the held-back frame, its data offset from the moof";
+  EXPECT_EQ(f.root.find("mdat")->body.size(), 14u);
+}
+
 TEST(fmp4_muxer, nothing_written_until_a_duration_is_known) {
   fmp4_muxer m;
   ASSERT_TRUE(m.video_tag(rtmp::test::avc_sequence_header(), 0));

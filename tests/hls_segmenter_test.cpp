@@ -1,9 +1,13 @@
 // Cutting a stream into HLS segments: segments start at keyframes past the
 // target duration, the window and the byte bound hold, a stream without
 // keyframes in time is still cut, audio-only streams work, and publisher
-// restarts and ends show in the playlist.
+// restarts and ends show in the playlist. Low-Latency HLS (fMP4): the
+// partial segments, their timing and bytes, and the playlist that lists them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +53,8 @@ struct feeder {
       wall += 40;
     }
   }
+  // `n` more frames of the same stream (a keyframe every 2 s from ts 0).
+  void frames(int n) { run(n * 0.04 + 0.001, 50, static_cast<int>(ts / 40)); }
 };
 
 std::size_t count(const std::string& text, const std::string& needle) {
@@ -155,6 +161,257 @@ TEST(hls_segmenter, a_restart_is_a_discontinuity_and_an_end_ends_the_playlist) {
   text = seg.playlist();
   EXPECT_EQ(count(text, "#EXT-X-DISCONTINUITY\n"), 0u) << text;
   EXPECT_NE(text.find("#EXT-X-DISCONTINUITY-SEQUENCE:1\n"), std::string::npos) << text;
+}
+
+// ---------------------------------------------------------------------------
+// Low-Latency HLS: partial segments (RFC 8216bis section 4.4.4.9).
+
+segmenter_config ll_config() {
+  segmenter_config cfg;
+  cfg.format = segment_format::fmp4;
+  cfg.part_duration = std::chrono::milliseconds(500);
+  cfg.parts_kept_segments = 2;
+  return cfg;
+}
+
+// The top-level box types of fMP4 bytes, in order ("?" for a broken box).
+std::vector<std::string> box_types(std::span<const std::uint8_t> b) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < b.size()) {
+    if (b.size() - pos < 8) return out.push_back("?"), out;
+    const std::size_t size = (std::size_t{b[pos]} << 24) | (std::size_t{b[pos + 1]} << 16) |
+                             (std::size_t{b[pos + 2]} << 8) | b[pos + 3];
+    if (size < 8 || size > b.size() - pos) return out.push_back("?"), out;
+    out.emplace_back(reinterpret_cast<const char*>(b.data() + pos + 4), 4);
+    pos += size;
+  }
+  return out;
+}
+
+// The kept parts of segment `sequence`, in order.
+std::vector<std::shared_ptr<const part>> parts_of(const segmenter& seg, std::uint64_t sequence) {
+  std::vector<std::shared_ptr<const part>> out;
+  for (std::uint32_t i = 0; auto p = seg.find_part(sequence, i); ++i) out.push_back(std::move(p));
+  return out;
+}
+
+TEST(hls_segmenter, low_latency_parts_tile_their_segment) {
+  segmenter seg(ll_config());
+  EXPECT_TRUE(seg.low_latency());
+  feeder f{seg};
+  f.headers();
+  f.frames(51);  // keyframes at 0 and 2 s: segment 0 is cut at 2 s
+  ASSERT_EQ(seg.segments(), 1u);
+  const auto s = seg.find(0);
+  ASSERT_NE(s, nullptr);
+  const auto parts = parts_of(seg, 0);
+  // 25 fps: a part is cut at a frame when the next one (40 ms on) would take
+  // it past 500 ms; the last one ends at the segment's keyframe.
+  std::vector<std::uint32_t> durations;
+  std::vector<std::uint8_t> joined;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const part& p = *parts[i];
+    EXPECT_EQ(p.sequence, 0u);
+    EXPECT_EQ(p.index, i);
+    EXPECT_GT(p.duration_ms, 0u);
+    EXPECT_LE(p.duration_ms, 500u);
+    EXPECT_EQ(p.independent, i == 0) << "only the first part begins with a keyframe";
+    const auto types = box_types(p.bytes.span());
+    ASSERT_GE(types.size(), 2u) << i;
+    EXPECT_EQ(types[0], i == 0 ? "styp" : "moof") << i;
+    EXPECT_EQ(types.back(), "mdat") << i;
+    durations.push_back(p.duration_ms);
+    joined.insert(joined.end(), p.bytes.data(), p.bytes.data() + p.bytes.size());
+  }
+  EXPECT_EQ(durations, (std::vector<std::uint32_t>{480, 480, 480, 480, 80}));
+  EXPECT_EQ(s->duration_ms, 2000u);
+  EXPECT_EQ(joined, std::vector<std::uint8_t>(s->bytes.data(), s->bytes.data() + s->bytes.size()))
+      << "the segment is its parts, in order";
+  const auto types = box_types(s->bytes.span());
+  EXPECT_EQ(std::count(types.begin(), types.end(), "styp"), 1) << "one styp, at the start";
+  EXPECT_EQ(types.front(), "styp");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "moof"), 5);
+  EXPECT_EQ(seg.find_part(0, 5), nullptr);
+  EXPECT_EQ(parts[1]->bytes.data(), s->bytes.data() + parts[0]->bytes.size())
+      << "finished parts share the segment's bytes";
+}
+
+TEST(hls_segmenter, low_latency_playlist_lists_the_open_segment_and_the_parts_of_the_newest) {
+  segmenter seg(ll_config());
+  feeder f{seg};
+  f.headers();
+  f.frames(12);  // frames 0..440 ms: the first part is not due yet
+  EXPECT_EQ(seg.open_parts(), 0u);
+  EXPECT_EQ(seg.version(), 0u);
+  EXPECT_EQ(seg.playlist(), "");
+  EXPECT_FALSE(seg.has(0, 0));
+  f.frames(1);  // the frame at 480 ms begins part 1
+  EXPECT_EQ(seg.open_parts(), 1u);
+  EXPECT_EQ(seg.version(), 1u);
+  EXPECT_EQ(seg.segments(), 0u);
+  EXPECT_TRUE(seg.has(0, 0));
+  EXPECT_FALSE(seg.has(0, 1));
+  EXPECT_FALSE(seg.has(0));
+  ASSERT_NE(seg.find_part(0, 0), nullptr);
+  EXPECT_EQ(seg.find_part(0, 1), nullptr);
+  EXPECT_EQ(seg.bytes(), seg.find_part(0, 0)->bytes.size());
+  EXPECT_EQ(seg.playlist("?t=1"), "") << "no playlist before a whole segment: players want one to start";
+  f.frames(38);  // to 2 s: segment 0 finished, segment 1 opened
+  f.frames(13);  // segment 1's first part
+  ASSERT_EQ(seg.segments(), 1u);
+  ASSERT_EQ(seg.open_parts(), 1u);
+  std::string text = seg.playlist("?t=1");
+  EXPECT_EQ(text,
+            "#EXTM3U\n"
+            "#EXT-X-VERSION:7\n"
+            "#EXT-X-TARGETDURATION:2\n"
+            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500\n"
+            "#EXT-X-PART-INF:PART-TARGET=0.500\n"
+            "#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXT-X-MAP:URI=\"init-1.mp4?t=1\"\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:00.000Z\n"
+            "#EXT-X-PART:DURATION=0.480,URI=\"0.0.m4s?t=1\",INDEPENDENT=YES\n"
+            "#EXT-X-PART:DURATION=0.480,URI=\"0.1.m4s?t=1\"\n"
+            "#EXT-X-PART:DURATION=0.480,URI=\"0.2.m4s?t=1\"\n"
+            "#EXT-X-PART:DURATION=0.480,URI=\"0.3.m4s?t=1\"\n"
+            "#EXT-X-PART:DURATION=0.080,URI=\"0.4.m4s?t=1\"\n"
+            "#EXTINF:2.000,\n"
+            "0.m4s?t=1\n"
+            "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:02.000Z\n"
+            "#EXT-X-PART:DURATION=0.480,URI=\"1.0.m4s?t=1\",INDEPENDENT=YES\n"
+            "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"1.1.m4s?t=1\"\n")
+      << "the open segment's parts after the whole one";
+
+  f.frames(87);  // up to 6 s: segments 0, 1, 2 (five parts each), segment 3 opened
+  ASSERT_EQ(seg.segments(), 3u);
+  EXPECT_EQ(seg.next_sequence(), 3u);
+  EXPECT_EQ(seg.open_parts(), 0u);
+  EXPECT_EQ(seg.version(), 3u * 5 + 3) << "every part and segment";
+  EXPECT_EQ(seg.find_part(0, 0), nullptr) << "beyond parts_kept_segments";
+  EXPECT_NE(seg.find(0), nullptr) << "the segment itself is kept";
+  EXPECT_EQ(parts_of(seg, 1).size(), 5u);
+  EXPECT_EQ(parts_of(seg, 2).size(), 5u);
+  EXPECT_TRUE(seg.has(2, 99)) << "a finished segment has every part asked for";
+  EXPECT_FALSE(seg.has(3));
+  EXPECT_FALSE(seg.has(3, 0));
+  text = seg.playlist();
+  EXPECT_EQ(count(text, "#EXTINF:2.000,\n"), 3u) << text;
+  EXPECT_EQ(count(text, "#EXT-X-PART:"), 10u) << text;
+  EXPECT_EQ(text.find("\"0.0.m4s\""), std::string::npos) << text;
+  EXPECT_NE(text.find("#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:02.000Z\n"
+                      "#EXT-X-PART:DURATION=0.480,URI=\"1.0.m4s\",INDEPENDENT=YES\n"
+                      "#EXT-X-PART:DURATION=0.480,URI=\"1.1.m4s\"\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("#EXT-X-PART:DURATION=0.080,URI=\"2.4.m4s\"\n#EXTINF:2.000,\n2.m4s\n"
+                      "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"3.0.m4s\"\n"),
+            std::string::npos)
+      << "no open segment without a part: " << text;
+
+  f.frames(13);  // the open segment's first part
+  text = seg.playlist();
+  const std::string tail =
+      "2.m4s\n"
+      "#EXT-X-PROGRAM-DATE-TIME:2026-12-04T16:00:06.000Z\n"
+      "#EXT-X-PART:DURATION=0.480,URI=\"3.0.m4s\",INDEPENDENT=YES\n"
+      "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"3.1.m4s\"\n";
+  ASSERT_GE(text.size(), tail.size());
+  EXPECT_EQ(text.substr(text.size() - tail.size()), tail) << text;
+  EXPECT_TRUE(seg.has(3, 0));
+  // Every byte once: segments (their parts share them) and the open parts.
+  std::size_t expected = seg.find_part(3, 0)->bytes.size();
+  for (std::uint64_t n = 0; n < 3; ++n) expected += seg.find(n)->bytes.size();
+  EXPECT_EQ(seg.bytes(), expected);
+
+  const std::uint64_t before = seg.version();
+  seg.end();  // the open segment ends with its last part
+  EXPECT_EQ(seg.version(), before + 3) << "its last part, the segment, the end";
+  EXPECT_EQ(seg.open_parts(), 0u);
+  ASSERT_NE(seg.find(3), nullptr);
+  EXPECT_EQ(parts_of(seg, 3).size(), 2u);
+  EXPECT_TRUE(seg.has(9, 9)) << "waiting is over once the publish ended";
+  text = seg.playlist();
+  EXPECT_EQ(text.find("PRELOAD-HINT"), std::string::npos) << text;
+  EXPECT_EQ(text.rfind("3.m4s\n#EXT-X-ENDLIST\n"), text.size() - std::string("3.m4s\n#EXT-X-ENDLIST\n").size()) << text;
+}
+
+TEST(hls_segmenter, low_latency_parts_stay_bounded_and_follow_a_restart) {
+  segmenter_config cfg = ll_config();
+  cfg.window = 3;
+  cfg.kept_past_window = 0;
+  cfg.max_bytes = 24 * 1024;  // one segment of 2 s is about 16 KiB
+  segmenter seg(cfg);
+  feeder f{seg};
+  f.headers();
+  f.frames(751);
+  EXPECT_EQ(seg.segments(), 1u) << "the byte bound, not the window";
+  EXPECT_LE(seg.bytes(), 2 * cfg.max_bytes);
+  std::size_t expected = 0;
+  for (std::uint64_t n = seg.next_sequence() - seg.segments(); n < seg.next_sequence(); ++n) {
+    expected += seg.find(n)->bytes.size();
+  }
+  for (const auto& p : parts_of(seg, seg.next_sequence())) expected += p->bytes.size();
+  EXPECT_EQ(seg.bytes(), expected);
+  EXPECT_EQ(parts_of(seg, seg.next_sequence() - 1).size(), 5u);
+  EXPECT_EQ(parts_of(seg, seg.next_sequence() - 2).size(), 0u) << "parts go with their segment";
+
+  const std::uint64_t before = seg.version();
+  seg.end();
+  seg.restart();
+  EXPECT_EQ(seg.version(), before + 4) << "the last part, the segment, the end, the restart";
+  EXPECT_FALSE(seg.has(seg.next_sequence(), 0));
+  f.headers();
+  f.run(0.52);  // begins with a keyframe
+  const std::string text = seg.playlist();
+  EXPECT_NE(text.find("#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:"), std::string::npos) << text;
+  const auto at = text.rfind("#EXT-X-DISCONTINUITY\n");
+  EXPECT_NE(text.find("#EXT-X-PART:DURATION=0.480,URI=\"" + std::to_string(seg.next_sequence()) + ".0.m4s\"", at),
+            std::string::npos)
+      << "the open segment after the restart is the discontinuity: " << text;
+}
+
+TEST(hls_segmenter, low_latency_audio_only_parts_are_independent) {
+  segmenter seg(ll_config());
+  std::uint32_t ts = 0;
+  seg.on_media(8, rtmp::test::aac_sequence_header(), 0, 0);
+  for (int i = 0; i < 110; ++i, ts += 23) seg.on_media(8, aac_frame(), ts, ts);  // 2.5 s
+  ASSERT_EQ(seg.segments(), 1u);
+  const auto parts = parts_of(seg, 0);
+  ASSERT_EQ(parts.size(), 5u);
+  std::uint32_t total = 0;
+  for (const auto& p : parts) {
+    EXPECT_TRUE(p->independent);
+    EXPECT_GT(p->duration_ms, 0u);
+    EXPECT_LE(p->duration_ms, 500u);
+    total += p->duration_ms;
+  }
+  EXPECT_EQ(parts[0]->duration_ms, 483u) << "21 frames of 23 ms";
+  EXPECT_EQ(total, seg.find(0)->duration_ms);
+  EXPECT_EQ(seg.open_parts(), 1u) << "cut at 2001 ms, its first part at 2484 ms";
+}
+
+TEST(hls_segmenter, ts_and_fmp4_without_a_part_duration_make_no_parts) {
+  for (const auto format : {segment_format::ts, segment_format::fmp4}) {
+    segmenter_config cfg;
+    cfg.format = format;
+    cfg.part_duration = format == segment_format::ts ? std::chrono::milliseconds(500) : std::chrono::milliseconds(0);
+    segmenter seg(cfg);
+    EXPECT_FALSE(seg.low_latency());
+    feeder f{seg};
+    f.headers();
+    f.run(2.52);
+    EXPECT_EQ(seg.segments(), 1u);
+    EXPECT_EQ(seg.open_parts(), 0u);
+    EXPECT_EQ(seg.find_part(0, 0), nullptr);
+    EXPECT_EQ(seg.find_part(1, 0), nullptr);
+    EXPECT_TRUE(seg.has(0, 7)) << "the part index is ignored";
+    EXPECT_FALSE(seg.has(1, 0));
+    EXPECT_EQ(seg.version(), 1u) << "the segment";
+    const std::string text = seg.playlist();
+    EXPECT_EQ(text.find("PART"), std::string::npos) << text;
+    EXPECT_EQ(text.find("SERVER-CONTROL"), std::string::npos) << text;
+  }
 }
 
 }  // namespace

@@ -552,7 +552,7 @@ void fmp4_muxer::init_segment(std::vector<std::uint8_t>& out) {
   w.end(moov);
 }
 
-void fmp4_muxer::flush_fragment(std::vector<std::uint8_t>& out, bool final) {
+void fmp4_muxer::flush_fragment(std::vector<std::uint8_t>& out, bool final, bool with_styp) {
   const auto ready = [final](const std::vector<sample>& s) { return s.empty() ? 0 : final ? s.size() : s.size() - 1; };
   const std::size_t nv = has_video() ? ready(video_) : 0;
   const std::size_t na = has_audio() ? ready(audio_) : 0;
@@ -560,11 +560,14 @@ void fmp4_muxer::flush_fragment(std::vector<std::uint8_t>& out, bool final) {
   track_run runs[2] = {make_run(video_, nv, video_last_duration_, true),
                        make_run(audio_, na, audio_last_duration_, false)};
   box_writer w(out);
-  std::size_t at = w.begin("styp");
-  w.fourcc("msdh");
-  w.u32(0);
-  for (const char* brand : {"msdh", "iso6"}) w.fourcc(brand);
-  w.end(at);
+  std::size_t at = 0;
+  if (with_styp) {
+    at = w.begin("styp");
+    w.fourcc("msdh");
+    w.u32(0);
+    for (const char* brand : {"msdh", "iso6"}) w.fourcc(brand);
+    w.end(at);
+  }
   const std::size_t moof = w.begin("moof");
   at = w.begin_full("mfhd", 0, 0);
   w.u32(++sequence_);

@@ -82,8 +82,10 @@ class fmp4_muxer {
   /// To begin each fragment with a keyframe, call it right after feeding a
   /// keyframe: that frame is the one held back. The samples buffered when a
   /// configuration changes belong to the old one: flush them (`final`)
-  /// before writing the new init segment.
-  void flush_fragment(std::vector<std::uint8_t>& out, bool final = false);
+  /// before writing the new init segment. `with_styp` false leaves the
+  /// styp out (moof + mdat only): an LL-HLS partial segment after the first
+  /// of its segment, so that the segment (its parts in order) has one styp.
+  void flush_fragment(std::vector<std::uint8_t>& out, bool final = false, bool with_styp = true);
 
   /// True when `payload` is a video keyframe with coded data (a segment may
   /// begin there), legacy or enhanced.

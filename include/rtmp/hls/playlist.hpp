@@ -2,13 +2,22 @@
 /// @file playlist.hpp
 /// The text of an HLS media playlist (RFC 8216 section 4.3): the live
 /// window of segments with their durations, sequence numbers,
-/// discontinuities and program date-times. Sans-I/O: a string out.
+/// discontinuities and program date-times, and the Low-Latency HLS tags
+/// (RFC 8216bis: partial segments, preload hint). Sans-I/O: a string out.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace rtmp::hls {
+
+/// One partial segment as the playlist lists it (EXT-X-PART, RFC 8216bis
+/// section 4.4.4.9).
+struct playlist_part {
+  std::uint32_t duration_ms = 0;  ///< DURATION.
+  bool independent = false;       ///< INDEPENDENT=YES: begins with a keyframe.
+  std::string uri;                ///< URI ("12.3.m4s", plus the viewer's query).
+};
 
 /// One segment as the playlist lists it.
 struct playlist_segment {
@@ -20,6 +29,11 @@ struct playlist_segment {
   /// fMP4: the URI of the initialization segment it needs (EXT-X-MAP,
   /// written before the first listed segment and wherever it changes).
   std::string map_uri;
+  /// LL-HLS: its parts, listed (EXT-X-PART) before its EXTINF.
+  std::vector<playlist_part> parts;
+  /// False for the segment still being written (LL-HLS, the last one):
+  /// its tags and parts are listed, not its EXTINF and URI.
+  bool complete = true;
 };
 
 /// A media playlist.
@@ -29,14 +43,23 @@ struct media_playlist {
   std::uint64_t discontinuity_sequence = 0;   ///< EXT-X-DISCONTINUITY-SEQUENCE (discontinuities that left the window).
   std::vector<playlist_segment> segments;     ///< Oldest first; the first one's sequence is EXT-X-MEDIA-SEQUENCE.
   bool ended = false;                         ///< EXT-X-ENDLIST: the publisher stopped.
+  /// LL-HLS: EXT-X-PART-INF PART-TARGET in ms, and with it
+  /// EXT-X-SERVER-CONTROL (CAN-BLOCK-RELOAD=YES, PART-HOLD-BACK three part
+  /// targets); 0: plain HLS.
+  std::uint32_t part_target_ms = 0;
+  /// LL-HLS: EXT-X-PRELOAD-HINT TYPE=PART of the next part's URI; empty: none.
+  std::string preload_hint_uri;
 };
 
 /// The playlist as text: #EXTM3U, EXT-X-VERSION, EXT-X-TARGETDURATION,
+/// (with a part target) EXT-X-SERVER-CONTROL and EXT-X-PART-INF,
 /// EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE (when not 0), then per
 /// segment EXT-X-DISCONTINUITY (when set), EXT-X-MAP (when its map URI
 /// differs from the previous segment's), EXT-X-PROGRAM-DATE-TIME (UTC,
-/// millisecond precision), #EXTINF:<seconds with 3 decimals>, and the URI;
-/// EXT-X-ENDLIST last when `ended`. Lines end in "\n".
+/// millisecond precision), its EXT-X-PART lines, and when complete
+/// #EXTINF:<seconds with 3 decimals> and the URI; then EXT-X-PRELOAD-HINT
+/// (when set and not `ended`), and EXT-X-ENDLIST last when `ended`. Lines
+/// end in "\n".
 std::string render(const media_playlist& p);
 
 /// `ms` since the epoch as RFC 3339 / ISO 8601 UTC with milliseconds

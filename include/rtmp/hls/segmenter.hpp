@@ -1,8 +1,9 @@
 #pragma once
 /// @file segmenter.hpp
-/// Cuts one stream's FLV messages into HLS segments (RFC 8216): MPEG-TS
-/// segments that begin at video keyframes, a live window of them kept in
-/// memory within a byte bound, and the media playlist that lists them.
+/// Cuts one stream's FLV messages into HLS segments (RFC 8216): MPEG-TS or
+/// fMP4 segments that begin at video keyframes, a live window of them kept
+/// in memory within a byte bound, and the media playlist that lists them;
+/// for fMP4, optionally Low-Latency HLS partial segments (RFC 8216bis).
 /// Sans-I/O and single-threaded: the owner feeds messages and serves what it
 /// asks for (`playlist`, `segment`).
 
@@ -43,6 +44,24 @@ struct segmenter_config {
   /// keyframes are far apart still gets a playlist).
   std::chrono::milliseconds max_segment_duration{10'000};
   std::uint64_t first_sequence = 0;  ///< The first segment's media sequence number.
+  /// fMP4 only: Low-Latency HLS partial segments (RFC 8216bis section
+  /// 4.4.4.9) of at most about this duration; 0: none (plain HLS). Ignored
+  /// for TS.
+  std::chrono::milliseconds part_duration{0};
+  /// The newest finished segments whose parts stay listed and kept (the
+  /// open segment's parts always are).
+  std::size_t parts_kept_segments = 3;
+};
+
+/// One partial segment (LL-HLS); immutable and shared with whoever serves it.
+struct part {
+  std::uint64_t sequence = 0;      ///< Media sequence number of its segment.
+  std::uint32_t index = 0;         ///< Its place in the segment, from 0.
+  std::uint32_t duration_ms = 0;   ///< Media duration.
+  bool independent = false;        ///< Begins with a keyframe (INDEPENDENT=YES).
+  /// moof + mdat (the segment's first part also begins with its styp); the
+  /// segment's bytes are its parts' bytes in order.
+  proto::shared_bytes bytes;
 };
 
 /// One finished segment; immutable and shared with whoever serves it.
@@ -75,18 +94,40 @@ class segmenter {
   /// (new encoder, maybe new settings) and the playlist is live again.
   void restart();
 
-  /// The playlist now; segment URIs are "<sequence>.ts" followed by `query`
-  /// ("?token=T", or empty). Empty before the first segment is finished.
+  /// The playlist now; segment URIs are "<sequence>.ts" (".m4s" for fMP4)
+  /// followed by `query` ("?token=T", or empty), part URIs
+  /// "<sequence>.<index>.m4s" and the query. Empty before the first segment
+  /// is finished (with LL-HLS too: players want a whole segment to start).
   std::string playlist(const std::string& query = {}) const;
 
   /// Finished segment `sequence`, or null when it is not (or no longer) kept.
   std::shared_ptr<const segment> find(std::uint64_t sequence) const;
 
+  /// LL-HLS: part `index` of segment `sequence` (finished or open), or null
+  /// when it is not (or no longer, or not yet) kept.
+  std::shared_ptr<const part> find_part(std::uint64_t sequence, std::uint32_t index) const;
+
+  /// True when the playlist lists segment `sequence` finished, or with
+  /// `index` >= 0, part `index` of segment `sequence` (or a later segment
+  /// or part: a segment that finished with fewer parts counts as having
+  /// it). What a blocking playlist reload (`_HLS_msn`, `_HLS_part`) waits
+  /// for; always true once ended() (the final playlist is all there is).
+  bool has(std::uint64_t sequence, std::int64_t index = -1) const noexcept;
+
+  /// True when it makes partial segments (fMP4 with a part duration).
+  bool low_latency() const noexcept;
+  /// Parts finished in the open segment (its sequence is `next_sequence()`).
+  std::uint32_t open_parts() const noexcept { return open_parts_; }
+  /// Counts the changes of the playlist (a part or segment finished, end,
+  /// restart): its owner wakes blocked requests when it moves.
+  std::uint64_t version() const noexcept { return version_; }
+
   /// fMP4: initialization segment `number`, or empty bytes when it is not
   /// kept (only those the kept segments need are).
   proto::shared_bytes find_init(std::uint64_t number) const;
 
-  /// Bytes kept in finished segments and the open one.
+  /// Bytes kept in finished segments and the open one (its parts). A
+  /// finished segment's kept parts share its bytes: not counted again.
   std::size_t bytes() const noexcept { return kept_bytes_ + open_.size(); }
   /// Finished segments kept.
   std::size_t segments() const noexcept { return done_.size(); }
@@ -108,6 +149,13 @@ class segmenter {
   // `final`: the publish ended, the muxer's held-back samples go in too.
   void finish_segment(std::uint32_t end_timestamp_ms, bool final = false);
   void trim();
+  // LL-HLS: where a new part should begin at a frame at `timestamp_ms`.
+  bool part_due(std::uint32_t timestamp_ms) const noexcept;
+  // LL-HLS: the bytes flushed into open_ become part `open_parts_` of the
+  // open segment, ending at `end_timestamp_ms`.
+  void record_part(std::uint32_t end_timestamp_ms);
+  // Bytes of the open segment: its parts and open_.
+  std::size_t open_size() const noexcept { return open_part_bytes_ + open_.size(); }
 
   segmenter_config config_;
   ts_muxer muxer_;
@@ -131,6 +179,20 @@ class segmenter {
   bool pending_discontinuity_ = false;
   bool ended_ = false;
   std::vector<std::uint8_t> scratch_;
+  // LL-HLS.
+  std::uint32_t open_parts_ = 0;
+  std::uint64_t version_ = 0;
+  std::vector<std::shared_ptr<const part>> open_part_list_;  // the open segment's parts (own bytes)
+  std::size_t open_part_bytes_ = 0;                          // their bytes (also in kept_bytes_)
+  std::uint32_t part_start_ts_ = 0;                          // where the open part begins
+  bool part_independent_ = false;                            // it begins with a keyframe
+  // The track that cuts parts (video, or audio without video): its last
+  // frame's timestamp and the gap before it.
+  std::uint32_t drive_last_ts_ = 0;
+  std::uint32_t drive_gap_ = 0;
+  bool drive_seen_ = false;
+  // Parts of the newest finished segments (slices of their bytes), oldest first.
+  std::deque<std::pair<std::uint64_t, std::vector<std::shared_ptr<const part>>>> done_parts_;
 };
 
 }  // namespace rtmp::hls
