@@ -1,7 +1,8 @@
 // `rtmp-client bench` end to end: the real rtmp-server binary (and nginx-rtmp
 // when installed) on an ephemeral loopback port, the bench tool with its
-// synthetic publisher and five players, and its JSON report parsed and
-// checked. Every child is bounded in time; nothing reads stdin.
+// synthetic publisher and its players, and its JSON report parsed and
+// checked; ffmpeg plays and decodes the synthetic stream through both
+// servers. Every child is bounded in time; nothing reads stdin.
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
@@ -16,7 +17,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "support/files.hpp"
 #include "support/net.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
@@ -84,25 +87,85 @@ void expect_healthy(const bench_run& r, std::size_t players) {
   EXPECT_GE(j["cpu"]["total_s"].get<double>(), 0.0);
 }
 
+// The rtmp-server program on an ephemeral loopback port, its log in a
+// directory; killed on destruction.
+class rtmp_server_program {
+ public:
+  explicit rtmp_server_program(const temp_dir& dir)
+      : log_(dir.file("server.txt")),
+        proc_(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0 --log-level info > " + log_ + " 2>&1") {
+    wait_until(
+        [&] {
+          const std::string text = read_text(log_);
+          const std::string marker = "listening on 127.0.0.1:";
+          const auto at = text.find(marker);
+          if (at == std::string::npos) return false;
+          port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
+          return true;
+        },
+        10s);
+  }
+  /// Its port; 0 when it did not start.
+  std::uint16_t port() const { return port_; }
+  /// Its log so far.
+  std::string log() const { return read_text(log_); }
+
+ private:
+  std::string log_;
+  child_process proc_;
+  std::uint16_t port_ = 0;
+};
+
 TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
   temp_dir dir;
-  const std::string log = dir.file("server.txt");
-  child_process server(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0 --log-level info > " + log + " 2>&1");
-  std::uint16_t port = 0;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const std::string text = read_text(log);
-        const std::string marker = "listening on 127.0.0.1:";
-        const auto at = text.find(marker);
-        if (at == std::string::npos) return false;
-        port = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
-        return true;
-      },
-      10s))
-      << read_text(log);
-  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(port) + "/live/bench",
+  rtmp_server_program server(dir);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/bench",
                            "--players 5 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
   expect_healthy(r, 5);
+}
+
+// ffmpeg plays `url` before anything is published there (the server's log
+// says so with `play_marker`), then the bench publishes the synthetic
+// stream with audio and plays it with three players of its own: ffmpeg
+// decodes 3 s of it, every frame from the first IDR picture on, without an
+// error line or a concealed frame, while the players report stamped frames
+// and their delay.
+void expect_ffmpeg_decodes_the_synthetic_stream(const temp_dir& dir, const std::string& url,
+                                                const std::function<std::string()>& server_log,
+                                                const std::string& play_marker) {
+  const std::string frames = dir.file("frames.txt");
+  const std::string err = dir.file("ffmpeg-err.txt");
+  // -xerror: a frame the decoder had to conceal ("corrupt decoded frame") is an error line too.
+  child_process ffmpeg("ffmpeg -nostdin -v error -xerror -i '" + url + "' -t 3 -f framecrc '" + frames + "' 2>'" + err +
+                       "'");
+  ASSERT_TRUE(wait_until([&] { return server_log().find(play_marker) != std::string::npos; }, 15s))
+      << "ffmpeg did not start playing: " << server_log() << read_text(err);
+  const auto r = run_bench(dir, url,
+                           "--players 3 --publish synthetic --bitrate 500000 --audio-bitrate 64000 --duration 5 "
+                           "--threads 2");
+  expect_healthy(r, 3);
+  EXPECT_GT(r.report["delay_ms"]["p99"].get<double>(), 0.0);
+  EXPECT_EQ(ffmpeg.wait(30s), 0) << read_text(err);
+  EXPECT_EQ(read_text(err), "");
+  // framecrc: one line per decoded frame, "0, ..." video, "1, ..." audio.
+  std::size_t video = 0;
+  std::size_t audio = 0;
+  for (const auto& line : lines_of(frames)) {
+    if (line.starts_with("0,")) ++video;
+    if (line.starts_with("1,")) ++audio;
+  }
+  EXPECT_NEAR(static_cast<double>(video), 75.0, 1.0) << read_text(frames);   // 3 s at 25 fps
+  EXPECT_NEAR(static_cast<double>(audio), 130.0, 2.0) << read_text(frames);  // 3 s of 1024 samples at 44.1 kHz
+}
+
+TEST(bench_tool, rtmp_server_forwards_a_synthetic_stream_ffmpeg_decodes) {
+  RTMP_REQUIRE_TOOL(have_program("ffmpeg"), "ffmpeg not installed");
+  temp_dir dir;
+  rtmp_server_program server(dir);
+  ASSERT_NE(server.port(), 0) << server.log();
+  expect_ffmpeg_decodes_the_synthetic_stream(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/bench",
+                                             [&] { return server.log(); }, "play (waiting for publisher)");
 }
 
 TEST(bench_tool, unreachable_server_reports_failed_players) {
@@ -143,6 +206,15 @@ TEST(bench_tool, nginx_rtmp_five_players_synthetic_publisher) {
   expect_healthy(r, 5);
   ngx.signal(SIGTERM);
   ngx.wait(5s);
+}
+
+TEST(bench_tool, nginx_rtmp_forwards_a_synthetic_stream_ffmpeg_decodes) {
+  RTMP_REQUIRE_TOOL(have_program("ffmpeg"), "ffmpeg not installed");
+  temp_dir dir;
+  nginx_rtmp_server nginx(dir.path().string());
+  RTMP_REQUIRE_TOOL(nginx.ok(), nginx.why());
+  expect_ffmpeg_decodes_the_synthetic_stream(dir, "rtmp://127.0.0.1:" + std::to_string(nginx.port()) + "/live/bench",
+                                             [&] { return nginx.log(); }, "play: name='bench'");
 }
 
 }  // namespace
