@@ -234,7 +234,7 @@ TEST(hls_fmp4, an_enhanced_rtmp_hevc_stream_is_listed_and_its_init_segment_parse
   ASSERT_TRUE(rtmp::test::wait_until(
       [&] {
         playlist = rtmp::test::http_get(server.http_port(), "/live/hevc/index.m3u8").body;
-        return playlist.find(".m4s") != std::string::npos;
+        return playlist.find(".m4s\n") != std::string::npos;
       },
       10s))
       << playlist;
@@ -251,7 +251,7 @@ TEST(hls_fmp4, an_enhanced_rtmp_hevc_stream_is_listed_and_its_init_segment_parse
                       " > " + probe + " 2>&1",
                   20s);
   EXPECT_NE(read_text(probe).find("hevc"), std::string::npos) << read_text(probe);
-  const auto first = playlist.find(".m4s");
+  const auto first = playlist.find(".m4s\n");  // a segment's URI line (a part's is in an EXT-X-PART tag)
   const auto line = playlist.rfind('\n', first) + 1;
   const auto segment = rtmp::test::http_get(server.http_port(),
                                             "/live/hevc/" + playlist.substr(line, first + 4 - line));
@@ -272,8 +272,8 @@ TEST(hls_fmp4, ffmpeg_h264_and_aac_in_fmp4_segments_probe_and_decode) {
       [&] {
         const auto body = rtmp::test::http_get(server.http_port(), "/live/cam/index.m3u8").body;
         std::size_t n = 0;
-        for (auto at = body.find(".m4s"); at != std::string::npos; at = body.find(".m4s", at + 1)) ++n;
-        return n >= 3;
+        for (auto at = body.find(".m4s\n"); at != std::string::npos; at = body.find(".m4s\n", at + 1)) ++n;
+        return n >= 3;  // segments (parts are listed too, with LL-HLS on by default)
       },
       20s))
       << read_text(dir.file("publisher.log"));

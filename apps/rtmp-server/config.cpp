@@ -174,7 +174,8 @@ void add_access_options(CLI::App& app, settings& s, const settings& d) {  app.ad
 }
 
 // Recording and relays.
-void add_recording_and_relay_options(CLI::App& app, settings& s, const settings& d) {  app.add_option("--record", s.record,
+void add_recording_and_relay_options(CLI::App& app, settings& s, const settings& d) {
+  app.add_option("--record", s.record,
                  "APP=all|video|audio|off: record every publish of APP to FLV files (repeatable; default off)");
   app.add_option("--hls", s.hls,
                  "APP=on|off: serve every stream of APP as HLS, http://HTTP-LISTEN/APP/STREAM/index.m3u8 "
@@ -200,6 +201,14 @@ void add_recording_and_relay_options(CLI::App& app, settings& s, const settings&
                  "After its publisher stops, a stream's HLS playlist (ended) and segments stay this long, in ms, "
                  "1000 to 3600000")
       ->default_val(d.hls_expire_ms);
+  app.add_option("--hls-part-ms", s.hls_part_ms,
+                 "Low-Latency HLS with --hls-format fmp4: partial segments of about this many ms, blocking playlist "
+                 "reloads and preload hints; 0 turns it off, else 100 to 5000 and below --hls-segment-ms")
+      ->default_val(d.hls_part_ms);
+  app.add_option("--hls-max-blocked", s.hls_max_blocked,
+                 "LL-HLS blocking playlist reloads and hinted part requests held at once over the server; past it "
+                 "they get 503, 1 to 1000000")
+      ->default_val(d.hls_max_blocked);
   app.add_option("--record-path", s.record_path, "Directory of the recordings (created when needed)")
       ->default_val(d.record_path);
   app.add_option("--record-pattern", s.record_pattern,
@@ -448,6 +457,11 @@ std::optional<config_problem> validate_recording(const settings& s) {
   if ((p = check_range("hls-window", s.hls_window, 2, 100, ""))) return p;
   if ((p = check_range("hls-max-stream-mb", s.hls_max_stream_mb, 1, 4096, " MB"))) return p;
   if ((p = check_range("hls-max-total-mb", s.hls_max_total_mb, 1, 65536, " MB"))) return p;
+  if ((p = check_range("hls-max-blocked", s.hls_max_blocked, 1, 1000000, ""))) return p;
+  if (s.hls_part_ms != 0) {
+    if ((p = check_range("hls-part-ms", s.hls_part_ms, 100, 5000, " ms (or 0)"))) return p;
+    if (s.hls_part_ms >= s.hls_segment_ms) return config_problem{"hls-part-ms", "must be below hls-segment-ms"};
+  }
   return check_range("hls-expire-ms", s.hls_expire_ms, 1000, 3600000, " ms");
 }
 
@@ -585,6 +599,8 @@ net::server_config to_server_config(const settings& s) {
   cfg.hls.max_stream_bytes = static_cast<std::size_t>(s.hls_max_stream_mb) * 1024 * 1024;
   cfg.hls.max_total_bytes = static_cast<std::size_t>(s.hls_max_total_mb) * 1024 * 1024;
   cfg.hls.expire_after = std::chrono::milliseconds(s.hls_expire_ms);
+  cfg.hls.part_duration = std::chrono::milliseconds(s.hls_part_ms);
+  cfg.hls.max_blocked_requests = static_cast<std::size_t>(s.hls_max_blocked);
   cfg.recording.path = s.record_path;
   cfg.recording.pattern = s.record_pattern;
   cfg.recording.max_bytes = static_cast<std::uint64_t>(s.record_max_bytes);

@@ -79,6 +79,8 @@ struct settings {
   std::int64_t hls_max_stream_mb = 64;                   ///< Segment megabytes kept per stream.
   std::int64_t hls_max_total_mb = 1024;                  ///< Over every stream.
   std::int64_t hls_expire_ms = 30000;                    ///< An ended stream's playlist and segments are kept this long.
+  std::int64_t hls_part_ms = 500;                        ///< LL-HLS part duration (fmp4); 0: off.
+  std::int64_t hls_max_blocked = 10000;                  ///< Blocking reloads held at once, server-wide.
   std::string record_pattern = "{app}/{stream}-{time}.flv";  ///< File name under record-path.
   std::int64_t record_max_bytes = 0;                     ///< Rotate past this size; 0: no limit.
   std::int64_t record_max_seconds = 0;                   ///< Rotate past this duration; 0: no limit.

@@ -4,8 +4,11 @@
 #include <asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+
+#include "net/coroutine_support.hpp"
 
 namespace rtmp::net {
 
@@ -17,6 +20,18 @@ std::int64_t wall_ms() {
 }
 
 bool plain_segment(std::string_view s) { return !s.empty() && s != "." && s != ".."; }
+
+// A decimal of 1 to `max_digits` digits and nothing else.
+template <typename T>
+bool read_decimal(std::string_view digits, std::size_t max_digits, T& out) {
+  if (digits.empty() || digits.size() > max_digits) return false;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return ec == std::errc() && end == digits.data() + digits.size();
+}
+
+// A part index past this is never made (segments are cut by
+// max_segment_duration long before): a request for one is too far ahead.
+constexpr std::int64_t max_part_index = 1000;
 
 std::string_view name_of(std::string_view app, std::string_view key) {
   if (key.size() > app.size() && key.substr(0, app.size()) == app && key[app.size()] == '/') {
@@ -50,12 +65,18 @@ std::optional<hls_target> match_hls_path(std::string_view path) {
         file.substr(file.size() - f.suffix.size()) != f.suffix) {
       continue;
     }
-    const std::string_view digits = file.substr(f.prefix.size(), file.size() - f.prefix.size() - f.suffix.size());
-    if (digits.size() > 20) return std::nullopt;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.sequence);
-    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    std::string_view digits = file.substr(f.prefix.size(), file.size() - f.prefix.size() - f.suffix.size());
     t.kind = f.kind;
     t.playlist = false;
+    if (const auto dot = digits.find('.'); dot != std::string_view::npos) {
+      // "{N}.{P}.m4s": an LL-HLS part.
+      if (f.kind != hls_target::file::fmp4_segment || !read_decimal(digits.substr(dot + 1), 9, t.part)) {
+        return std::nullopt;
+      }
+      digits = digits.substr(0, dot);
+      t.kind = hls_target::file::part;
+    }
+    if (!read_decimal(digits, 20, t.sequence)) return std::nullopt;
     return t;
   }
   return std::nullopt;
@@ -96,6 +117,7 @@ class hls_session final : public hub::subscriber, public std::enable_shared_from
         entry_->seg.end();
         owner_.account(*entry_);
         sync_files();
+        owner_.wake(*entry_, true);
       }
     }
     if (subscribed_) {
@@ -129,12 +151,14 @@ class hls_session final : public hub::subscriber, public std::enable_shared_from
     std::lock_guard lock(entry_->mu);
     if (entry_->session != number_) return;  // a newer publish took the stream over
     const std::uint64_t before = entry_->seg.next_sequence();
+    const std::uint64_t version = entry_->seg.version();
     for (const auto& p : batch) {
       if (p->sequence_end || p->metadata) continue;
       entry_->seg.on_media(p->msg.type, p->msg.payload.span(), p->msg.timestamp, now);
     }
     owner_.account(*entry_);
     if (entry_->seg.next_sequence() != before) sync_files();
+    if (entry_->seg.version() != version) owner_.wake(*entry_);
   }
 
   // --hls-path: the directory follows the segmenter (entry_->mu held).
@@ -187,6 +211,7 @@ void hls_manager::on_publish_start(std::string_view app, std::string_view key,
       sc.window = cfg->window;
       sc.max_bytes = cfg->max_stream_bytes;
       sc.format = cfg->fmp4 ? hls::segment_format::fmp4 : hls::segment_format::ts;
+      if (cfg->fmp4) sc.part_duration = cfg->part_duration;
       // Sequence numbers start at the wall clock's seconds: a stream that
       // expired and came back never reuses a segment URL a cache may hold.
       sc.first_sequence = static_cast<std::uint64_t>(wall_ms() / 1000);
@@ -226,6 +251,7 @@ void hls_manager::expire(const std::string& key, const std::shared_ptr<entry>& e
   total_bytes_.fetch_sub(e->counted_bytes, std::memory_order_relaxed);
   e->counted_bytes = 0;
   if (e->files != nullptr) e->files->remove();
+  wake(*e, true);  // they find the stream gone
   entries_.erase(it);
   spdlog::info("hls: {} expired", key);
 }
@@ -254,6 +280,10 @@ std::optional<hls_stream_status> hls_manager::status(const std::string& key) con
   st.next_sequence = e->seg.next_sequence();
   st.ended = e->seg.ended();
   st.requests = e->requests.load(std::memory_order_relaxed);
+  const std::int64_t now_s = wall_ms() / 1000;
+  st.requests_per_second = e->request_rate.rate(now_s);
+  st.playlist_requests_per_second = e->playlist_rate.rate(now_s);
+  st.blocked = e->waiters.size();
   return st;
 }
 
@@ -265,14 +295,11 @@ std::size_t hls_manager::streams() const {
 http::response hls_manager::answer(const hls_target& target, const std::string& key, const std::string& query,
                                    const std::string& if_none_match) const {
   requests_.fetch_add(1, std::memory_order_relaxed);
-  std::shared_ptr<entry> e;
-  {
-    std::lock_guard lock(mu_);
-    const auto it = entries_.find(key);
-    if (it != entries_.end()) e = it->second;
-  }
+  const std::shared_ptr<entry> e = find(key);
   if (e == nullptr) return http::make_error(404, "no such HLS stream");
   e->requests.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t now_s = wall_ms() / 1000;
+  e->request_rate.hit(now_s);
   http::response r;
   if (!target.playlist) {
     // A segment of the other format is not there either.
@@ -282,6 +309,8 @@ http::response hls_manager::answer(const hls_target& target, const std::string& 
       std::lock_guard lock(e->mu);
       if (target.kind == hls_target::file::init) {
         bytes = e->seg.find_init(target.sequence);
+      } else if (target.kind == hls_target::file::part) {
+        if (const auto part = e->seg.find_part(target.sequence, target.part)) bytes = part->bytes;
       } else if (const auto s = e->seg.find(target.sequence)) {
         bytes = s->bytes;
       }
@@ -293,14 +322,19 @@ http::response hls_manager::answer(const hls_target& target, const std::string& 
     r.cache_control = "public, max-age=86400, immutable";
     return r;
   }
+  e->playlist_rate.hit(now_s);
   std::string text;
   std::string etag;
   std::uint32_t max_age = 1;
   {
     std::lock_guard lock(e->mu);
     text = e->seg.playlist(query);
-    etag = "\"" + std::to_string(e->seg.next_sequence()) + (e->seg.ended() ? "e" : "") + "\"";
-    max_age = static_cast<std::uint32_t>(std::max<std::int64_t>(1, cfg_.load()->segment_duration.count() / 2000));
+    etag = "\"" + std::to_string(e->seg.next_sequence()) + "." + std::to_string(e->seg.open_parts()) +
+           (e->seg.ended() ? "e" : "") + "\"";
+    // LL-HLS playlists change every part: a second at most.
+    if (!e->seg.low_latency()) {
+      max_age = static_cast<std::uint32_t>(std::max<std::int64_t>(1, cfg_.load()->segment_duration.count() / 2000));
+    }
   }
   if (text.empty()) return http::make_error(404, "no segment yet: the stream has just started");
   r.headers.emplace_back("ETag", etag);
@@ -315,12 +349,94 @@ http::response hls_manager::answer(const hls_target& target, const std::string& 
   return r;
 }
 
+std::shared_ptr<hls_manager::entry> hls_manager::find(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void hls_manager::wake(entry& e, bool all) {
+  if (e.waiters.empty()) return;
+  // Satisfied waiters, grouped by the executor they wait on: one post each.
+  std::vector<std::pair<asio::any_io_executor, std::vector<std::shared_ptr<waiter>>>> by_executor;
+  auto keep = std::remove_if(e.waiters.begin(), e.waiters.end(), [&](std::shared_ptr<waiter>& w) {
+    if (!all && !e.seg.has(w->sequence, w->part)) return false;
+    auto ex = w->timer.get_executor();
+    auto group = std::find_if(by_executor.begin(), by_executor.end(), [&](const auto& g) { return g.first == ex; });
+    if (group == by_executor.end()) group = by_executor.insert(by_executor.end(), {std::move(ex), {}});
+    group->second.push_back(std::move(w));
+    return true;
+  });
+  e.waiters.erase(keep, e.waiters.end());
+  for (auto& [ex, waiters] : by_executor) {
+    asio::post(ex, [waiters = std::move(waiters)] {
+      for (const auto& w : waiters) w->timer.cancel();
+    });
+  }
+}
+
+asio::awaitable<hls_hold> hls_manager::hold(const std::string& key, std::uint64_t sequence, std::int64_t part,
+                                            asio::any_io_executor ex) {
+  const std::shared_ptr<entry> e = find(key);
+  if (e == nullptr) co_return hls_hold::no_stream;
+  const auto cfg = cfg_.load();
+  // RFC 8216bis section 6.2.5.2: the server SHOULD answer within three
+  // target durations, and 503 when it cannot.
+  const auto patience = 3 * std::max(cfg->segment_duration, std::chrono::milliseconds(1000));
+  auto w = std::make_shared<waiter>(ex);
+  w->sequence = sequence;
+  w->part = part;
+  w->timer.expires_after(patience);
+  {
+    std::lock_guard lock(e->mu);
+    if (!e->seg.low_latency() || e->seg.has(sequence, part)) co_return hls_hold::ready;
+    // More than one segment past the open one (two past the last listed),
+    // or a part index no segment reaches: 400 (section 6.2.5.2).
+    if (sequence > e->seg.next_sequence() + 1 || part > max_part_index) co_return hls_hold::too_far;
+    if (blocked_.fetch_add(1, std::memory_order_relaxed) >= cfg->max_blocked_requests) {
+      blocked_.fetch_sub(1, std::memory_order_relaxed);
+      co_return hls_hold::busy;
+    }
+    e->waiters.push_back(w);
+  }
+  // Woken by wake() (cancelled) or by the patience running out.
+  (void)co_await w->timer.async_wait(as_tuple(use_awaitable));
+  blocked_.fetch_sub(1, std::memory_order_relaxed);
+  std::lock_guard lock(e->mu);
+  const auto it = std::find(e->waiters.begin(), e->waiters.end(), w);
+  if (it != e->waiters.end()) e->waiters.erase(it);
+  co_return e->seg.has(sequence, part) ? hls_hold::ready : hls_hold::timed_out;
+}
+
+void hls_manager::rate_meter::hit(std::int64_t now_s) noexcept {
+  const std::size_t slot = static_cast<std::size_t>(now_s) % slots;
+  std::int64_t seen = second[slot].load(std::memory_order_relaxed);
+  if (seen != now_s && second[slot].compare_exchange_strong(seen, now_s, std::memory_order_relaxed)) {
+    count[slot].store(0, std::memory_order_relaxed);
+  }
+  count[slot].fetch_add(1, std::memory_order_relaxed);
+}
+
+double hls_manager::rate_meter::rate(std::int64_t now_s) const noexcept {
+  constexpr std::int64_t seconds = 10;
+  std::uint64_t total = 0;
+  for (std::int64_t t = now_s - seconds; t < now_s; ++t) {
+    const std::size_t slot = static_cast<std::size_t>(t) % slots;
+    if (second[slot].load(std::memory_order_relaxed) == t) total += count[slot].load(std::memory_order_relaxed);
+  }
+  return static_cast<double>(total) / seconds;
+}
+
 void hls_manager::shutdown() {
   std::vector<std::shared_ptr<hls_session>> all;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
     for (auto& [p, s] : sessions_) all.push_back(s);
+    for (auto& [key, e] : entries_) {
+      std::lock_guard entry_lock(e->mu);
+      wake(*e, true);  // held requests are answered now
+    }
   }
   for (auto& s : all) asio::post(*workers_.at(s->worker()), [s] { s->stop(); });
 }

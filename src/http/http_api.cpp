@@ -219,6 +219,9 @@ http::response http_api::metrics_page() {
   page.sample("rtmp_hls_bytes", "", hls_.bytes());
   page.family("rtmp_hls_requests_total", "HLS playlist and segment requests answered.", metric_type::counter);
   page.sample("rtmp_hls_requests_total", "", hls_.requests());
+  page.family("rtmp_hls_blocked_requests", "LL-HLS blocking playlist reloads and part requests held now.",
+              metric_type::gauge);
+  page.sample("rtmp_hls_blocked_requests", "", hls_.blocked());
   page.family("rtmp_media_dropped_total", "Media messages dropped, by reason.", metric_type::counter);
   page.sample("rtmp_media_dropped_total", R"({reason="queue_full"})", metrics_.dropped_queue_full.load());
 
@@ -353,7 +356,10 @@ http::response http_api::streams_page(const std::string* only_key) {
                           {"bytes", h->bytes},
                           {"next_sequence", h->next_sequence},
                           {"ended", h->ended},
-                          {"requests", h->requests}};
+                          {"requests", h->requests},
+                          {"requests_per_second", h->requests_per_second},
+                          {"playlist_requests_per_second", h->playlist_requests_per_second},
+                          {"blocked", h->blocked}};
     }
     list.push_back(std::move(entry));
   }

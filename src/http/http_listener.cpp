@@ -109,7 +109,11 @@ asio::awaitable<void> server_impl::http_session(tcp::socket plain_socket, std::s
         response = flv_other_method_response(req, config.http_flv_cors);
       } else if (const auto hls_target = match_hls_path(req.path); hls_target && hls.enabled(hls_target->app)) {
         if (req.method == "GET" || req.method == "HEAD") {
+          // A held LL-HLS reload is bounded by its own patience (three
+          // target durations), not by the request deadline.
+          deadline.cancel();
           response = co_await hls_response(socket.get_executor(), req, *hls_target, peer.address().to_string(), who);
+          arm();
         } else {
           response = flv_other_method_response(req, config.http_flv_cors);  // the same methods as HTTP-FLV
         }

@@ -1,8 +1,9 @@
 #pragma once
 /// @file hls.hpp
 /// HLS settings: the streams of the applications with HLS on are cut into
-/// MPEG-TS segments and served as `/{app}/{stream}/index.m3u8` on the HTTP
-/// endpoint (src/hls/hls_manager.hpp has the behaviour).
+/// MPEG-TS or fMP4 segments (and LL-HLS parts) and served as
+/// `/{app}/{stream}/index.m3u8` on the HTTP endpoint (src/hls/hls_manager.hpp
+/// has the behaviour).
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +29,12 @@ struct hls_config {
   /// After the publisher stops, its playlist (with EXT-X-ENDLIST) and
   /// segments are kept this long, then forgotten.
   std::chrono::milliseconds expire_after{30'000};
+  /// fMP4 only: Low-Latency HLS partial segments of about this duration,
+  /// blocking playlist reloads and preload hints (RFC 8216bis); 0: off.
+  std::chrono::milliseconds part_duration{500};
+  /// Blocking playlist reloads and hinted part requests held at once over
+  /// the whole server; past it they are answered 503 at once.
+  std::size_t max_blocked_requests = 10'000;
 
   /// Member-wise (a reload compares the old and new settings).
   bool operator==(const hls_config&) const = default;
