@@ -4,8 +4,10 @@
 #   build: compiler, CMake, Ninja, the libraries the programs link, help2man, dpkg-dev.
 #   test:  build + what the tests run (ffmpeg, rtmpdump, gcovr, ...).
 #   fuzz:  build + clang (14 on Debian 12), libFuzzer (libclang-rt-14-dev), llvm-symbolizer.
-# Uses apt-get directly as root, through sudo otherwise. Never downloads
-# anything but Debian packages.
+# Uses apt-get directly as root, through sudo otherwise. Downloads nothing
+# but Debian packages, and for `test` the one npm package the browser test
+# loads into Chromium (hls.js, pinned in tests/browser/package-lock.json,
+# installed under tests/browser/node_modules; nothing is built with it).
 set -euo pipefail
 
 # help2man makes the rtmp-server(1) and rtmp-client(1) man pages; dpkg-dev's
@@ -17,10 +19,11 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
 # systemd-analyze verify of the installed unit, prometheus for promtool;
 # man-db and groff-base (man --warnings), file and binutils (readelf: the
 # packaged programs are stripped) and procps (pgrep) for the packaging test;
-# haproxy for the PROXY-protocol test.
+# haproxy for the PROXY-protocol test; chromium (headless) for the browser
+# HLS test, which also needs hls.js from the npm registry (see the end).
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd prometheus
-           man-db groff-base file binutils procps haproxy)
+           man-db groff-base file binutils procps haproxy chromium)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
 tidy_pkgs=(clang-tidy)
 
@@ -39,11 +42,24 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm comes with Node.js from some sources and as Debian's npm otherwise.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 
-echo "deps: installing missing Debian packages: ${missing[*]}" >&2
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing missing Debian packages: ${missing[*]}" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+if [ "${1:-build}" = test ]; then
+  browser="$(dirname "$0")/../tests/browser"
+  want_hls=$(grep -o '"hls.js": "[^"]*"' "$browser/package.json" | cut -d'"' -f4)
+  have_hls=$(grep -so '"version": "[^"]*"' "$browser/node_modules/hls.js/package.json" | head -1 | cut -d'"' -f4 || true)
+  if [ "$want_hls" != "$have_hls" ]; then
+    echo "deps: installing hls.js for the browser test (npm ci in tests/browser)" >&2
+    (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+  fi
+fi
