@@ -14,7 +14,7 @@
 #   --players "LIST"   player counts (default "100 500 1000"; env PLAYERS)
 #   --duration S       seconds per run after the last player joined (default 10; env DURATION)
 #   --bitrate BPS      published video bitrate (default 2500000; env BITRATE)
-#   --audio-bitrate BPS  synthetic publisher's AAC-shaped audio (1024-sample
+#   --audio-bitrate BPS  synthetic publisher's AAC-LC audio (1024-sample
 #                      frames at 44.1 kHz, about 43 a second; default 128000
 #                      as in the ffmpeg-made file; 0: video only; env AUDIO_BITRATE)
 #   --publisher P      synthetic: the bench tool's stamped stream (delay and gap

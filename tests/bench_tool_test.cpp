@@ -1,8 +1,10 @@
 // `rtmp-client bench` end to end: the real rtmp-server binary (and nginx-rtmp
 // when installed) on an ephemeral loopback port, the bench tool with its
-// synthetic publisher and its players, and its JSON report parsed and
-// checked; ffmpeg plays and decodes the synthetic stream through both
-// servers. Every child is bounded in time; nothing reads stdin.
+// synthetic publishers and its players, and its JSON report parsed and
+// checked: one stream, three streams (their spread checked in the server's
+// /api/streams while the run lasts), and players over HTTP-FLV; ffmpeg
+// plays and decodes the synthetic stream through both servers. Every child
+// is bounded in time; nothing reads stdin.
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
@@ -14,12 +16,14 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/files.hpp"
+#include "support/http_client.hpp"
 #include "support/net.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
@@ -40,21 +44,30 @@ struct bench_run {
   std::string err;
 };
 
-// Runs `rtmp-client bench URL ARGS --json` to completion (at most `limit`).
-bench_run run_bench(const temp_dir& dir, const std::string& url, const std::string& args,
-                    std::chrono::milliseconds limit = 60s) {
-  const std::string out = dir.file("bench-out.json");
-  const std::string err = dir.file("bench-err.txt");
+// The shell command of `rtmp-client bench URL ARGS --json`, its report going to
+// bench-out.json and its log to bench-err.txt in `dir`.
+std::string bench_command(const temp_dir& dir, const std::string& url, const std::string& args) {
+  return bin_dir + "/rtmp-client bench " + url + " " + args + " --json > " + dir.file("bench-out.json") + " 2> " +
+         dir.file("bench-err.txt");
+}
+
+// The run that bench_command wrote to `dir`, which ended with `exit_code`.
+bench_run bench_result(const temp_dir& dir, int exit_code) {
   bench_run r;
-  r.exit_code = rtmp::test::run(bin_dir + "/rtmp-client bench " + url + " " + args + " --json > " + out + " 2> " + err,
-                                limit);
-  r.out = read_text(out);
-  r.err = read_text(err);
+  r.exit_code = exit_code;
+  r.out = read_text(dir.file("bench-out.json"));
+  r.err = read_text(dir.file("bench-err.txt"));
   r.report = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   return r;
 }
 
-// What every healthy run of 5 players with the synthetic publisher shows.
+// Runs `rtmp-client bench URL ARGS --json` to completion (at most `limit`).
+bench_run run_bench(const temp_dir& dir, const std::string& url, const std::string& args,
+                    std::chrono::milliseconds limit = 60s) {
+  return bench_result(dir, rtmp::test::run(bench_command(dir, url, args), limit));
+}
+
+// What every healthy run of `players` players with the synthetic publishers shows.
 void expect_healthy(const bench_run& r, std::size_t players) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(r.report.is_object()) << "not JSON: " << r.out << r.err;
@@ -87,26 +100,38 @@ void expect_healthy(const bench_run& r, std::size_t players) {
   EXPECT_GE(j["cpu"]["total_s"].get<double>(), 0.0);
 }
 
-// The rtmp-server program on an ephemeral loopback port, its log in a
+// The port that the line of `log` with `marker` names (the marker ends with
+// "127.0.0.1:"); 0 when no such line came within 10 s.
+std::uint16_t port_in_log(const std::string& log, const std::string& marker) {
+  std::uint16_t port = 0;
+  wait_until(
+      [&] {
+        const std::string text = read_text(log);
+        const auto at = text.find(marker);
+        if (at == std::string::npos) return false;
+        port = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
+        return true;
+      },
+      10s);
+  return port;
+}
+
+// The rtmp-server program on an ephemeral loopback port (and, with
+// `with_http`, its HTTP endpoint on another: /api, HTTP-FLV), its log in a
 // directory; killed on destruction.
 class rtmp_server_program {
  public:
-  explicit rtmp_server_program(const temp_dir& dir)
+  explicit rtmp_server_program(const temp_dir& dir, bool with_http = false)
       : log_(dir.file("server.txt")),
-        proc_(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0 --log-level info > " + log_ + " 2>&1") {
-    wait_until(
-        [&] {
-          const std::string text = read_text(log_);
-          const std::string marker = "listening on 127.0.0.1:";
-          const auto at = text.find(marker);
-          if (at == std::string::npos) return false;
-          port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
-          return true;
-        },
-        10s);
+        proc_(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0" +
+              (with_http ? " --http-listen 127.0.0.1:0" : "") + " --log-level info > " + log_ + " 2>&1") {
+    port_ = port_in_log(log_, "listening on 127.0.0.1:");
+    if (with_http) http_port_ = port_in_log(log_, "/healthz) on 127.0.0.1:");
   }
-  /// Its port; 0 when it did not start.
+  /// Its RTMP port; 0 when it did not start.
   std::uint16_t port() const { return port_; }
+  /// Its HTTP port; 0 without one.
+  std::uint16_t http_port() const { return http_port_; }
   /// Its log so far.
   std::string log() const { return read_text(log_); }
 
@@ -114,6 +139,7 @@ class rtmp_server_program {
   std::string log_;
   child_process proc_;
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
 };
 
 TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
@@ -123,6 +149,77 @@ TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
   const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/bench",
                            "--players 5 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
   expect_healthy(r, 5);
+}
+
+// The player count of each stream ("app/stream") that /api/streams on
+// `http_port` lists; empty when the answer is unreadable.
+std::map<std::string, int> players_per_stream(std::uint16_t http_port) {
+  std::map<std::string, int> counts;
+  const auto reply = http_get(http_port, "/api/streams");
+  const auto doc = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  if (reply.status != 200 || !doc.is_object() || !doc["streams"].is_array()) return counts;
+  for (const auto& st : doc["streams"]) {
+    counts[st["app"].get<std::string>() + "/" + st["stream"].get<std::string>()] = st["player_count"].get<int>();
+  }
+  return counts;
+}
+
+TEST(bench_tool, three_streams_six_players_spread_two_a_stream) {
+  temp_dir dir;
+  rtmp_server_program server(dir, /*with_http=*/true);
+  ASSERT_TRUE(server.port() != 0 && server.http_port() != 0) << server.log();
+  child_process bench(bench_command(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/cam",
+                                    "--streams 3 --publish synthetic --players 6 --bitrate 500000 --duration 5 "
+                                    "--threads 2"));
+  // While the run lasts, the server sees the three streams, two players on each.
+  const std::map<std::string, int> want{{"live/cam-0", 2}, {"live/cam-1", 2}, {"live/cam-2", 2}};
+  std::map<std::string, int> seen;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        seen = players_per_stream(server.http_port());
+        return seen == want;
+      },
+      20s))
+      << "the server's /api/streams: " << nlohmann::json(seen).dump() << "\n" << server.log();
+  const auto r = bench_result(dir, bench.wait(60s));
+  expect_healthy(r, 6);
+  EXPECT_EQ(r.report["streams"].get<int>(), 3);
+  EXPECT_EQ(r.report["publisher"]["streams"].get<int>(), 3);
+  EXPECT_EQ(r.report["publisher"]["publishing"].get<int>(), 3);
+  // Each player compared the stamps of its own stream: three sequences, no gap between them.
+  EXPECT_GT(r.report["gaps"]["stamped_messages"].get<std::uint64_t>(), 6u * 50u);
+  EXPECT_EQ(r.report["gaps"]["reordered"].get<std::uint64_t>(), 0u);
+  EXPECT_FALSE(r.report["tool_saturated"].get<bool>()) << r.report["threads_cpu"].dump();
+}
+
+TEST(bench_tool, http_flv_players_receive_the_stamped_frames) {
+  temp_dir dir;
+  rtmp_server_program server(dir, /*with_http=*/true);
+  ASSERT_TRUE(server.port() != 0 && server.http_port() != 0) << server.log();
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/flv",
+                           "--http-flv " + std::to_string(server.http_port()) +
+                               " --streams 2 --players 4 --publish synthetic --bitrate 500000 --audio-bitrate 64000 "
+                               "--duration 4 --threads 2");
+  expect_healthy(r, 4);
+  EXPECT_EQ(r.report["player_protocol"].get<std::string>(), "http-flv");
+  EXPECT_GT(r.report["delivered"]["audio_messages"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(r.report["gaps"]["reordered"].get<std::uint64_t>(), 0u);
+  // The server served them as HTTP-FLV players.
+  EXPECT_NE(server.log().find("HTTP-FLV 127.0.0.1:"), std::string::npos) << server.log();
+}
+
+TEST(bench_tool, http_flv_players_of_a_stream_nobody_publishes_fail_with_404) {
+  temp_dir dir;
+  rtmp_server_program server(dir, /*with_http=*/true);
+  ASSERT_TRUE(server.port() != 0 && server.http_port() != 0) << server.log();
+  const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/none",
+                           "--http-flv " + std::to_string(server.http_port()) + " --players 2 --ramp 0 --duration 1",
+                           30s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(r.report.is_object()) << r.out << r.err;
+  EXPECT_EQ(r.report["players"]["connected"].get<int>(), 0);
+  EXPECT_EQ(r.report["players"]["failed"].get<int>(), 2);
+  EXPECT_EQ(r.report["players"]["failures"]["HTTP status 404"].get<int>(), 2) << r.report.dump(2);
 }
 
 // ffmpeg plays `url` before anything is published there (the server's log

@@ -1,18 +1,22 @@
 #pragma once
 /// @file bench.hpp
 /// `rtmp-client bench`: a load tool for any RTMP server. One process opens
-/// many player connections to one URL (each does handshake, connect,
-/// createStream and play, then counts bytes, messages and keyframes), can
-/// drive its own publisher to the same URL (a synthetic H.264/AAC-shaped
-/// stream whose video frames carry a send timestamp and a sequence number,
-/// or an FLV file), and reports connection success, per-player delivered
-/// bitrate, time to the first keyframe, end-to-end delay, gaps and its own
-/// CPU time, as a table or as one JSON object.
+/// many player connections (each does handshake, connect, createStream and
+/// play, or with `--http-flv` one HTTP GET of the stream as FLV, then counts
+/// bytes, messages and keyframes), can drive its own publishers (one per
+/// stream, `--streams`: a synthetic stream of valid H.264 and AAC-LC whose
+/// video frames carry their send time and a sequence number in an SEI NAL
+/// unit, or an FLV file), and reports connection success, per-player
+/// delivered bitrate, time to the first keyframe, end-to-end delay, gaps,
+/// the publishers' pacing and its own CPU time (and whether one of its
+/// threads was saturated), as a table or as one JSON object.
 ///
 /// Connections are asynchronous on a small pool of io_contexts (one thread
-/// each) and drive the sans-I/O `rtmp::proto::client_session` directly; the
-/// publisher has an io_context and thread of its own so that its pacing does
-/// not depend on how busy the players are.
+/// each) and drive the sans-I/O `rtmp::proto::client_session` (or, over
+/// HTTP-FLV, the sans-I/O response reader of bench_http_flv.hpp) directly;
+/// the publishers share an io_context and thread of their own, each paced
+/// by its own timer, so that their pacing does not depend on how busy the
+/// players are.
 
 #include <chrono>
 #include <cstddef>
@@ -29,12 +33,14 @@ namespace rtmp::bench {
 struct bench_options {
   std::string url;                    ///< rtmp://host[:port]/app/stream played (and published) by the tool.
   std::size_t players = 1;            ///< Player connections to open.
-  std::string publish;                ///< "" (no publisher), "synthetic", or an FLV file to publish in a loop.
-  std::uint64_t bitrate = 2'500'000;  ///< Synthetic video bitrate, bits per second.
-  std::uint64_t audio_bitrate = 0;    ///< Synthetic AAC-shaped audio bitrate, bits per second (0: no audio).
+  std::size_t streams = 1;            ///< Streams: "stream-0".."stream-{N-1}" (the URL's name when 1); players round-robin.
+  std::string publish;                ///< "" (no publisher), "synthetic", or an FLV file to publish in a loop (per stream).
+  std::uint64_t bitrate = 2'500'000;  ///< Synthetic video bitrate per stream, bits per second.
+  std::uint64_t audio_bitrate = 0;    ///< Synthetic AAC-LC audio bitrate per stream, bits per second (0: no audio).
+  std::uint16_t http_flv_port = 0;    ///< Players GET http://host:PORT/app/stream.flv instead of RTMP (0: RTMP).
   double ramp = 500;                  ///< Player connections started per second (0: all at once).
   double duration_s = 10;             ///< Seconds to keep running after the last player was started.
-  std::size_t threads = 0;            ///< Player threads (io_contexts); 0: one per core.
+  std::size_t threads = 0;            ///< Player threads (io_contexts); 0: one per core (the report says when they were saturated).
   bool json = false;                  ///< Print one JSON object instead of the table.
   std::chrono::milliseconds timeout{10'000};  ///< Per connection: TCP connect + handshake + connect + play/publish.
 };
@@ -45,12 +51,13 @@ struct bench_options {
 CLI::App* add_bench_command(CLI::App& app, bench_options& options);
 
 /// Runs a bench: raises RLIMIT_NOFILE to its hard limit, starts the
-/// publisher (if any) and waits until it publishes, starts the players at
+/// publishers (if any) and waits until they publish, starts the players at
 /// `ramp` per second, runs `duration_s` more seconds (or until SIGINT /
-/// SIGTERM), closes everything and prints the report on stdout. Returns the
-/// process exit code: 0 when a report was printed (failed players are part of
-/// the report, not an error), 1 for a bad URL or a publisher that could not
-/// start (the report is still printed), 2 when the host cannot be resolved.
+/// SIGTERM), closes the players, then the publishers, and prints the report
+/// on stdout. Returns the process exit code: 0 when a report was printed
+/// (failed players are part of the report, not an error), 1 for a bad URL
+/// or a publisher that could not start (the report is still printed), 2
+/// when the host cannot be resolved.
 int run_bench(const bench_options& options);
 
 }  // namespace rtmp::bench

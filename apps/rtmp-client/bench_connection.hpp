@@ -1,20 +1,24 @@
 #pragma once
 /// @file bench_connection.hpp
-/// The base of every `rtmp-client bench` connection, player or publisher: a
-/// TCP socket driving a sans-I/O client_session, reading into its thread's
-/// shared buffer and writing through net::outbound_queue / net::write_queued.
+/// The bases of every `rtmp-client bench` connection: `socket_connection`, a
+/// TCP socket that reads into its thread's shared buffer and writes through
+/// net::outbound_queue / net::write_queued (the HTTP-FLV players use it as
+/// it is), and `connection`, one that drives a sans-I/O client_session (the
+/// RTMP players and the publishers).
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <system_error>
 #include <vector>
 
 #include "bench_clock.hpp"
 #include "net/outbound_queue.hpp"
 #include "rtmp/proto/client_session.hpp"
+#include "rtmp/proto/shared_bytes.hpp"
 
 namespace rtmp::bench {
 
@@ -23,26 +27,25 @@ using tcp = asio::ip::tcp;
 
 /// Bytes of the per-thread read buffer, shared by every connection of the
 /// thread: a connection reads only when its socket is readable and hands the
-/// bytes to its session before the next connection runs, so no connection
-/// keeps a buffer of its own.
+/// bytes on before the next connection runs, so no connection keeps a
+/// buffer of its own.
 inline constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
-/// A socket driving a client_session: connect, read when readable (into the
-/// thread's shared buffer), write what the session produces. Subclasses see
-/// the session's events. Lives until its io_context stops running, so
-/// handlers may capture `this`.
-class connection {
+/// A socket: connect, read when readable (into the thread's shared buffer)
+/// and hand the bytes to the subclass, write what it sends. Lives until its
+/// io_context stops running, so handlers may capture `this`.
+class socket_connection {
  public:
   /// A connection on `io` that reads into `read_buffer` (shared with the
-  /// other connections of the thread) and negotiates with `config`.
-  connection(asio::io_context& io, std::vector<std::uint8_t>& read_buffer, proto::client_session_config config);
-  virtual ~connection() = default;
+  /// other connections of the thread).
+  socket_connection(asio::io_context& io, std::vector<std::uint8_t>& read_buffer);
+  virtual ~socket_connection() = default;
 
   /// Not copyable: the socket's handlers hold `this`.
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
+  socket_connection(const socket_connection&) = delete;
+  socket_connection& operator=(const socket_connection&) = delete;
 
-  /// Starts the TCP connect; the handshake follows on success.
+  /// Starts the TCP connect; what was sent before goes out once it is up.
   void start(const tcp::endpoint& endpoint);
 
   /// Closes the socket; `why` (empty when we stopped it) is kept as the
@@ -57,14 +60,19 @@ class connection {
   std::uint64_t bytes_received() const noexcept { return bytes_in_; }
 
  protected:
-  /// Called for each event of the session, `now` being when its bytes came in.
-  virtual void on_event(proto::client_event& ev, clock_type::time_point now) = 0;
+  /// Called once the TCP connection is up, before the first read.
+  virtual void on_connected() {}
+  /// Called with the bytes of each read, `now` being when they came in;
+  /// an error closes the connection with it.
+  virtual std::error_code on_bytes(std::span<const std::uint8_t> bytes, clock_type::time_point now) = 0;
+  /// The error to close with when the peer ended the connection cleanly
+  /// (EOF); errc::peer_closed unless a subclass knows better.
+  virtual std::error_code on_end_of_input();
   /// Called once, when the connection closes.
   virtual void on_close(clock_type::time_point /*now*/) {}
 
-  /// Moves the session's output to the socket: non-blocking writes of what
-  /// is queued, a writability wait when the socket is full.
-  void flush();
+  /// Queues `bytes` and writes them as soon as the socket takes them.
+  void send(proto::shared_bytes bytes);
 
   /// Bytes the socket has not taken yet.
   std::size_t queued_bytes() const noexcept { return out_.queued(); }
@@ -72,7 +80,6 @@ class connection {
   asio::io_context& io_;               // the thread's
   std::vector<std::uint8_t>& buffer_;  // the thread's read buffer
   tcp::socket socket_;
-  proto::client_session session_;      // the RTMP side, without I/O
 
  private:
   /// Waits for the socket to become readable.
@@ -93,6 +100,29 @@ class connection {
   bool tcp_connected_ = false;
   bool waiting_writable_ = false;
   bool closed_ = false;
+};
+
+/// A socket driving a client_session: what the session produces goes out,
+/// what comes in goes to the session, and subclasses see its events.
+class connection : public socket_connection {
+ public:
+  /// A connection on `io` that reads into `read_buffer` and negotiates with `config`.
+  connection(asio::io_context& io, std::vector<std::uint8_t>& read_buffer, proto::client_session_config config);
+
+ protected:
+  /// Called for each event of the session, `now` being when its bytes came in.
+  virtual void on_event(proto::client_event& ev, clock_type::time_point now) = 0;
+
+  /// Moves the session's output to the socket.
+  void flush();
+
+  proto::client_session session_;  // the RTMP side, without I/O
+
+ private:
+  /// Sends the handshake and whatever was requested before (play / publish).
+  void on_connected() override { flush(); }
+  /// Feeds the session, hands its events on, then sends what it answered.
+  std::error_code on_bytes(std::span<const std::uint8_t> bytes, clock_type::time_point now) override;
 };
 
 }  // namespace rtmp::bench

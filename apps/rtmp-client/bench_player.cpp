@@ -1,6 +1,6 @@
 // The players of `rtmp-client bench` (see bench_player.hpp): what each one
-// counts as the stream arrives, the deadline sweep of their threads, and the
-// sum of their figures after the run.
+// counts as the stream arrives, the RTMP player, the deadline sweep of their
+// threads, and the sum of their figures after the run.
 #include "bench_player.hpp"
 
 #include <algorithm>
@@ -19,47 +19,19 @@ constexpr auto sweep_interval = 250ms;
 
 }  // namespace
 
-player::player(player_thread& thread, const proto::client_session_config& config, std::chrono::milliseconds timeout)
-    : connection(thread.io, thread.read_buffer, config), thread_(thread), timeout_(timeout) {}
-
-void player::begin(const std::string& stream, const tcp::endpoint& endpoint) {
-  stats_.started = clock_type::now();
-  (void)session_.play(stream);  // goes out as soon as the connection is up
-  start(endpoint);
+void player::note_playing(clock_type::time_point now) {
+  if (stats_.playing) return;
+  stats_.playing = true;
+  stats_.playing_at = now;
+  thread_.playing.fetch_add(1, std::memory_order_relaxed);
 }
 
-void player::check_deadline(clock_type::time_point now) {
-  if (!closed() && !stats_.playing && now - stats_.started > timeout_) close(errc::timeout);
-}
-
-void player::on_event(proto::client_event& ev, clock_type::time_point now) {
-  using kind = proto::client_event::kind;
-  switch (ev.type) {
-    case kind::play_started:
-      if (!stats_.playing) {
-        stats_.playing = true;
-        stats_.playing_at = now;
-        thread_.playing.fetch_add(1, std::memory_order_relaxed);
-      }
-      break;
-    case kind::media:
-      on_media(ev.msg, now);
-      break;
-    case kind::stream_ended:
-      ++stats_.stream_ends;
-      break;
-    default:
-      break;
-  }
-}
-
-void player::on_close(clock_type::time_point now) {
+void player::note_closed(clock_type::time_point now) {
   stats_.ended = now;
   if (!stats_.playing) thread_.failed.fetch_add(1, std::memory_order_relaxed);
 }
 
-void player::on_media(const proto::message& msg, clock_type::time_point now) {
-  const auto payload = msg.payload.span();
+void player::note_media(std::uint8_t type, std::span<const std::uint8_t> payload, clock_type::time_point now) {
   ++stats_.messages;
   stats_.media_bytes += payload.size();
   if (thread_.measuring) {
@@ -68,11 +40,11 @@ void player::on_media(const proto::message& msg, clock_type::time_point now) {
     }
     stats_.window_bytes += payload.size();
   }
-  if (msg.type == 8) {
+  if (type == 8) {
     ++stats_.audio;
     return;
   }
-  if (msg.type != 9) return;
+  if (type != 9) return;
   ++stats_.video;
   if (proto::is_video_keyframe(payload)) {
     ++stats_.keyframes;
@@ -105,6 +77,33 @@ void player::on_media(const proto::message& msg, clock_type::time_point now) {
   }
 }
 
+rtmp_player::rtmp_player(player_thread& thread, const proto::client_session_config& config,
+                         std::chrono::milliseconds timeout)
+    : connection(thread.io, thread.read_buffer, config), player(thread, timeout) {}
+
+void rtmp_player::begin(const std::string& stream, const tcp::endpoint& endpoint) {
+  note_started();
+  (void)session_.play(stream);  // goes out as soon as the connection is up
+  start(endpoint);
+}
+
+void rtmp_player::on_event(proto::client_event& ev, clock_type::time_point now) {
+  using kind = proto::client_event::kind;
+  switch (ev.type) {
+    case kind::play_started:
+      note_playing(now);
+      break;
+    case kind::media:
+      note_media(ev.msg.type, ev.msg.payload.span(), now);
+      break;
+    case kind::stream_ended:
+      note_stream_end();
+      break;
+    default:
+      break;
+  }
+}
+
 void schedule_deadline_sweep(player_thread& thread) {
   thread.sweep.expires_after(sweep_interval);
   thread.sweep.async_wait([&thread](std::error_code ec) {
@@ -125,7 +124,7 @@ player_totals total_player_stats(const std::vector<std::unique_ptr<player_thread
     for (const auto& p : thread->players) {
       ++started_players;
       const auto& s = p->stats();
-      totals.wire_bytes += p->bytes_received();
+      totals.wire_bytes += p->wire_bytes();
       totals.media_bytes += s.media_bytes;
       totals.messages += s.messages;
       totals.video += s.video;
@@ -138,13 +137,13 @@ player_totals total_player_stats(const std::vector<std::unique_ptr<player_thread
       totals.stream_ends += s.stream_ends;
       if (!s.playing) {
         ++totals.failed;
-        ++totals.failures[p->error() ? p->error().message() : "not playing when the run ended"];
+        ++totals.failures[p->failure() ? p->failure().message() : "not playing when the run ended"];
         continue;
       }
       ++totals.connected;
-      if (p->error()) {
+      if (p->failure()) {
         ++totals.disconnected;
-        ++totals.failures["disconnected: " + p->error().message()];
+        ++totals.failures["disconnected: " + p->failure().message()];
       }
       if (s.media_bytes > 0) ++totals.with_media;
       if (s.have_keyframe) {

@@ -34,14 +34,17 @@ bool is_metadata(const proto::flv_tag& tag) {
 
 publisher::publisher(asio::io_context& io, std::vector<std::uint8_t>& buffer,
                      const proto::client_session_config& config, const bench_options& options,
-                     std::vector<proto::flv_tag> file_tags)
+                     const std::vector<proto::flv_tag>& file_tags, histogram& lateness_us)
     : connection(io, buffer, config),
       synthetic_(options.bitrate, options.audio_bitrate),
-      file_tags_(std::move(file_tags)),
+      file_tags_(file_tags),
+      lateness_us_(lateness_us),
       use_file_(options.publish != "synthetic"),
       timer_(io) {}
 
-void publisher::begin(const std::string& stream, const tcp::endpoint& endpoint) {
+void publisher::begin(const std::string& stream, const tcp::endpoint& endpoint, clock_type::duration phase) {
+  stats_.stream = stream;
+  phase_ = phase;
   (void)session_.publish(stream);
   start(endpoint);
 }
@@ -95,8 +98,12 @@ void publisher::send_headers() {
 
 bool publisher::backlogged() const noexcept { return queued_bytes() > max_publisher_backlog; }
 
-void publisher::send(const proto::message& m) {
+void publisher::send(const proto::message& m, clock_type::time_point due) {
   if (session_.send_media(m)) return;
+  const auto now = clock_type::now();
+  lateness_us_.record(now > due ? static_cast<std::uint64_t>(
+                                      std::chrono::duration_cast<std::chrono::microseconds>(now - due).count())
+                                : 0);
   stats_.media_bytes += m.payload.size();
   if (m.type == 9) ++stats_.video_frames;
   if (m.type == 8) ++stats_.audio_frames;
@@ -114,7 +121,7 @@ void publisher::tick() {
 }
 
 clock_type::time_point publisher::tick_synthetic(clock_type::time_point now) {
-  const auto t0 = stats_.started;
+  const auto t0 = stats_.started + phase_;
   for (;;) {
     const auto video_due = t0 + std::chrono::milliseconds(synthetic_stream::video_time_ms(video_index_));
     const auto audio_due = t0 + std::chrono::microseconds(synthetic_stream::audio_time_us(audio_index_));
@@ -125,7 +132,7 @@ clock_type::time_point publisher::tick_synthetic(clock_type::time_point now) {
       if (backlogged()) {
         ++stats_.skipped_frames;
       } else {
-        send(synthetic_.audio_frame(audio_index_));
+        send(synthetic_.audio_frame(audio_index_), due);
       }
       ++audio_index_;
       continue;
@@ -133,7 +140,7 @@ clock_type::time_point publisher::tick_synthetic(clock_type::time_point now) {
     if (backlogged()) {
       ++stats_.skipped_frames;  // the sequence number does not advance: players see no gap for it
     } else {
-      send(synthetic_.video_frame(video_index_, sequence_++, ns_of(clock_type::now())));
+      send(synthetic_.video_frame(video_index_, sequence_++, ns_of(clock_type::now())), due);
     }
     ++video_index_;
   }
@@ -152,7 +159,7 @@ clock_type::time_point publisher::tick_file(clock_type::time_point now) {
     }
     const auto& tag = file_tags_[file_pos_];
     const std::uint64_t rel = (tag.timestamp >= first ? tag.timestamp - first : 0) + loop_offset_ms_;
-    const auto due = stats_.started + std::chrono::milliseconds(rel);
+    const auto due = stats_.started + phase_ + std::chrono::milliseconds(rel);
     if (due > now) return due;
     ++file_pos_;
     if (tag.type != 8 && tag.type != 9) continue;  // metadata went out once at the start
@@ -168,7 +175,7 @@ clock_type::time_point publisher::tick_file(clock_type::time_point now) {
     m.type = tag.type;
     m.timestamp = static_cast<std::uint32_t>(rel);
     m.payload = tag.payload;
-    send(m);
+    send(m, due);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_cpu.hpp"
 #include "rtmp/version.hpp"
 
 namespace rtmp::bench {
@@ -46,34 +47,78 @@ nlohmann::ordered_json distribution(std::vector<double> v, int decimals) {
 // `bps` as megabits per second, for the table.
 std::string mbit(double bps) { return fmt::format("{:.3f} Mbit/s", bps / 1e6); }
 
-// The "publisher" object: the mode, what was sent and at which bitrate, and why it failed.
+// Median, p99 and max of a histogram of microseconds, in milliseconds.
+nlohmann::ordered_json ms_figures(const histogram& us) {
+  return {{"samples", us.count()},
+          {"p50", round_to(static_cast<double>(us.percentile(50)) / 1000, 3)},
+          {"p99", round_to(static_cast<double>(us.percentile(99)) / 1000, 3)},
+          {"max", round_to(static_cast<double>(us.max()) / 1000, 3)}};
+}
+
+// The "publisher" object: the mode and the number of streams, what was sent
+// in total, the bitrate per stream, how late frames left, and why a
+// publisher failed.
 nlohmann::ordered_json publisher_report(const bench_options& options, const run_outcome& outcome) {
   nlohmann::ordered_json publisher;
   publisher["mode"] = !outcome.publishing ? "none" : (options.publish == "synthetic" ? "synthetic" : "file");
+  publisher["streams"] = outcome.publishers.size();
   publisher["target_bitrate_bps"] = options.publish == "synthetic" ? options.bitrate : 0;
   publisher["audio_bitrate_bps"] = options.publish == "synthetic" ? options.audio_bitrate : 0;
   publisher["started"] = outcome.publishing && !outcome.publisher_failed;
-  std::uint64_t video_frames = 0, audio_frames = 0, skipped_frames = 0, bytes = 0;
-  double rate = 0;
+  std::uint64_t video_frames = 0, audio_frames = 0, skipped_frames = 0, bytes = 0, published = 0, failed = 0;
+  double rate_sum = 0;
   std::string error;
-  if (outcome.publisher) {
-    const auto& stats = *outcome.publisher;
-    video_frames = stats.video_frames;
-    audio_frames = stats.audio_frames;
-    skipped_frames = stats.skipped_frames;
-    bytes = stats.media_bytes;
-    error = stats.failure;
-    if (outcome.publisher_failed && error.empty()) error = "no NetStream.Publish.Start within the timeout";
-    const double secs = stats.started != clock_type::time_point{} ? seconds_between(stats.started, stats.ended) : 0;
-    rate = secs > 0 ? static_cast<double>(bytes) * 8 / secs : 0;
+  for (const publisher_stats* stats : outcome.publishers) {
+    video_frames += stats->video_frames;
+    audio_frames += stats->audio_frames;
+    skipped_frames += stats->skipped_frames;
+    bytes += stats->media_bytes;
+    const bool started = stats->started != clock_type::time_point{};
+    if (started) ++published;
+    std::string why = stats->failure;
+    if (why.empty() && outcome.publisher_failed && !started) why = "no NetStream.Publish.Start within the timeout";
+    if (!why.empty() && failed++ == 0) {
+      error = outcome.publishers.size() > 1 ? stats->stream + ": " + why : why;
+    }
+    const double secs = started ? seconds_between(stats->started, stats->ended) : 0;
+    rate_sum += secs > 0 ? static_cast<double>(stats->media_bytes) * 8 / secs : 0;
   }
+  if (failed > 1) error += fmt::format(" (and {} more)", failed - 1);
+  const double rate = outcome.publishers.empty() ? 0 : rate_sum / static_cast<double>(outcome.publishers.size());
+  publisher["publishing"] = published;
   publisher["video_frames"] = video_frames;
   publisher["audio_frames"] = audio_frames;
   publisher["skipped_frames"] = skipped_frames;
   publisher["bytes"] = bytes;
-  publisher["bitrate_bps"] = static_cast<std::uint64_t>(std::llround(rate));
+  publisher["bitrate_bps"] = static_cast<std::uint64_t>(std::llround(rate));  // per stream
+  publisher["late_ms"] = ms_figures(outcome.publisher_lateness_us ? *outcome.publisher_lateness_us : histogram());
   publisher["error"] = error;
   return publisher;
+}
+
+// The "threads_cpu" object: the busiest player thread's share of the wall
+// time, the mean, and the publishers' thread's (null without publishers).
+nlohmann::ordered_json threads_cpu_report(const run_outcome& outcome) {
+  const auto& shares = outcome.player_thread_shares;
+  double max = 0, sum = 0;
+  for (double s : shares) {
+    max = std::max(max, s);
+    sum += s;
+  }
+  nlohmann::ordered_json j;
+  j["player_max_percent"] = round_to(max * 100, 1);
+  j["player_mean_percent"] = round_to(shares.empty() ? 0 : sum / static_cast<double>(shares.size()) * 100, 1);
+  j["publisher_percent"] = outcome.publisher_thread_share
+                               ? nlohmann::ordered_json(round_to(*outcome.publisher_thread_share * 100, 1))
+                               : nlohmann::ordered_json(nullptr);
+  return j;
+}
+
+// True when one of the tool's threads used more than saturated_share of the wall time.
+bool tool_saturated(const run_outcome& outcome) {
+  const auto& shares = outcome.player_thread_shares;
+  return std::any_of(shares.begin(), shares.end(), [](double s) { return s > saturated_share; }) ||
+         outcome.publisher_thread_share.value_or(0) > saturated_share;
 }
 
 // The "delivered" object: what the players received, and the median
@@ -129,6 +174,9 @@ nlohmann::ordered_json build_report(const bench_options& options, const run_outc
   report["tool"] = "rtmp-client bench";
   report["version"] = rtmp::version_line();
   report["url"] = options.url;
+  report["streams"] = options.streams;
+  report["player_protocol"] = options.http_flv_port != 0 ? "http-flv" : "rtmp";
+  report["http_flv_port"] = options.http_flv_port;
   report["threads"] = outcome.threads;
   report["duration_s"] = options.duration_s;
   report["ramp_per_s"] = options.ramp;
@@ -147,20 +195,18 @@ nlohmann::ordered_json build_report(const bench_options& options, const run_outc
   report["delivered"] = delivered_report(players, report["publisher"]);
   report["first_keyframe_ms"] = distribution(players.first_keyframe_ms, 2);
   report["connect_ms"] = distribution(players.connect_ms, 2);
-  const histogram& delay = players.delay_us;
-  report["delay_ms"] = {{"samples", delay.count()},
-                        {"p50", round_to(static_cast<double>(delay.percentile(50)) / 1000, 3)},
-                        {"p99", round_to(static_cast<double>(delay.percentile(99)) / 1000, 3)},
-                        {"max", round_to(static_cast<double>(delay.max()) / 1000, 3)}};
+  report["delay_ms"] = ms_figures(players.delay_us);
   report["gaps"] = {{"gaps", players.gaps},
                     {"dropped_messages", players.dropped},
                     {"reordered", players.reordered},
                     {"stamped_messages", players.stamped}};
   report["cpu"] = cpu_report(outcome.cpu_at_start, outcome.cpu_at_end, timeline.started);
+  report["threads_cpu"] = threads_cpu_report(outcome);
+  report["tool_saturated"] = tool_saturated(outcome);
   return report;
 }
 
-void print_table(const nlohmann::ordered_json& report) {
+std::string format_table(const nlohmann::ordered_json& report) {
   const auto& pl = report["players"];
   const auto& pub = report["publisher"];
   const auto& del = report["delivered"];
@@ -171,7 +217,12 @@ void print_table(const nlohmann::ordered_json& report) {
   const auto& gp = report["gaps"];
   const auto& cpu = report["cpu"];
   std::string out;
-  out += fmt::format("rtmp-client bench: {}\n", report["url"].get<std::string>());
+  const auto& tc = report["threads_cpu"];
+  const auto streams = report["streams"].get<std::uint64_t>();
+  const bool http_flv = report["player_protocol"] == "http-flv";
+  out += fmt::format("rtmp-client bench: {}{}{}\n", report["url"].get<std::string>(),
+                     streams > 1 ? fmt::format(", {} streams", streams) : "",
+                     http_flv ? fmt::format(", players over HTTP-FLV (port {})", report["http_flv_port"].get<int>()) : "");
   out += fmt::format("  {} player threads, ran {:.1f} s ({:.1f} s after the last player started)\n",
                      report["threads"].get<std::uint64_t>(), report["elapsed_s"].get<double>(),
                      report["measured_s"].get<double>());
@@ -186,11 +237,17 @@ void print_table(const nlohmann::ordered_json& report) {
     row("  failure", fmt::format("{} x {}", count.get<std::uint64_t>(), reason));
   }
   if (pub["mode"] != "none") {
-    row("publisher", fmt::format("{}, {} sent, {} video / {} audio frames, {} skipped{}",
-                                 pub["mode"].get<std::string>(), mbit(pub["bitrate_bps"].get<double>()),
+    row("publisher", fmt::format("{}{}, {} sent{}, {} video / {} audio frames, {} skipped{}",
+                                 pub["mode"].get<std::string>(),
+                                 streams > 1 ? fmt::format(" x {} streams", pub["streams"].get<std::uint64_t>()) : "",
+                                 mbit(pub["bitrate_bps"].get<double>()), streams > 1 ? " per stream" : "",
                                  pub["video_frames"].get<std::uint64_t>(), pub["audio_frames"].get<std::uint64_t>(),
                                  pub["skipped_frames"].get<std::uint64_t>(),
                                  pub["error"].get<std::string>().empty() ? "" : ", error: " + pub["error"].get<std::string>()));
+    const auto& late = pub["late_ms"];
+    row("publisher pacing", fmt::format("frames left p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms after due",
+                                        late["p50"].get<double>(), late["p99"].get<double>(),
+                                        late["max"].get<double>()));
   }
   row("delivered per player", fmt::format("min {}, p1 {}, median {}, max {}", mbit(br["min"].get<double>()),
                                           mbit(br["p1"].get<double>()), mbit(br["median"].get<double>()),
@@ -210,7 +267,22 @@ void print_table(const nlohmann::ordered_json& report) {
                           gp["reordered"].get<std::uint64_t>(), gp["stamped_messages"].get<std::uint64_t>()));
   row("tool CPU", fmt::format("user {:.2f} s, system {:.2f} s ({:.0f} % of one core)", cpu["user_s"].get<double>(),
                               cpu["system_s"].get<double>(), cpu["percent_of_one_core"].get<double>()));
-  std::fputs(out.c_str(), stdout);
+  row("tool threads", fmt::format("busiest player thread {:.0f} %, mean {:.0f} % of a core{}",
+                                  tc["player_max_percent"].get<double>(), tc["player_mean_percent"].get<double>(),
+                                  tc["publisher_percent"].is_null()
+                                      ? ""
+                                      : fmt::format(", publishers' thread {:.0f} %",
+                                                    tc["publisher_percent"].get<double>())));
+  if (report["tool_saturated"].get<bool>()) {
+    row("WARNING", fmt::format("the tool was saturated (a thread above {:.0f} % of a core): figures may show its "
+                               "limit, not the server's; try more --threads or a second machine",
+                               saturated_share * 100));
+  }
+  return out;
+}
+
+void print_table(const nlohmann::ordered_json& report) {
+  std::fputs(format_table(report).c_str(), stdout);
   std::fflush(stdout);
 }
 

@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "bench.hpp"
 #include "bench_clock.hpp"
@@ -34,21 +37,30 @@ struct run_timeline {
 
 /// What the report says of the run besides the players' figures.
 struct run_outcome {
-  std::size_t threads = 0;                     ///< Player threads.
-  run_timeline timeline;                       ///< When the phases began.
-  bool publishing = false;                     ///< The run had a publisher of its own.
-  bool publisher_failed = false;               ///< That publisher never published.
-  const publisher_stats* publisher = nullptr;  ///< Its figures; null without a publisher.
-  cpu_times cpu_at_start;                      ///< Process CPU time when the run began.
-  cpu_times cpu_at_end;                        ///< Process CPU time once every thread was joined.
+  std::size_t threads = 0;                           ///< Player threads.
+  run_timeline timeline;                             ///< When the phases began.
+  bool publishing = false;                           ///< The run had publishers of its own.
+  bool publisher_failed = false;                     ///< One of them never published.
+  std::vector<const publisher_stats*> publishers;    ///< Their figures, one per stream; empty without.
+  const histogram* publisher_lateness_us = nullptr;  ///< How late their frames left; null without.
+  cpu_times cpu_at_start;                            ///< Process CPU time when the run began.
+  cpu_times cpu_at_end;                              ///< Process CPU time once every thread was joined.
+  std::vector<double> player_thread_shares;          ///< Each player thread's share of the wall time (bench_cpu.hpp).
+  std::optional<double> publisher_thread_share;      ///< The publishers' thread's; nullopt without.
 };
 
 /// The report as one JSON object (the fields of `--json`); its CPU share is
-/// of the wall time from the run's start to now.
+/// of the wall time from the run's start to now. `tool_saturated` is true
+/// when a player thread, or the publishers' thread, used more than
+/// saturated_share of the wall time.
 nlohmann::ordered_json build_report(const bench_options& options, const run_outcome& outcome,
                                     const player_totals& players);
 
-/// Prints `report` (from build_report) as a table on stdout.
+/// `report` (from build_report) as a table, one line per figure, with a
+/// WARNING line when the tool was saturated.
+std::string format_table(const nlohmann::ordered_json& report);
+
+/// Prints format_table(report) on stdout.
 void print_table(const nlohmann::ordered_json& report);
 
 }  // namespace rtmp::bench
