@@ -307,6 +307,48 @@ TEST(stream_coalescing, a_window_of_media_arrives_in_one_delivery) {
   io.run_for(std::chrono::milliseconds(100));  // the cancelled window's wait ends
 }
 
+// Adaptive coalescing: with the worker's fan-out measured as costly the
+// stream holds media for the controller's window; measured as cheap it
+// hands media over at once.
+TEST(stream_coalescing, adaptive_holds_media_only_when_fan_out_is_costly) {
+  for (const bool costly : {true, false}) {
+    asio::io_context io;
+    auto pacing = hub::make_coalesce_controllers(1);
+    // Two seconds of measured load ending now: 68 batches a second, each
+    // round 5 ms (about 1,000 players) or 0.1 ms (about 20).
+    const auto now = std::chrono::steady_clock::now();
+    for (auto t = now - std::chrono::seconds(2); t < now; t += std::chrono::microseconds(14'700)) {
+      (*pacing)[0]->on_arrival(t);
+      (*pacing)[0]->on_round(costly ? std::chrono::microseconds(5'000) : std::chrono::microseconds(100));
+    }
+    hub::stream_config cfg;
+    cfg.coalesce_auto = true;
+    cfg.max_coalesce_delay = std::chrono::milliseconds(50);
+    ASSERT_EQ((*pacing)[0]->window(cfg.max_coalesce_delay) > std::chrono::microseconds(0), costly);
+    auto s = std::make_shared<hub::stream>("live/c", std::vector<asio::io_context*>{&io}, cfg, pacing);
+    auto pub = std::make_shared<null_publisher>();
+    ASSERT_EQ(s->claim(pub), hub::stream::claim_result::ok);
+    recording_subscriber player;
+    s->subscribe(&player);
+    for (std::uint32_t ts : {40u, 80u}) {
+      proto::message m;
+      m.type = 9;
+      m.timestamp = ts;
+      m.payload = proto::shared_bytes::copy_of(bytes{0x27, 0x01, 0, 0, 0, 0x00});
+      std::vector<std::shared_ptr<hub::media_packet>> batch{hub::make_packet(std::move(m), 4096, false)};
+      s->publish(pub.get(), batch);
+    }
+    io.poll();
+    io.restart();
+    EXPECT_EQ(player.seqs.size(), costly ? 0u : 2u) << (costly ? "held for the window" : "at once");
+    io.run_for(std::chrono::milliseconds(150));
+    io.restart();
+    EXPECT_EQ(player.seqs, (std::vector<std::uint64_t>{1, 2}));
+    s->unsubscribe(&player);
+    io.run_for(std::chrono::milliseconds(60));
+  }
+}
+
 // A player with another message stream id gets the same bytes as a fresh
 // encode for that id, as a patched header plus the shared rest of the wire
 // (the payload is not copied): small and multi-chunk messages, chunk

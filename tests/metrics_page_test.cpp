@@ -132,6 +132,13 @@ TEST_F(metrics_page_test, promtool_accepts_the_page_while_ffmpeg_publishes_and_p
   }
   EXPECT_FALSE(std::regex_search(page, std::regex(R"(\n(rtmp_[a-z_]+)(\{[^}]*\})? [0-9]+\.0\n)")))
       << "integers print as integers";
+  // Adaptive coalescing, per worker: one publisher and one player cost
+  // nothing worth holding media for.
+  for (const char* gauge : {"rtmp_write_coalesce_window_seconds", "rtmp_fanout_share"}) {
+    EXPECT_EQ(type_of(page, gauge), "gauge") << gauge;
+  }
+  EXPECT_EQ(sample(page, R"(rtmp_write_coalesce_window_seconds{worker="0"})"), 0.0) << page;
+  EXPECT_LT(sample(page, R"(rtmp_fanout_share{worker="0"})").value_or(1), 0.05) << page;
 }
 
 TEST_F(metrics_page_test, a_stream_s_sent_bytes_keep_counting_after_a_player_leaves) {

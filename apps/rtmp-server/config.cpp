@@ -2,6 +2,7 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -81,8 +82,12 @@ void add_core_options(CLI::App& app, settings& s, const settings& d) {
   app.add_option("--queue-bytes", s.queue_bytes, "Per-player bound on queued media bytes, 65536 to 1073741824")
       ->default_val(d.queue_bytes);
   app.add_option("--write-coalesce-ms", s.write_coalesce_ms,
-                 "Hold a player's media up to this many ms to send it in fewer writes (0: off), 0 to 1000")
+                 "auto: hold players' media only when fan-out is costly, as long as it pays within "
+                 "--max-coalesce-delay-ms; or a fixed window in ms to send media in fewer writes (0: off), 0 to 1000")
       ->default_val(d.write_coalesce_ms);
+  app.add_option("--max-coalesce-delay-ms", s.max_coalesce_delay_ms,
+                 "With --write-coalesce-ms auto: the most a message waits, window and fan-out round, 5 to 1000")
+      ->default_val(d.max_coalesce_delay_ms);
   app.add_option("--slow-subscriber", s.slow_subscriber,
                  "What to do with a player that cannot keep up: drop or disconnect")
       ->default_val(d.slow_subscriber);
@@ -478,7 +483,15 @@ std::optional<config_problem> validate_scalars(const settings& s) {
   if ((p = check_range("handshake-timeout", s.handshake_timeout, 1, 300, " seconds"))) return p;
   if ((p = check_range("max-message-size", s.max_message_size, 64 * kib, 16 * mib - 1, " bytes"))) return p;
   if ((p = check_range("queue-bytes", s.queue_bytes, 64 * kib, 1024 * mib, " bytes"))) return p;
-  if ((p = check_range("write-coalesce-ms", s.write_coalesce_ms, 0, 1000, " ms"))) return p;
+  if (s.write_coalesce_ms != "auto") {
+    std::int64_t ms = -1;
+    const auto& t = s.write_coalesce_ms;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), ms);
+    if (ec != std::errc() || end != t.data() + t.size() || ms < 0 || ms > 1000) {
+      return config_problem{"write-coalesce-ms", "must be auto or 0 to 1000 ms"};
+    }
+  }
+  if ((p = check_range("max-coalesce-delay-ms", s.max_coalesce_delay_ms, 5, 1000, " ms"))) return p;
   if ((p = check_one_of("slow-subscriber", s.slow_subscriber, {"drop", "disconnect"}))) return p;
   if ((p = check_one_of("gop-cache", s.gop_cache, on_off))) return p;
   if ((p = check_one_of("wait-for-publisher", s.wait_for_publisher, on_off))) return p;
@@ -533,7 +546,9 @@ net::server_config to_server_config(const settings& s) {
   cfg.negotiate_timeout = std::chrono::seconds(s.handshake_timeout);
   cfg.session.chunk_limits.max_message_size = static_cast<std::uint32_t>(s.max_message_size);
   cfg.queue_bytes = static_cast<std::size_t>(s.queue_bytes);
-  cfg.write_coalesce = std::chrono::milliseconds(s.write_coalesce_ms);
+  cfg.write_coalesce_auto = s.write_coalesce_ms == "auto";
+  cfg.write_coalesce = std::chrono::milliseconds(cfg.write_coalesce_auto ? 0 : std::stoll(s.write_coalesce_ms));
+  cfg.max_coalesce_delay = std::chrono::milliseconds(s.max_coalesce_delay_ms);
   cfg.slow_policy =
       s.slow_subscriber == "drop" ? net::slow_subscriber_policy::drop : net::slow_subscriber_policy::disconnect;
   cfg.stream.gop_cache = is_on(s.gop_cache);

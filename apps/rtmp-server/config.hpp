@@ -28,7 +28,8 @@ struct settings {
   std::int64_t handshake_timeout = 10;              ///< Seconds for the handshake, and for connect + publish/play.
   std::int64_t max_message_size = 16 * 1024 * 1024 - 1;  ///< Largest inbound audio/video message.
   std::int64_t queue_bytes = 4 * 1024 * 1024;            ///< Per-player bound on queued media.
-  std::int64_t write_coalesce_ms = 0;                    ///< Hold a player's media up to this long (0: off).
+  std::string write_coalesce_ms = "auto";                ///< "auto" (adaptive), or hold a player's media up to this many ms (0: off).
+  std::int64_t max_coalesce_delay_ms = 50;               ///< Adaptive coalescing: the most a message is held, with its round.
   std::string slow_subscriber = "drop";                  ///< drop or disconnect.
   std::string gop_cache = "on";                          ///< on or off.
   std::vector<std::string> gop_cache_app;                ///< "APP=on|off": the GOP cache of one application.

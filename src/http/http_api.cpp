@@ -222,6 +222,20 @@ http::response http_api::metrics_page() {
   page.family("rtmp_hls_blocked_requests", "LL-HLS blocking playlist reloads and part requests held now.",
               metric_type::gauge);
   page.sample("rtmp_hls_blocked_requests", "", hls_.blocked());
+  page.family("rtmp_write_coalesce_window_seconds",
+              "Each worker's write coalescing window now (adaptive: follows the cost of fan-out).",
+              metric_type::gauge);
+  for (std::size_t w = 0; w < streams_.workers(); ++w) {
+    page.sample_double("rtmp_write_coalesce_window_seconds",
+                http::prometheus_text::label_set({{"worker", std::to_string(w)}}),
+                std::chrono::duration<double>(streams_.coalesce_window(w)).count());
+  }
+  page.family("rtmp_fanout_share", "Each worker's share of time fan-out would take without coalescing (estimate).",
+              metric_type::gauge);
+  for (std::size_t w = 0; w < streams_.workers(); ++w) {
+    page.sample_double("rtmp_fanout_share", http::prometheus_text::label_set({{"worker", std::to_string(w)}}),
+                streams_.fanout_share(w));
+  }
   page.family("rtmp_media_dropped_total", "Media messages dropped, by reason.", metric_type::counter);
   page.sample("rtmp_media_dropped_total", R"({reason="queue_full"})", metrics_.dropped_queue_full.load());
 

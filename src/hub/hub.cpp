@@ -11,7 +11,18 @@ std::string stream_key(std::string_view app, std::string_view name) {
 }
 
 hub::hub(std::vector<asio::io_context*> workers, stream_config config, std::map<std::string, stream_config> per_app)
-    : workers_(std::move(workers)), config_(config), per_app_(std::move(per_app)) {}
+    : workers_(std::move(workers)),
+      pacing_(make_coalesce_controllers(workers_.size())),
+      config_(config),
+      per_app_(std::move(per_app)) {}
+
+std::chrono::microseconds hub::coalesce_window(std::size_t w) const {
+  const stream_config c = config();
+  if (!c.coalesce_auto) return c.write_coalesce;
+  return w < pacing_->size() ? (*pacing_)[w]->window(c.max_coalesce_delay) : std::chrono::microseconds(0);
+}
+
+double hub::fanout_share(std::size_t w) const { return w < pacing_->size() ? (*pacing_)[w]->share() : 0.0; }
 
 stream_config hub::config() const {
   std::lock_guard lock(mu_);
@@ -48,7 +59,7 @@ std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr
                                    stream::claim_result& result) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key));
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key), pacing_);
   result = s->claim(p);
   return s;
 }
@@ -56,7 +67,7 @@ std::shared_ptr<stream> hub::claim(const std::string& key, const std::shared_ptr
 std::shared_ptr<stream> hub::subscribe(const std::string& key, subscriber* sub, stream_snapshot& snapshot) {
   std::lock_guard lock(mu_);
   auto& s = streams_[key];
-  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key));
+  if (s == nullptr) s = std::make_shared<stream>(key, workers_, config_for_locked(key), pacing_);
   snapshot = s->subscribe(sub);
   return s;
 }

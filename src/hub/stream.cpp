@@ -68,10 +68,12 @@ void subscriber::deliver_stop(std::uint64_t generation) {
 
 // --- stream ---------------------------------------------------------------------
 
-stream::stream(std::string key, std::vector<asio::io_context*> workers, stream_config config)
+stream::stream(std::string key, std::vector<asio::io_context*> workers, stream_config config,
+               std::shared_ptr<coalesce_controllers> pacing)
     : key_(std::move(key)),
       workers_(std::move(workers)),
       config_(config),
+      pacing_(pacing != nullptr ? std::move(pacing) : make_coalesce_controllers(workers_.size())),
       count_per_worker_(workers_.size(), 0),
       local_(workers_.size()),
       removals_(workers_.size(), 0),
@@ -304,9 +306,17 @@ void stream::post_to_workers(notice what, std::uint64_t generation,
 
 void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
                            const std::vector<packet_ptr>* batch) {
-  if (what == notice::media && config_.write_coalesce.count() > 0) {
-    hold_on_worker(w, generation, *batch);
-    return;
+  if (what == notice::media) {
+    std::chrono::microseconds window = config_.write_coalesce;
+    if (config_.coalesce_auto) {
+      coalesce_controller& pacing = *(*pacing_)[w];
+      pacing.on_arrival(std::chrono::steady_clock::now());
+      window = pacing.window(config_.max_coalesce_delay);
+    }
+    if (window.count() > 0) {
+      hold_on_worker(w, generation, *batch, window);
+      return;
+    }
   }
   // Held media goes first: a start or stop notice must not overtake it.
   release_held(w);
@@ -314,7 +324,8 @@ void stream::run_on_worker(std::size_t w, notice what, std::uint64_t generation,
                     batch != nullptr ? std::span<const packet_ptr>(*batch) : std::span<const packet_ptr>());
 }
 
-void stream::hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch) {
+void stream::hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch,
+                            std::chrono::microseconds window) {
   held_media& h = held_[w];
   if (!h.packets.empty() && h.generation != generation) release_held(w);  // another publisher's media
   h.generation = generation;
@@ -329,7 +340,7 @@ void stream::hold_on_worker(std::size_t w, std::uint64_t generation, const std::
   if (h.armed || h.packets.empty()) return;
   if (h.timer == nullptr) h.timer = std::make_unique<asio::steady_timer>(*workers_[w]);
   h.armed = true;
-  h.timer->expires_after(config_.write_coalesce);
+  h.timer->expires_after(window);
   h.timer->async_wait([self = shared_from_this(), w, window = h.window](const std::error_code&) {
     if (self->held_[w].window == window) self->release_held(w);  // else released early meanwhile
   });
@@ -360,6 +371,9 @@ void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generat
   // players are 50 million comparisons per message).
   auto& list = local_[w];
   if (list.empty()) return;
+  // Adaptive coalescing measures what a round of media costs.
+  const bool timed = what == notice::media && config_.coalesce_auto;
+  const auto began = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   thread_local std::vector<subscriber*> spare;  // reused between batches
   std::vector<subscriber*> players;
   players.swap(spare);  // a nested call would find `spare` empty: still correct
@@ -375,6 +389,7 @@ void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generat
   }
   players.clear();
   if (players.capacity() > spare.capacity()) players.swap(spare);
+  if (timed) (*pacing_)[w]->on_round(std::chrono::steady_clock::now() - began);
 }
 
 }  // namespace rtmp::hub

@@ -109,6 +109,8 @@ static std::size_t worker_count(std::size_t requested) {
 // the hub holds media per stream and worker (hub::stream_config).
 static hub::stream_config with_coalescing(hub::stream_config s, const server_config& c) {
   s.write_coalesce = c.write_coalesce;
+  s.coalesce_auto = c.write_coalesce_auto;
+  s.max_coalesce_delay = c.max_coalesce_delay;
   s.coalesce_max_bytes = c.max_write_batch_bytes;
   return s;
 }
@@ -463,7 +465,9 @@ reload_result server_impl::reload(const server_config& next) {
     changes.emplace_back("recording (publishes from now on)");
   }
   if (!(before->stream == next.stream) || before->app_stream != next.app_stream ||
-      before->write_coalesce != next.write_coalesce || before->max_write_batch_bytes != next.max_write_batch_bytes) {
+      before->write_coalesce != next.write_coalesce || before->write_coalesce_auto != next.write_coalesce_auto ||
+      before->max_coalesce_delay != next.max_coalesce_delay ||
+      before->max_write_batch_bytes != next.max_write_batch_bytes) {
     streams.set_config(with_coalescing(next.stream, next), with_coalescing(next.app_stream, next));
     changes.emplace_back("stream settings: GOP cache, takeover, write coalescing (streams created from now on)");
   }

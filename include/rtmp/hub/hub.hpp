@@ -62,11 +62,22 @@ class hub {
   /// them; streams that exist keep theirs.
   void set_config(stream_config config, std::map<std::string, stream_config> per_app);
 
+  /// Number of workers.
+  std::size_t workers() const noexcept { return workers_.size(); }
+
+  /// Worker `w`'s write coalescing window now under the default settings:
+  /// the adaptive one (coalesce_controller) or the fixed one.
+  std::chrono::microseconds coalesce_window(std::size_t w) const;
+
+  /// Worker `w`'s fan-out share as adaptive coalescing estimates it.
+  double fanout_share(std::size_t w) const;
+
  private:
   // config_for with mu_ held.
   const stream_config& config_for_locked(std::string_view key) const noexcept;
 
   std::vector<asio::io_context*> workers_;
+  const std::shared_ptr<coalesce_controllers> pacing_;  // one per worker, shared by every stream
   mutable std::mutex mu_;
   stream_config config_;                          // mu_
   std::map<std::string, stream_config> per_app_;  // mu_

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "rtmp/hub/coalesce_controller.hpp"
 #include "rtmp/hub/media_packet.hpp"
 
 namespace rtmp::hub {
@@ -46,6 +47,13 @@ struct stream_config {
   std::chrono::milliseconds write_coalesce{0};
   /// A worker's held media past this many bytes is delivered at once.
   std::size_t coalesce_max_bytes = std::size_t{1024} * 1024;
+  /// Adaptive coalescing: the window follows what fan-out costs on each
+  /// worker (coalesce_controller): none while rounds are cheap, growing
+  /// with the players, never making a message wait more than
+  /// `max_coalesce_delay`. `write_coalesce` is then not used.
+  bool coalesce_auto = false;
+  /// The delay budget of adaptive coalescing (the window plus a round).
+  std::chrono::milliseconds max_coalesce_delay{50};
 
   /// Member-wise (a reload compares the old and new settings).
   bool operator==(const stream_config&) const = default;
@@ -143,8 +151,11 @@ class stream : public std::enable_shared_from_this<stream> {
   /// sent no media for `stream_config::stale_publisher`.
   enum class claim_result : std::uint8_t { ok, busy, took_over, took_over_stale };
 
-  /// `workers` are the io_contexts of the pool, indexed like `subscriber::worker()`.
-  stream(std::string key, std::vector<asio::io_context*> workers, stream_config config);
+  /// `workers` are the io_contexts of the pool, indexed like
+  /// `subscriber::worker()`; `pacing` the per-worker adaptive coalescing
+  /// controllers the hub's streams share (null: the stream makes its own).
+  stream(std::string key, std::vector<asio::io_context*> workers, stream_config config,
+         std::shared_ptr<coalesce_controllers> pacing = nullptr);
   ~stream();
   stream(const stream&) = delete;
   stream& operator=(const stream&) = delete;
@@ -222,13 +233,15 @@ class stream : public std::enable_shared_from_this<stream> {
   void deliver_on_worker(std::size_t w, notice what, std::uint64_t generation, std::span<const packet_ptr> batch);
   // Write coalescing: adds a batch to worker w's held media; delivers when
   // the window ends or the held bytes reach coalesce_max_bytes.
-  void hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch);
+  void hold_on_worker(std::size_t w, std::uint64_t generation, const std::vector<packet_ptr>& batch,
+                      std::chrono::microseconds window);
   // Delivers worker w's held media, if any.
   void release_held(std::size_t w);
 
   const std::string key_;
   const std::vector<asio::io_context*> workers_;
   const stream_config config_;
+  const std::shared_ptr<coalesce_controllers> pacing_;  // entry w used on worker w
 
   mutable std::mutex mu_;
   std::shared_ptr<publisher> publisher_;

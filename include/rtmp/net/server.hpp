@@ -104,9 +104,16 @@ struct server_config {
   /// up to this long after the first of it arrived, then hand it over at
   /// once, so each player writes it in one writev (fewer system calls per
   /// byte, more delay; hub::stream_config::write_coalesce). 0: at once.
-  /// Commands and control replies are never held; held media past
-  /// max_write_batch_bytes leaves at once.
+  /// Commands and control replies are never held, nor is a joining
+  /// player's first GOP; held media past max_write_batch_bytes leaves at
+  /// once. Used when write_coalesce_auto is off.
   std::chrono::milliseconds write_coalesce{0};
+  /// Adaptive write coalescing (the default): each worker's window follows
+  /// the measured cost of its fan-out rounds (hub::coalesce_controller):
+  /// none while rounds are cheap, growing with the players, a message never
+  /// held past max_coalesce_delay including the round.
+  bool write_coalesce_auto = true;
+  std::chrono::milliseconds max_coalesce_delay{50};  ///< The delay budget of adaptive coalescing.
   std::size_t max_control_queue_bytes = std::size_t{1024} * 1024;   ///< Unsent control/command replies before the peer is closed (T-39).
   std::chrono::milliseconds shutdown_timeout{3'000};   ///< Graceful stop: time to flush goodbyes.
   std::size_t max_connections = 0;         ///< Open connections at once; 0: unlimited. Over it, accept then close (T-35).
