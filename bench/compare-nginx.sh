@@ -22,6 +22,11 @@
 #                      with `ffmpeg -nostdin -re` (no delay or gap figures)
 #                      (default synthetic; env PUBLISHER)
 #   --ramp R           player connections per second (default 1000; env RAMP)
+#   --streams N        publish N streams (synthetic publisher: the bench tool's
+#                      --streams) and spread the players over them; --players
+#                      stays the total (e.g. 200 streams x 5 players: --streams
+#                      200 --players 1000 --bitrate 1000000). Adds server memory
+#                      per stream to the table (default 1; env STREAMS)
 #   --scale [N]        instead: the connection-scale run, N players (default
 #                      10000; env SCALE_PLAYERS) of a 128 kbit/s stream (env
 #                      SCALE_BITRATE): RSS per connection and connect time,
@@ -50,6 +55,7 @@ bitrate=${BITRATE:-2500000}
 audio_bitrate=${AUDIO_BITRATE:-128000}
 publisher=${PUBLISHER:-synthetic}
 ramp=${RAMP:-1000}
+streams=${STREAMS:-1}
 servers=${SERVERS:-"ours nginx"}
 build_dir=${BUILD_DIR:-$repo/build}
 server_cpu=${SERVER_CPU:-0}
@@ -71,6 +77,7 @@ while [ $# -gt 0 ]; do
     --audio-bitrate) audio_bitrate=$2; shift 2 ;;
     --publisher) publisher=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --scale)
@@ -81,6 +88,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$publisher" in synthetic|ffmpeg) ;; *) die "--publisher is synthetic or ffmpeg" ;; esac
+[ "$streams" -gt 1 ] && [ "$publisher" = ffmpeg ] && die "--streams needs the synthetic publisher"
 
 server_bin=$build_dir/bin/rtmp-server
 client_bin=$build_dir/bin/rtmp-client
@@ -185,7 +193,7 @@ run_case() {
   local url json=$work/bench.json
   start_server "$kind"
   url="rtmp://127.0.0.1:$port/live/bench"
-  local pub_args=(--publish synthetic --bitrate "$bps")
+  local pub_args=(--publish synthetic --bitrate "$bps" --streams "$streams")
   # Audio only on the fan-out stream (the scale run's 128 kbit/s is all video).
   [ "$scale" = 1 ] || pub_args+=(--audio-bitrate "$audio_bitrate")
   if [ "$scale" = 1 ] && [ "$scale_publish" = 0 ]; then pub_args=(); fi
@@ -216,14 +224,14 @@ run_case() {
   if [ -n "$ffmpeg_pid" ]; then kill "$ffmpeg_pid" 2>/dev/null || true; wait "$ffmpeg_pid" 2>/dev/null || true; ffmpeg_pid=""; fi
   stop_server
   python3 - "$kind" "$players" "$bps" "$(((cpu1 - cpu0)))" "$clk_tck" "$idle_rss" "$peak" "$t0" "$t1" "$json" \
-    >>"$work/results.jsonl" <<'EOF'
+    "$streams" >>"$work/results.jsonl" <<'EOF'
 import json, sys
-kind, players, bps, ticks, tck, idle, peak, t0, t1, path = sys.argv[1:]
+kind, players, bps, ticks, tck, idle, peak, t0, t1, path, streams = sys.argv[1:]
 try:
     bench = json.load(open(path))
 except Exception:
     bench = None
-print(json.dumps({"server": kind, "players": int(players), "bitrate": int(bps),
+print(json.dumps({"server": kind, "players": int(players), "bitrate": int(bps), "streams": int(streams),
                   "cpu_s": int(ticks) / int(tck), "wall_s": float(t1) - float(t0),
                   "idle_rss_kb": int(idle), "peak_rss_kb": int(peak), "bench": bench}))
 EOF
@@ -287,6 +295,10 @@ def metrics(r):
         "frames missing (gaps)": g(r, "gaps", "dropped_messages") if stamped else None,
         "bench tool CPU, % of one core": g(r, "cpu", "percent_of_one_core"),
     }
+    if r.get("streams", 1) > 1:
+        m["server RSS per stream, KiB"] = (r["peak_rss_kb"] - r["idle_rss_kb"]) / r["streams"]
+    if g(r, "tool_saturated"):
+        m["bench tool saturated"] = "yes"
     if scale:
         n = g(r, "players", "connected") or 0
         m = {
@@ -328,6 +340,8 @@ def ratio(a, b):
 
 print()
 what = "connection scale: %d players" % counts[0] if scale else "fan-out"
+if rows and rows[0].get("streams", 1) > 1:
+    what += " over %d streams" % rows[0]["streams"]
 ramp = rows[0]["bench"]["ramp_per_s"] if rows and rows[0].get("bench") else "?"
 pub = "none (idle players)" if publisher == "none" else "%s at %s bit/s" % (publisher, rows[0]["bitrate"] if rows else "?")
 if publisher == "synthetic" and audio_bps > 0:

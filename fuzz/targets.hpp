@@ -1065,21 +1065,13 @@ inline bool boxes_tile(bytes_view b) noexcept {
   return true;
 }
 
-/// Target fuzz_hls_segmenter: the records of fuzz_ts_muxer (kind byte,
-/// timestamp step byte, 16-bit length, body) fed to a segmenter, TS or fMP4
-/// by one seed bit, with a small byte bound: kind & 1 selects audio, kind &
-/// 0x40 ends the publish after the record, kind & 0x20 restarts it. After
-/// each record: the kept bytes stay within twice the bound, every listed
-/// segment is served and whole (188-byte packets starting 0x47, or boxes
-/// that tile it), and the playlist renders.
-inline void run_hls_segmenter(bytes_view in) {
-  hls::segmenter_config cfg;
-  cfg.format = (seed_of(in) & 1) != 0 ? hls::segment_format::fmp4 : hls::segment_format::ts;
-  cfg.segment_duration = std::chrono::milliseconds(300);
-  cfg.max_segment_duration = std::chrono::milliseconds(2000);
-  cfg.window = 3;
-  cfg.max_bytes = 64 * 1024;
-  hls::segmenter seg(cfg);
+/// Feeds the records of `in` to `seg` (kind byte, timestamp step byte,
+/// 16-bit length, body: kind & 1 selects audio, kind & 0x80 steps the
+/// timestamp back, kind & 0x40 ends the publish after the record, kind &
+/// 0x20 restarts it) and calls `check()` after each, once the bounds every
+/// segmenter keeps (bytes, segments) were checked.
+template <typename Check>
+void feed_hls_records(bytes_view in, hls::segmenter& seg, const hls::segmenter_config& cfg, Check check) {
   std::uint32_t timestamp = 0;
   std::int64_t wall = 0;
   std::size_t pos = 0;
@@ -1094,9 +1086,27 @@ inline void run_hls_segmenter(bytes_view in) {
     if ((kind & 0x20) != 0) seg.restart();
     RTMP_FUZZ_CHECK(seg.bytes() <= 2 * cfg.max_bytes + 4096);
     RTMP_FUZZ_CHECK(seg.segments() <= cfg.window + cfg.kept_past_window);
+    check();
+  }
+}
+
+/// The records of fuzz_ts_muxer (feed_hls_records) fed to a segmenter, TS
+/// or fMP4 by one seed bit, with a small byte bound. After each record: the
+/// kept bytes stay within twice the bound, every listed
+/// segment is served and whole (188-byte packets starting 0x47, or boxes
+/// that tile it), and the playlist renders.
+inline void run_hls_segmenter(bytes_view in) {
+  hls::segmenter_config cfg;
+  cfg.format = (seed_of(in) & 1) != 0 ? hls::segment_format::fmp4 : hls::segment_format::ts;
+  cfg.segment_duration = std::chrono::milliseconds(300);
+  cfg.max_segment_duration = std::chrono::milliseconds(2000);
+  cfg.window = 3;
+  cfg.max_bytes = 64 * 1024;
+  hls::segmenter seg(cfg);
+  feed_hls_records(in, seg, cfg, [&] {
     const std::string playlist = seg.playlist("?t=1");
     RTMP_FUZZ_CHECK(playlist.empty() == (seg.segments() == 0));
-    if (seg.segments() == 0) continue;
+    if (seg.segments() == 0) return;
     for (std::uint64_t n = seg.next_sequence() - seg.segments(); n < seg.next_sequence(); ++n) {
       const auto s = seg.find(n);
       RTMP_FUZZ_CHECK(s != nullptr && s->bytes.size() > 0);
@@ -1109,7 +1119,7 @@ inline void run_hls_segmenter(bytes_view in) {
         RTMP_FUZZ_CHECK(seg.find_init(s->init).size() > 0 && boxes_tile(seg.find_init(s->init).span()));
       }
     }
-  }
+  });
 }
 
 // The LL-HLS part of fuzz_hls_segmenter: the input also picks a part
@@ -1222,20 +1232,7 @@ inline void run_hls_low_latency(bytes_view in, std::chrono::milliseconds part) {
   hls::segmenter seg(cfg);
   RTMP_FUZZ_CHECK(seg.low_latency());
   last_state last{seg.version(), seg.next_sequence(), 0, false};
-  std::uint32_t timestamp = 0;
-  std::int64_t wall = 0;
-  std::size_t pos = 0;
-  while (in.size() - pos >= 4) {
-    const std::uint8_t kind = in[pos];
-    timestamp = (kind & 0x80) != 0 ? timestamp - in[pos + 1] : timestamp + in[pos + 1];
-    wall += in[pos + 1];
-    const std::size_t length = std::min<std::size_t>(proto::load_be16(in.data() + pos + 2), in.size() - pos - 4);
-    seg.on_media((kind & 1) != 0 ? 8 : 9, in.subspan(pos + 4, length), timestamp, wall);
-    pos += 4 + length;
-    if ((kind & 0x40) != 0) seg.end();
-    if ((kind & 0x20) != 0) seg.restart();
-    RTMP_FUZZ_CHECK(seg.bytes() <= 2 * cfg.max_bytes + 4096);
-    RTMP_FUZZ_CHECK(seg.segments() <= cfg.window + cfg.kept_past_window);
+  feed_hls_records(in, seg, cfg, [&] {
     for (std::uint64_t n = seg.next_sequence() - seg.segments(); n < seg.next_sequence(); ++n) {
       const auto s = seg.find(n);
       RTMP_FUZZ_CHECK(s != nullptr && s->bytes.size() > 0 && boxes_tile(s->bytes.span()));
@@ -1244,9 +1241,8 @@ inline void run_hls_low_latency(bytes_view in, std::chrono::milliseconds part) {
       RTMP_FUZZ_CHECK(init.size() > 0 && boxes_tile(init.span()));
     }
     check_low_latency(seg, cfg, last);
-  }
+  });
 }
-
 
 /// Target fuzz_hls_segmenter: run_hls_segmenter, or with a part duration
 /// from the seed, run_hls_low_latency.
