@@ -5,6 +5,7 @@
 // far-ahead directives get 400, and past --hls-max-blocked held requests
 // get 503 at once while other streams keep being served.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -113,6 +114,14 @@ TEST_F(ll_hls, parts_are_listed_with_server_control_and_served) {
   EXPECT_GE(parts, 5u) << text;
   EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/live/cam/1.999999.m4s").status, 404);
   EXPECT_EQ(rtmp::test::http_get(server_.http_port(), "/live/cam/1.x.m4s").status, 404);
+  // /api/streams shows the requests per second once their second is over.
+  std::this_thread::sleep_for(1100ms);
+  const auto api = nlohmann::json::parse(rtmp::test::http_get(server_.http_port(), "/api/streams/live/cam").body);
+  const auto& hls = api.at("hls");
+  EXPECT_GT(hls.at("requests_per_second").get<double>(), 0.0) << api.dump();
+  EXPECT_GT(hls.at("playlist_requests_per_second").get<double>(), 0.0) << api.dump();
+  EXPECT_LT(hls.at("playlist_requests_per_second").get<double>(), hls.at("requests_per_second").get<double>());
+  EXPECT_EQ(hls.at("blocked").get<int>(), 0);
 }
 
 TEST_F(ll_hls, a_blocking_reload_and_the_hinted_part_are_held_until_the_part_exists) {
