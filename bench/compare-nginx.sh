@@ -10,6 +10,17 @@
 # the rest from the bench tool's JSON report, and prints one markdown table
 # with ours/nginx ratios.
 #
+# After the fan-out runs it measures the floor for each player count:
+# `loopback_floor --shape` (bench/loopback_floor.cpp) writes the same stream
+# (the run's video + audio bitrate, in as many messages a second as the
+# bench JSON says the publisher sent, else 68) to N loopback connections, one
+# writev per player per message (or per FLOOR_WINDOW_MS window), the writer
+# pinned to SERVER_CPU and its drain to LOAD_CPU, for --duration seconds
+# (with --streams: N players of one stream, the same bytes per player). The
+# table gains "floor CPU s per GB" and each server's CPU per GB over it; both
+# are n/a when build/bin/loopback_floor is missing (benchmarks not built).
+# Not in --scale runs.
+#
 # Usage: bench/compare-nginx.sh [options]
 #   --players "LIST"   player counts (default "100 500 1000"; env PLAYERS)
 #   --duration S       seconds per run after the last player joined (default 10; env DURATION)
@@ -39,6 +50,9 @@
 #                      the stream (connection memory alone)
 #   --servers "LIST"   which servers (default "ours nginx"; env SERVERS)
 #   --build-dir DIR    where bin/rtmp-server and bin/rtmp-client are (default build; env BUILD_DIR)
+#   --floor-window-ms W  the floor's coalescing window: one gathered writev per
+#                      player per W ms instead of per message, to compare with
+#                      OURS_ARGS="--write-coalesce-ms W" (default 0; env FLOOR_WINDOW_MS)
 # Env SERVER_CPU (default 0) and LOAD_CPU (default 1) pick the CPUs; OURS_ARGS adds
 # rtmp-server flags (e.g. OURS_ARGS="--write-coalesce-ms 20").
 #
@@ -65,6 +79,7 @@ scale_players=${SCALE_PLAYERS:-10000}
 scale_bitrate=${SCALE_BITRATE:-128000}
 scale_ramp=${SCALE_RAMP:-250}
 scale_publish=${SCALE_PUBLISH:-1}
+floor_window_ms=${FLOOR_WINDOW_MS:-0}
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 die() { echo "compare-nginx: $*" >&2; exit 1; }
@@ -80,6 +95,7 @@ while [ $# -gt 0 ]; do
     --streams) streams=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
+    --floor-window-ms) floor_window_ms=$2; shift 2 ;;
     --scale)
       scale=1; shift
       if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then scale_players=$1; shift; fi ;;
@@ -248,13 +264,56 @@ else
   done
 fi
 
+# The floor for each fan-out player count (see the header): appends
+# loopback_floor's JSON line, with the command, to floor.jsonl.
+floor_bin=$build_dir/bin/loopback_floor
+: >"$work/floor.jsonl"
+if [ "$scale" = 0 ] && [ ! -x "$floor_bin" ]; then
+  echo "compare-nginx: $floor_bin not found (benchmarks not built): floor rows n/a" >&2
+elif [ "$scale" = 0 ]; then
+  floor_audio=$audio_bitrate
+  [ "$publisher" = ffmpeg ] && floor_audio=128000  # make_media's -b:a 128k
+  for n in $players_list; do
+    # Messages per second per stream as the publisher sent them (video +
+    # audio frames over its sending time, bytes * 8 / bitrate), else 68.
+    msgs=$(python3 - "$work/results.jsonl" "$n" "$floor_audio" <<'EOF'
+import json, sys
+path, n, audio = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rate = None
+for l in open(path):
+    r = json.loads(l) if l.strip() else {}
+    p = (r.get("bench") or {}).get("publisher") or {}
+    frames = (p.get("video_frames") or 0) + (p.get("audio_frames") or 0)
+    if r.get("players") == n and frames and p.get("bytes") and p.get("bitrate_bps"):
+        rate = frames * p["bitrate_bps"] / (p["bytes"] * 8)
+        if r.get("server") == "ours":
+            break
+print("%.2f" % rate if rate else (68 if audio > 0 else 25))
+EOF
+)
+    spec="players=$n,bitrate=$((bitrate + floor_audio)),messages=$msgs,audio_bitrate=$floor_audio"
+    spec+=",window_ms=$floor_window_ms,seconds=$duration,writer_cpu=$server_cpu,drain_cpu=$load_cpu"
+    if "$floor_bin" --shape "$spec" >"$work/floor.json" 2>"$work/floor.err" </dev/null; then
+      python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); j["command"] = sys.argv[2]; print(json.dumps(j))' \
+        "$work/floor.json" "${floor_bin#"$repo"/} --shape $spec" >>"$work/floor.jsonl"
+      echo "compare-nginx: done floor with $n players" >&2
+    else
+      cat "$work/floor.err" >&2
+      echo "compare-nginx: floor failed ($n players)" >&2
+    fi
+  done
+fi
+
 [ "$scale" = 1 ] && [ "$scale_publish" = 0 ] && publisher=none
 audio_label=$audio_bitrate
 [ "$scale" = 1 ] && audio_label=0
-python3 - "$work/results.jsonl" "$scale" "$publisher" "$duration" "$audio_label" <<'EOF'
+python3 - "$work/results.jsonl" "$scale" "$publisher" "$duration" "$audio_label" "$work/floor.jsonl" \
+  "$floor_window_ms" <<'EOF'
 import json, sys
 path, scale, publisher, duration = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
 audio_bps = int(sys.argv[5])
+floors = {f["players"]: f for f in (json.loads(l) for l in open(sys.argv[6]) if l.strip())}
+floor_window_ms = int(sys.argv[7])
 rows = [json.loads(l) for l in open(path) if l.strip()]
 by = {(r["server"], r["players"]): r for r in rows}
 counts = sorted({r["players"] for r in rows})
@@ -358,4 +417,20 @@ for n in counts:
     for k in (mo or mn):
         a, b = mo.get(k), mn.get(k)
         print("| %d | %s | %s | %s | %s |" % (n, k, fmt(a), fmt(b), ratio(a, b)))
+    if scale:
+        continue
+    # The floor (loopback_floor --shape): the same for both servers, shown
+    # under each server that ran; then each server's CPU per GB over it.
+    f = (floors.get(n) or {}).get("cpu_s_per_gb")
+    how = "1 write per message" if floor_window_ms == 0 else "1 write per %d ms window" % floor_window_ms
+    print("| %d | floor CPU s per GB (%s) | %s | %s | — |" % (n, how, fmt(f if ours else None), fmt(f if ngx else None)))
+    key = "server CPU s per GB delivered"
+    qo = mo[key] / f if f and mo.get(key) is not None else None
+    qn = mn[key] / f if f and mn.get(key) is not None else None
+    print("| %d | ours / floor, nginx / floor (server CPU per GB) | %s | %s | %s |" % (n, fmt(qo), fmt(qn), ratio(qo, qn)))
+if floors:
+    print()
+    for n in counts:
+        if n in floors:
+            print("Floor, %d players: `%s` (bench/loopback_floor.cpp)" % (n, floors[n]["command"]))
 EOF

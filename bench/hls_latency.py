@@ -13,6 +13,11 @@ server's playlist every 10 ms. It reports:
   `-re` media time runs at wall-clock speed, so this is what a viewer waits
   beyond the segment's own duration.
 
+With --hls-format fmp4, rtmp-server's playlists are also Low-Latency HLS:
+the third row times the parts (EXT-X-PART) the same way: the first part
+listed, and each part's listing delay after its last frame; a frame waits
+at most one part duration plus that delay before a player can fetch it.
+
 rtmp-server serves the playlist over HTTP (--hls live=on); nginx-rtmp writes
 it to a directory (`hls on; hls_path ...; hls_fragment ...`), polled as a
 file. Both cut at keyframes past the target duration.
@@ -52,15 +57,32 @@ def durations(playlist_text):
     return out
 
 
-def measure(read_playlist, url, seconds):
-    """Publishes to `url` and polls `read_playlist()`; returns (first, delays)."""
+def parts(playlist_text):
+    """(segment, part) -> DURATION seconds of a playlist's EXT-X-PART tags."""
+    out = {}
+    for line in playlist_text.splitlines():
+        if line.startswith("#EXT-X-PART:"):
+            attrs = dict(a.split("=", 1) for a in line[len("#EXT-X-PART:"):].split(","))
+            msn, part = attrs["URI"].strip('"').split(".")[:2]
+            out[(int(msn), int(part))] = float(attrs["DURATION"])
+    return out
+
+
+def measure(read_playlist, url, seconds, by_part=False):
+    """Publishes to `url` and polls `read_playlist()`; returns (first, delays)
+    of segments, or of parts when `by_part`."""
     start = time.monotonic()
     proc = publish(url, seconds)
-    seen = {}  # media sequence number -> (time first listed, EXTINF duration)
+    seen = {}  # media sequence number (or (msn, part)) -> (time first listed, duration)
     deadline = start + seconds + 5
     while time.monotonic() < deadline and proc.poll() is None:
         text = read_playlist()
         now = time.monotonic()
+        if by_part:
+            for key, dur in parts(text).items():
+                seen.setdefault(key, (now, dur))
+            time.sleep(0.01)
+            continue
         seq = 0
         for line in text.splitlines():
             if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
@@ -82,11 +104,13 @@ def measure(read_playlist, url, seconds):
     return first, delays[1:]  # the first segment's includes ffmpeg's start-up
 
 
-def ours(build_dir, seconds, segment_ms, work):
+def ours(build_dir, seconds, segment_ms, work, low_latency=False):
     rtmp_port, http_port = free_port(), free_port()
+    extra = ["--hls-format", "fmp4", "--hls-part-ms", "500"] if low_latency else []
     server = subprocess.Popen(
         [os.path.join(build_dir, "bin", "rtmp-server"), "-w", "1", "-l", f"127.0.0.1:{rtmp_port}", "--http-listen",
-         f"127.0.0.1:{http_port}", "--hls", "live=on", "--hls-segment-ms", str(segment_ms), "--log-level", "warn"],
+         f"127.0.0.1:{http_port}", "--hls", "live=on", "--hls-segment-ms", str(segment_ms), "--log-level", "warn"]
+        + extra,
         stdin=subprocess.DEVNULL)
     try:
         if not wait_port(http_port):
@@ -99,7 +123,7 @@ def ours(build_dir, seconds, segment_ms, work):
             except OSError:
                 return ""
 
-        return measure(read, f"rtmp://127.0.0.1:{rtmp_port}/live/cam", seconds)
+        return measure(read, f"rtmp://127.0.0.1:{rtmp_port}/live/cam", seconds, by_part=low_latency)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
@@ -144,15 +168,15 @@ def main():
     for tool in ("ffmpeg", "nginx"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not installed")
-    print(f"| server | first segment listed after (s) | later segments: listing delay after their last frame, "
-          f"median / max (s) | segments |")
+    print(f"| server | first segment (part) listed after (s) | later segments (parts): listing delay after their "
+          f"last frame, median / max (s) | segments (parts) |")
     print("|---|---|---|---|")
-    for name in ("rtmp-server", "nginx-rtmp"):
+    for name in ("rtmp-server", "nginx-rtmp", "rtmp-server LL-HLS, 500 ms parts"):
         with tempfile.TemporaryDirectory() as work:
-            if name == "rtmp-server":
-                first, delays = ours(args.build_dir, args.seconds, args.segment_ms, work)
-            else:
+            if name == "nginx-rtmp":
                 first, delays = nginx(args.seconds, args.segment_ms, work)
+            else:
+                first, delays = ours(args.build_dir, args.seconds, args.segment_ms, work, "LL" in name)
         if first is None:
             print(f"| {name} | none listed | | 0 |")
             continue
