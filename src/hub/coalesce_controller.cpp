@@ -45,7 +45,7 @@ std::chrono::microseconds coalesce_controller::window(std::chrono::microseconds 
   const double share = share_.load(std::memory_order_relaxed);
   if (share < policy_.hold_from) return std::chrono::microseconds(0);
   const auto round = std::chrono::microseconds(round_cost_us_.load(std::memory_order_relaxed));
-  const auto most = budget - round;  // never past the budget minus a round
+  const auto most = budget - 2 * round - policy_.margin;
   if (most < policy_.min_window) return std::chrono::microseconds(0);
   const double span = std::max(policy_.full_hold_at - policy_.hold_from, 1e-9);
   const double fraction = std::min(1.0, (share - policy_.hold_from) / span);
