@@ -14,13 +14,13 @@ using rtmp::hub::coalesce_controller;
 using clock_type = coalesce_controller::clock;
 
 // `seconds` of batches arriving every `gap`, each delivered at once in a
-// round costing `cost`.
+// round to `players` players costing `cost`.
 void run(coalesce_controller& c, clock_type::time_point& now, std::chrono::microseconds gap,
-         std::chrono::microseconds cost, double seconds) {
+         std::chrono::microseconds cost, double seconds, std::size_t players = 500) {
   const auto end = now + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
   while (now < end) {
     c.on_arrival(now);
-    c.on_round(cost);
+    c.on_round(cost, players);
     now += gap;
   }
 }
@@ -68,13 +68,17 @@ TEST(coalesce_controller, the_window_goes_when_the_load_goes) {
   EXPECT_LT(c.share(), 0.3);
 }
 
-TEST(coalesce_controller, many_cheap_streams_add_up) {
+TEST(coalesce_controller, many_streams_of_a_few_players_each_are_not_held) {
   coalesce_controller c;
   auto now = clock_type::time_point{} + 1h;
-  // 200 streams of 5 players on one worker: 13,600 batches a second of 25 us rounds.
-  run(c, now, 73us, 25us, 2.0);
+  // 200 streams of 5 players on one worker: 13,600 batches a second of 25 us
+  // rounds add up to a third of the worker, but holding would save little.
+  run(c, now, 73us, 25us, 2.0, 5);
   EXPECT_NEAR(c.share(), 0.34, 0.03);
-  EXPECT_GT(c.window(50ms), 40ms);
+  EXPECT_EQ(c.window(50ms), 0us);
+  // 20 streams of 50 players: held.
+  run(c, now, 735us, 250us, 2.0, 50);
+  EXPECT_GT(c.window(50ms), 20ms);
 }
 
 }  // namespace

@@ -319,7 +319,8 @@ TEST(stream_coalescing, adaptive_holds_media_only_when_fan_out_is_costly) {
     const auto now = std::chrono::steady_clock::now();
     for (auto t = now - std::chrono::seconds(2); t < now; t += std::chrono::microseconds(14'700)) {
       (*pacing)[0]->on_arrival(t);
-      (*pacing)[0]->on_round(costly ? std::chrono::microseconds(5'000) : std::chrono::microseconds(100));
+      (*pacing)[0]->on_round(costly ? std::chrono::microseconds(5'000) : std::chrono::microseconds(100),
+                             costly ? 1000 : 20);
     }
     hub::stream_config cfg;
     cfg.coalesce_auto = true;

@@ -18,9 +18,10 @@ void coalesce_controller::on_arrival(clock::time_point now) noexcept {
   if (now - period_start_ >= policy_.period) update(now);
 }
 
-void coalesce_controller::on_round(std::chrono::nanoseconds cost) noexcept {
+void coalesce_controller::on_round(std::chrono::nanoseconds cost, std::size_t players) noexcept {
   ++rounds_;
   cost_ += cost;
+  players_ += players;
 }
 
 void coalesce_controller::update(clock::time_point now) noexcept {
@@ -30,10 +31,15 @@ void coalesce_controller::update(clock::time_point now) noexcept {
   if (rounds_ > 0) {
     const double cost = std::chrono::duration<double>(cost_).count() / static_cast<double>(rounds_);
     round_cost_s_ = round_cost_s_ == 0 ? cost : round_cost_s_ + smoothing * (cost - round_cost_s_);
+    const double players = static_cast<double>(players_) / static_cast<double>(rounds_);
+    const double before = players_per_round_.load(std::memory_order_relaxed);
+    players_per_round_.store(before == 0 ? players : before + smoothing * (players - before),
+                             std::memory_order_relaxed);
   }
   period_start_ = now;
   arrivals_ = 0;
   rounds_ = 0;
+  players_ = 0;
   cost_ = std::chrono::nanoseconds(0);
 
   // Without holding, every arrival is a round.
@@ -43,7 +49,9 @@ void coalesce_controller::update(clock::time_point now) noexcept {
 
 std::chrono::microseconds coalesce_controller::window(std::chrono::microseconds budget) const noexcept {
   const double share = share_.load(std::memory_order_relaxed);
-  if (share < policy_.hold_from) return std::chrono::microseconds(0);
+  if (share < policy_.hold_from || players_per_round_.load(std::memory_order_relaxed) < policy_.min_players_per_round) {
+    return std::chrono::microseconds(0);
+  }
   const auto round = std::chrono::microseconds(round_cost_us_.load(std::memory_order_relaxed));
   const auto most = budget - 2 * round - policy_.margin;
   if (most < policy_.min_window) return std::chrono::microseconds(0);

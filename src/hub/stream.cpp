@@ -379,6 +379,7 @@ void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generat
   players.swap(spare);  // a nested call would find `spare` empty: still correct
   players.assign(list.begin(), list.end());
   const std::uint64_t removals_before = removals_[w];
+  const std::size_t round_players = players.size();
   for (subscriber* s : players) {
     if (removals_[w] != removals_before && std::find(list.begin(), list.end(), s) == list.end()) continue;
     switch (what) {
@@ -389,7 +390,7 @@ void stream::deliver_on_worker(std::size_t w, notice what, std::uint64_t generat
   }
   players.clear();
   if (players.capacity() > spare.capacity()) players.swap(spare);
-  if (timed) (*pacing_)[w]->on_round(std::chrono::steady_clock::now() - began);
+  if (timed) (*pacing_)[w]->on_round(std::chrono::steady_clock::now() - began, round_players);
 }
 
 }  // namespace rtmp::hub
