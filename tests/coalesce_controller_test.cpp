@@ -68,17 +68,18 @@ TEST(coalesce_controller, the_window_goes_when_the_load_goes) {
   EXPECT_LT(c.share(), 0.3);
 }
 
-TEST(coalesce_controller, many_streams_of_a_few_players_each_are_not_held) {
+TEST(coalesce_controller, many_streams_are_held_unless_each_has_a_player_or_two) {
   coalesce_controller c;
   auto now = clock_type::time_point{} + 1h;
-  // 200 streams of 5 players on one worker: 13,600 batches a second of 25 us
-  // rounds add up to a third of the worker, but holding would save little.
-  run(c, now, 73us, 25us, 2.0, 5);
+  // 500 streams of one player on one worker: 34,000 batches a second of
+  // 10 us rounds are a third of the worker, but holding would save little.
+  run(c, now, 29us, 10us, 2.0, 1);
   EXPECT_NEAR(c.share(), 0.34, 0.03);
   EXPECT_EQ(c.window(50ms), 0us);
-  // 20 streams of 50 players: held.
-  run(c, now, 735us, 250us, 2.0, 50);
-  EXPECT_GT(c.window(50ms), 20ms);
+  // 200 streams of 5 players: 13,600 batches a second of 25 us rounds: held.
+  run(c, now, 73us, 25us, 2.0, 5);
+  EXPECT_NEAR(c.share(), 0.34, 0.03);
+  EXPECT_GT(c.window(50ms), 40ms);
 }
 
 }  // namespace

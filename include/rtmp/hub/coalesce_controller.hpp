@@ -46,10 +46,11 @@ struct coalesce_policy {
   /// Kept free of the budget for the timer's lateness.
   std::chrono::microseconds margin{3'000};
   /// Players per round (on average) below which media goes out at once:
-  /// holding saves writes per player, and with a few players per stream
-  /// (many streams) the round's own overhead dominates (measured: 500
-  /// streams of one player each saved 6 % CPU and doubled the delay p99).
-  double min_players_per_round = 16;
+  /// holding saves writes per player, and with one or two players per
+  /// stream the round's own overhead dominates (measured: 500 streams of
+  /// one player each saved 6 % CPU and doubled the delay p99; 200 streams
+  /// of five saved a third of the CPU).
+  double min_players_per_round = 3;
   /// How often the window is recomputed from what was measured.
   std::chrono::microseconds period{100'000};
 };
