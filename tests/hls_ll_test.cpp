@@ -97,7 +97,7 @@ class ll_hls : public ::testing::Test {
 TEST_F(ll_hls, parts_are_listed_with_server_control_and_served) {
   start();
   const std::string text = playlist();
-  EXPECT_NE(text.find("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.600\n"), std::string::npos)
+  EXPECT_NE(text.find("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.800\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("#EXT-X-PART-INF:PART-TARGET=0.200\n"), std::string::npos) << text;
   // Every listed part is served, as an fMP4 fragment, cacheable for good.

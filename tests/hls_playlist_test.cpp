@@ -79,7 +79,7 @@ TEST(hls_playlist, low_latency_lists_parts_before_each_extinf_and_the_open_segme
             "#EXTM3U\n"
             "#EXT-X-VERSION:7\n"
             "#EXT-X-TARGETDURATION:2\n"
-            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500\n"
+            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=2.000\n"
             "#EXT-X-PART-INF:PART-TARGET=0.500\n"
             "#EXT-X-MEDIA-SEQUENCE:10\n"
             "#EXT-X-MAP:URI=\"init-1.mp4\"\n"
@@ -106,7 +106,7 @@ TEST(hls_playlist, low_latency_part_target_in_seconds_and_no_hint_after_the_end)
   p.ended = true;
   const std::string text = render(p);
   EXPECT_NE(text.find("#EXT-X-TARGETDURATION:2\n"
-                      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=3.702\n"
+                      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=4.936\n"
                       "#EXT-X-PART-INF:PART-TARGET=1.234\n"
                       "#EXT-X-MEDIA-SEQUENCE:0\n"),
             std::string::npos)

@@ -266,7 +266,7 @@ TEST(hls_segmenter, low_latency_playlist_lists_the_open_segment_and_the_parts_of
             "#EXTM3U\n"
             "#EXT-X-VERSION:7\n"
             "#EXT-X-TARGETDURATION:2\n"
-            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500\n"
+            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=2.000\n"
             "#EXT-X-PART-INF:PART-TARGET=0.500\n"
             "#EXT-X-MEDIA-SEQUENCE:0\n"
             "#EXT-X-MAP:URI=\"init-1.mp4?t=1\"\n"

@@ -44,7 +44,7 @@ struct media_playlist {
   std::vector<playlist_segment> segments;     ///< Oldest first; the first one's sequence is EXT-X-MEDIA-SEQUENCE.
   bool ended = false;                         ///< EXT-X-ENDLIST: the publisher stopped.
   /// LL-HLS: EXT-X-PART-INF PART-TARGET in ms, and with it
-  /// EXT-X-SERVER-CONTROL (CAN-BLOCK-RELOAD=YES, PART-HOLD-BACK three part
+  /// EXT-X-SERVER-CONTROL (CAN-BLOCK-RELOAD=YES, PART-HOLD-BACK four part
   /// targets); 0: plain HLS.
   std::uint32_t part_target_ms = 0;
   /// LL-HLS: EXT-X-PRELOAD-HINT TYPE=PART of the next part's URI; empty: none.
