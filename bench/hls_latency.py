@@ -15,8 +15,10 @@ server's playlist every 10 ms. It reports:
 
 With --hls-format fmp4, rtmp-server's playlists are also Low-Latency HLS:
 the third row times the parts (EXT-X-PART) the same way: the first part
-listed, and each part's listing delay after its last frame; a frame waits
-at most one part duration plus that delay before a player can fetch it.
+listed, and each later part's listing delay after its last frame (parts of
+the first segment excluded: a playlist begins with a whole segment, so they
+are listed with it); a frame waits at most one part duration plus that
+delay before a player can fetch it.
 
 rtmp-server serves the playlist over HTTP (--hls live=on); nginx-rtmp writes
 it to a directory (`hls on; hls_path ...; hls_fragment ...`), polled as a
@@ -101,6 +103,12 @@ def measure(read_playlist, url, seconds, by_part=False):
     for when, dur in listed:
         media_end += dur
         delays.append(when - (start + media_end))
+    if by_part:
+        # The first segment's parts are listed together with it (a playlist
+        # begins with a whole segment), so they only show the first listing.
+        first_msn = min(seen)[0]
+        keys = sorted(seen)
+        return first, [d for k, d in zip(keys, delays) if k[0] != first_msn]
     return first, delays[1:]  # the first segment's includes ffmpeg's start-up
 
 
