@@ -2,7 +2,7 @@
 # Builds with warnings as errors and runs every test, in each build flavour
 # given (CMake presets): default, asan (AddressSanitizer + UBSan), tsan
 # (ThreadSanitizer), and `fuzz`: every libFuzzer target for
-# RTMP_CI_FUZZ_SECONDS (default 15) under ASan + UBSan (scripts/fuzz.sh).
+# RTMP_CI_FUZZ_SECONDS (default 10) under ASan + UBSan (scripts/fuzz.sh).
 # With no argument: all four, which is what CI runs. `tidy` runs clang-tidy
 # over the core (scripts/tidy.sh; not part of the default list).
 # Installs missing Debian packages first (scripts/deps.sh test).
@@ -21,7 +21,7 @@ for preset in "${presets[@]}"; do
     continue
   fi
   if [ "$preset" = fuzz ]; then
-    RTMP_FUZZ_PARALLEL="${RTMP_FUZZ_PARALLEL:-$(nproc)}" bash scripts/fuzz.sh "${RTMP_CI_FUZZ_SECONDS:-15}"
+    RTMP_FUZZ_PARALLEL="${RTMP_FUZZ_PARALLEL:-$(nproc)}" bash scripts/fuzz.sh "${RTMP_CI_FUZZ_SECONDS:-10}"
     echo "=== ${preset}: passed in $(( $(date +%s) - start )) s ==="
     continue
   fi
