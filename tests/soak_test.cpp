@@ -386,7 +386,13 @@ struct churn_report {
   std::uint32_t with_media = 0;    // got at least one coded frame
   std::uint32_t failures = 0;      // handshake/connect/play not answered
   std::uint32_t process_plays = 0;
-  std::vector<int> process_bad_exits;
+  /// One `rtmp-client play` run: its key, exit code and wall-clock window.
+  struct process_play {
+    std::size_t key = 0;
+    int rc = 0;
+    clock_type::time_point start, end;
+  };
+  std::vector<process_play> process_failed;
 };
 
 void churner(const soak_settings& s, const std::vector<std::string>& keys, unsigned seed, churn_report& rep) {
@@ -428,12 +434,14 @@ void churner(const soak_settings& s, const std::vector<std::string>& keys, unsig
 void process_churner(const soak_settings& s, const std::vector<std::string>& keys, churn_report& rep) {
   std::size_t i = 0;
   while (!s.stop->load()) {
-    const std::string& key = keys[i++ % keys.size()];
+    const std::size_t k = i++ % keys.size();
+    const std::string& key = keys[k];
+    const auto start = clock_type::now();
     rtmp::test::child_process p(s.client_bin + " play rtmp://127.0.0.1:" + std::to_string(s.port) + "/live/" + key +
                                 " -o /dev/null --duration 1 -q --log-level warn 2>>" + s.tmp + "/play.log");
     const int rc = p.wait(15s);
     ++rep.process_plays;
-    if (rc != 0) rep.process_bad_exits.push_back(rc);
+    if (rc != 0) rep.process_failed.push_back({k, rc, start, clock_type::now()});
   }
 }
 
@@ -882,9 +890,35 @@ TEST(soak, churn_reconnect_and_slow_players) {
   EXPECT_GE(churn_a.with_media + churn_b.with_media, plays * 8 / 10) << "churning players got no media";
   EXPECT_EQ(churn_a.failures + churn_b.failures, 0u);
   EXPECT_GE(churn_p.process_plays, static_cast<std::uint32_t>(run_s / 4));
-  EXPECT_TRUE(churn_p.process_bad_exits.empty())
-      << churn_p.process_bad_exits.size() << " rtmp-client play failed, first exit " << churn_p.process_bad_exits.front()
-      << "\n" << rtmp::test::read_text(s.tmp + "/play.log");
+  // A one-second `rtmp-client play` (its second counts from process start,
+  // so it includes connecting) can end with no media, exit 7, only when the
+  // stream had no publisher for part of that second: the staying player on
+  // the same key saw the publisher go or come, or no media at all, then; or
+  // the run ended during it (the publishers stop then, and the staying
+  // players stop recording). Anything else (another exit code, or no media
+  // while the stream ran throughout) is a failure.
+  std::size_t excused = 0;
+  std::ostringstream unexcused;
+  for (const auto& f : churn_p.process_failed) {
+    bool publisher_changed = f.end >= run_end;
+    bool media = false;
+    for (const auto& e : stayers[f.key].events) {
+      if (e.at < f.start - 100ms || e.at > f.end + 100ms) continue;
+      if (e.what != timeline_event::kind::media) publisher_changed = true;
+      if (e.what == timeline_event::kind::media && e.at >= f.start && e.at <= f.end) media = true;
+    }
+    if (f.rc == 7 && (publisher_changed || !media)) {
+      ++excused;
+    } else {
+      unexcused << "rtmp-client play of " << keys[f.key] << " at +" << seconds_between(run_start, f.start)
+                << " s exited " << f.rc << " (publisher changed during it: " << publisher_changed << ")\n";
+    }
+  }
+  std::cout << "[ soak ] rtmp-client plays with no media across a publisher restart: " << excused << " of "
+            << churn_p.process_plays << "\n" << std::flush;
+  EXPECT_EQ(unexcused.str(), "") << rtmp::test::read_text(s.tmp + "/play.log");
+  EXPECT_LE(excused * 4, churn_p.process_plays) << excused << " of " << churn_p.process_plays
+                                                 << " rtmp-client plays got no media across publisher restarts";
   EXPECT_EQ(slow_a.failures + slow_b.failures + slow_c.failures + slow_d.failures, 0u);
   if (run_s >= 25) {
     // The slow-subscriber policy (drop, then close after 10 s over the
