@@ -20,8 +20,9 @@ build_pkgs=(g++ cmake ninja-build pkg-config libasio-dev libspdlog-dev libfmt-de
 # man-db and groff-base (man --warnings), file and binutils (readelf: the
 # packaged programs are stripped) and procps (pgrep) for the packaging test;
 # haproxy for the PROXY-protocol test; chromium (headless) for the browser
-# HLS test, which also needs hls.js from the npm registry (see the end).
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
+# HLS test, which also needs hls.js from the npm registry (see the end);
+# lld, the linker scripts/test.sh uses under CI=true.
+test_pkgs=(lld libgtest-dev libgmock-dev libbenchmark-dev ffmpeg rtmpdump gcovr curl gstreamer1.0-tools gstreamer1.0-plugins-base
            gstreamer1.0-plugins-good gstreamer1.0-plugins-bad nginx libnginx-mod-rtmp iproute2 systemd prometheus
            man-db groff-base file binutils procps haproxy chromium)
 fuzz_pkgs=(clang libclang-rt-14-dev llvm-14)
