@@ -2,9 +2,10 @@
 // when installed) on an ephemeral loopback port, the bench tool with its
 // synthetic publishers and its players, and its JSON report parsed and
 // checked: one stream, three streams (their spread checked in the server's
-// /api/streams while the run lasts), and players over HTTP-FLV; ffmpeg
-// plays and decodes the synthetic stream through both servers. Every child
-// is bounded in time; nothing reads stdin.
+// /api/streams while the run lasts), players over HTTP-FLV, and every
+// connection over RTMPS (a self-signed certificate made at test time,
+// refused unless trusted or unchecked); ffmpeg plays and decodes the
+// synthetic stream through both servers. Every child is bounded in time; nothing reads stdin.
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
@@ -27,6 +28,7 @@
 #include "support/net.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
+#include "support/tls_cert.hpp"
 
 namespace {
 using namespace rtmp::test;
@@ -116,22 +118,37 @@ std::uint16_t port_in_log(const std::string& log, const std::string& marker) {
   return port;
 }
 
+// A self-signed certificate for DNS:localhost and IP:127.0.0.1 in `dir`
+// (support/tls_cert.hpp); empty paths when OpenSSL failed.
+using cert_files = rtmp::test::tls_files;
+std::optional<cert_files> make_certificate(const temp_dir& dir) {
+  auto files = rtmp::test::make_self_signed_certificate(dir.path().string());
+  if (files.cert.empty()) return std::nullopt;
+  return files;
+}
+
 // The rtmp-server program on an ephemeral loopback port (and, with
-// `with_http`, its HTTP endpoint on another: /api, HTTP-FLV), its log in a
+// `with_http`, its HTTP endpoint on another: /api, HTTP-FLV; with `tls`, an
+// RTMPS listener on a third serving that certificate and key), its log in a
 // directory; killed on destruction.
 class rtmp_server_program {
  public:
-  explicit rtmp_server_program(const temp_dir& dir, bool with_http = false)
+  explicit rtmp_server_program(const temp_dir& dir, bool with_http = false, const cert_files* tls = nullptr)
       : log_(dir.file("server.txt")),
         proc_(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0" +
-              (with_http ? " --http-listen 127.0.0.1:0" : "") + " --log-level info > " + log_ + " 2>&1") {
+              (with_http ? " --http-listen 127.0.0.1:0" : "") +
+              (tls != nullptr ? " --tls-listen 127.0.0.1:0 --tls-cert " + tls->cert + " --tls-key " + tls->key : "") +
+              " --log-level info > " + log_ + " 2>&1") {
     port_ = port_in_log(log_, "listening on 127.0.0.1:");
     if (with_http) http_port_ = port_in_log(log_, "/healthz) on 127.0.0.1:");
+    if (tls != nullptr) tls_port_ = port_in_log(log_, "listening for RTMPS on 127.0.0.1:");
   }
   /// Its RTMP port; 0 when it did not start.
   std::uint16_t port() const { return port_; }
   /// Its HTTP port; 0 without one.
   std::uint16_t http_port() const { return http_port_; }
+  /// Its RTMPS port; 0 without one.
+  std::uint16_t tls_port() const { return tls_port_; }
   /// Its log so far.
   std::string log() const { return read_text(log_); }
 
@@ -140,6 +157,7 @@ class rtmp_server_program {
   child_process proc_;
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
+  std::uint16_t tls_port_ = 0;
 };
 
 TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
@@ -149,6 +167,53 @@ TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
   const auto r = run_bench(dir, "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/bench",
                            "--players 5 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
   expect_healthy(r, 5);
+  EXPECT_EQ(r.report["transport"].get<std::string>(), "rtmp");
+}
+
+// --- RTMPS -------------------------------------------------------------------------------
+
+TEST(bench_tool, rtmps_players_and_publisher_over_tls) {
+  temp_dir dir;
+  const auto cert = make_certificate(dir);
+  ASSERT_TRUE(cert) << "could not make a self-signed certificate";
+  rtmp_server_program server(dir, /*with_http=*/false, &*cert);
+  ASSERT_NE(server.tls_port(), 0) << server.log();
+  const auto r = run_bench(dir, "rtmps://127.0.0.1:" + std::to_string(server.tls_port()) + "/live/tls",
+                           "--insecure --players 3 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
+  expect_healthy(r, 3);
+  EXPECT_EQ(r.report["transport"].get<std::string>(), "rtmps");
+  EXPECT_EQ(r.report["gaps"]["reordered"].get<std::uint64_t>(), 0u);
+  // The wire carried TLS records: more than the media they hold.
+  EXPECT_GT(r.report["delivered"]["wire_bytes"].get<std::uint64_t>(),
+            r.report["delivered"]["bytes"].get<std::uint64_t>());
+}
+
+TEST(bench_tool, rtmps_refuses_an_untrusted_certificate_and_trusts_it_with_ca_file) {
+  temp_dir dir;
+  const auto cert = make_certificate(dir);
+  ASSERT_TRUE(cert) << "could not make a self-signed certificate";
+  rtmp_server_program server(dir, /*with_http=*/false, &*cert);
+  ASSERT_NE(server.tls_port(), 0) << server.log();
+  const std::string url = "rtmps://127.0.0.1:" + std::to_string(server.tls_port()) + "/live/strict";
+
+  // The system's trust store does not hold the certificate: the publisher
+  // cannot start, and the run says why.
+  const auto refused = run_bench(dir, url, "--players 2 --publish synthetic --duration 1 --timeout 5", 30s);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  ASSERT_TRUE(refused.report.is_object()) << refused.out << refused.err;
+  EXPECT_EQ(refused.report["transport"].get<std::string>(), "rtmps");
+  EXPECT_FALSE(refused.report["publisher"]["started"].get<bool>());
+  EXPECT_NE(refused.report["publisher"]["error"].get<std::string>().find("certificate verify failed"),
+            std::string::npos)
+      << refused.report.dump(2);
+  EXPECT_NE(refused.err.find("--insecure"), std::string::npos) << refused.err;
+
+  // Trusted through --ca-file (its IP:127.0.0.1 names the URL's host).
+  const auto trusted = run_bench(dir, url, "--players 1 --publish synthetic --duration 1 --ca-file " + cert->cert, 30s);
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+  ASSERT_TRUE(trusted.report.is_object()) << trusted.out << trusted.err;
+  EXPECT_EQ(trusted.report["players"]["connected"].get<int>(), 1) << trusted.report.dump(2);
+  EXPECT_GT(trusted.report["gaps"]["stamped_messages"].get<std::uint64_t>(), 0u);
 }
 
 // The player count of each stream ("app/stream") that /api/streams on

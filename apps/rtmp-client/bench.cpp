@@ -5,7 +5,7 @@
 // a few relaxed counters for the progress log and the threads' CPU clocks.
 // The statistics are read after every thread has been joined. The
 // connections are in bench_connection, bench_player, bench_http_player and
-// bench_publisher, the report in bench_report.
+// bench_publisher, TLS for rtmps:// in bench_tls, the report in bench_report.
 #include "bench.hpp"
 
 #include <CLI/CLI.hpp>
@@ -38,6 +38,7 @@
 #include "bench_player.hpp"
 #include "bench_publisher.hpp"
 #include "bench_report.hpp"
+#include "bench_tls.hpp"
 #include "rtmp/error.hpp"
 #include "rtmp/proto/client_session.hpp"
 #include "rtmp/proto/flv_reader.hpp"
@@ -119,11 +120,13 @@ std::optional<tcp::endpoint> resolve_endpoint(const proto::rtmp_url& url) {
 class bench_run {
  public:
   // A run of `options` against `url`, whose host is at `endpoint`, publishing
-  // `file_tags` when it publishes a file.
+  // `file_tags` when it publishes a file; its RTMP connections run inside
+  // TLS with `tls` (which outlives the run) unless it is null.
   bench_run(const bench_options& options, const proto::rtmp_url& url, const tcp::endpoint& endpoint,
-            std::vector<proto::flv_tag> file_tags)
+            std::vector<proto::flv_tag> file_tags, const tls_client_config* tls)
       : options_(options),
         url_(url),
+        tls_(tls),
         endpoint_(endpoint),
         player_endpoint_(options.http_flv_port != 0 ? tcp::endpoint(endpoint.address(), options.http_flv_port)
                                                     : endpoint),
@@ -188,6 +191,7 @@ class bench_run {
     for (std::size_t i = 0; i < stream_names_.size(); ++i) {
       publishers_.push_back(std::make_unique<publisher>(publisher_io_, publisher_buffer_, cfg, options_, file_tags_,
                                                         publisher_lateness_us_));
+      if (tls_ != nullptr) publishers_.back()->enable_tls(*tls_);
     }
     asio::post(publisher_io_, [this] {
       // Phased over the 1 ms slots of a video frame interval: their frames
@@ -237,7 +241,9 @@ class bench_run {
         if (options_.http_flv_port != 0) {
           thread.players.push_back(std::make_unique<http_flv_player>(thread, site_, options_.timeout));
         } else {
-          thread.players.push_back(std::make_unique<rtmp_player>(thread, player_config_, options_.timeout));
+          auto rtmp = std::make_unique<rtmp_player>(thread, player_config_, options_.timeout);
+          if (tls_ != nullptr) rtmp->enable_tls(*tls_);
+          thread.players.push_back(std::move(rtmp));
         }
         thread.players.back()->begin(stream, player_endpoint_);
       });
@@ -342,6 +348,7 @@ class bench_run {
     outcome.cpu_at_end = cpu_at_end;
     for (const auto& track : player_cpu_) outcome.player_thread_shares.push_back(track.share());
     if (publishing_) outcome.publisher_thread_share = publisher_cpu_.share();
+    outcome.tls = tls_ != nullptr;
     const nlohmann::ordered_json report = build_report(options_, outcome, players);
     if (options_.json) {
       std::cout << report.dump() << std::endl;
@@ -362,6 +369,7 @@ class bench_run {
 
   const bench_options& options_;
   const proto::rtmp_url& url_;
+  const tls_client_config* const tls_;   // rtmps://; null over plain TCP
   const tcp::endpoint endpoint_;         // RTMP: the publishers', and the players' without --http-flv
   const tcp::endpoint player_endpoint_;  // where the players connect
   const bool publishing_;
@@ -392,11 +400,13 @@ class bench_run {
 // --- the subcommand -------------------------------------------------------------------------------
 
 CLI::App* add_bench_command(CLI::App& app, bench_options& o) {
-  auto* cmd = app.add_subcommand(
-      "bench", "Load-test an RTMP server: many players on one or more streams, optionally with our own publishers");
+  auto* cmd = app.add_subcommand("bench",
+                                 "Load-test an RTMP or RTMPS server: many players on one or more streams, optionally "
+                                 "with our own publishers");
   cmd->add_option("url,--url", o.url,
-                  "rtmp://host[:port]/app/stream (played, and published with --publish; --streams N: "
-                  "stream-0..stream-{N-1})")
+                  "rtmp[s]://host[:port]/app/stream (played, and published with --publish; --streams N: "
+                  "stream-0..stream-{N-1}); rtmps://: every RTMP connection inside TLS, the certificate checked "
+                  "unless --insecure (--ca-file FILE trusts a CA)")
       ->required();
   cmd->add_option("-n,--players", o.players, "Player connections to open (spread round-robin over the streams)")
       ->default_val(1)
@@ -432,6 +442,14 @@ CLI::App* add_bench_command(CLI::App& app, bench_options& o) {
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   cmd->add_flag("--json", o.json, "Print one JSON object instead of a table");
+  // rtmps://: the program's own --insecure and --ca-file, which may come
+  // before or after `bench`. Read once the whole command line is parsed.
+  CLI::Option* const insecure = app.get_option_no_throw("--insecure");
+  CLI::Option* const ca_file = app.get_option_no_throw("--ca-file");
+  cmd->final_callback([&o, insecure, ca_file] {
+    if (insecure != nullptr && insecure->count() > 0) o.tls_verify = !insecure->as<bool>();
+    if (ca_file != nullptr && ca_file->count() > 0) o.tls_ca_file = ca_file->as<std::string>();
+  });
   return cmd;
 }
 
@@ -451,9 +469,14 @@ int run_bench(const bench_options& opt) {
     spdlog::error("bad URL {}: {}", opt.url, reason);
     return 1;
   }
+  std::unique_ptr<tls_client_config> tls;
   if (url.tls) {
-    spdlog::error("bench measures RTMP over TCP; rtmps:// URLs are not supported by bench");
-    return 1;
+    std::string why;
+    tls = tls_client_config::make(url.host, opt.tls_verify, opt.tls_ca_file, why);
+    if (tls == nullptr) {
+      spdlog::error("rtmps: {}", why);
+      return 1;
+    }
   }
   const std::optional<tcp::endpoint> endpoint = resolve_endpoint(url);
   if (!endpoint) return 2;
@@ -467,7 +490,7 @@ int run_bench(const bench_options& opt) {
   }
 
   install_stop_signals();
-  return bench_run(opt, url, *endpoint, std::move(file_tags)).run();
+  return bench_run(opt, url, *endpoint, std::move(file_tags), tls.get()).run();
 }
 
 }  // namespace rtmp::bench

@@ -3,14 +3,16 @@
 /// The bases of every `rtmp-client bench` connection: `socket_connection`, a
 /// TCP socket that reads into its thread's shared buffer and writes through
 /// net::outbound_queue / net::write_queued (the HTTP-FLV players use it as
-/// it is), and `connection`, one that drives a sans-I/O client_session (the
-/// RTMP players and the publishers).
+/// it is), optionally with TLS over it (rtmps://, bench_tls.hpp), and
+/// `connection`, one that drives a sans-I/O client_session (the RTMP players
+/// and the publishers).
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <system_error>
 #include <vector>
@@ -31,21 +33,34 @@ using tcp = asio::ip::tcp;
 /// buffer of its own.
 inline constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
+class tls_client_config;
+class tls_session;
+
 /// A socket: connect, read when readable (into the thread's shared buffer)
 /// and hand the bytes to the subclass, write what it sends. Lives until its
 /// io_context stops running, so handlers may capture `this`.
+///
+/// Over TLS (`enable_tls`) the same readiness waits drive OpenSSL on the
+/// same socket: decrypted bytes land in the thread's shared buffer too, and
+/// the queue holds plaintext. The plain path pays one branch per readable
+/// event and per write for it.
 class socket_connection {
  public:
   /// A connection on `io` that reads into `read_buffer` (shared with the
   /// other connections of the thread).
   socket_connection(asio::io_context& io, std::vector<std::uint8_t>& read_buffer);
-  virtual ~socket_connection() = default;
+  virtual ~socket_connection();
 
   /// Not copyable: the socket's handlers hold `this`.
   socket_connection(const socket_connection&) = delete;
   socket_connection& operator=(const socket_connection&) = delete;
 
-  /// Starts the TCP connect; what was sent before goes out once it is up.
+  /// Runs the connection over TLS with `config` (which must outlive it):
+  /// a client handshake follows the TCP connect. Call before `start`.
+  void enable_tls(const tls_client_config& config);
+
+  /// Starts the TCP connect (and, over TLS, the handshake); what was sent
+  /// before goes out once it is up.
   void start(const tcp::endpoint& endpoint);
 
   /// Closes the socket; `why` (empty when we stopped it) is kept as the
@@ -56,11 +71,13 @@ class socket_connection {
   bool closed() const noexcept { return closed_; }
   /// Why the connection closed; empty while open or when we stopped it.
   std::error_code error() const noexcept { return error_; }
-  /// Bytes read from the socket (the wire, not only media).
+  /// Bytes read from the socket (the wire, not only media; over TLS the
+  /// records, the handshake's included).
   std::uint64_t bytes_received() const noexcept { return bytes_in_; }
 
  protected:
-  /// Called once the TCP connection is up, before the first read.
+  /// Called once the connection is up (TCP connected and, over TLS, the
+  /// handshake done), before the first read.
   virtual void on_connected() {}
   /// Called with the bytes of each read, `now` being when they came in;
   /// an error closes the connection with it.
@@ -94,11 +111,30 @@ class socket_connection {
   /// become writable again.
   void write();
 
-  net::outbound_queue out_;  // what the socket has not taken yet
+  /// Waits for the socket to become writable, then writes again.
+  void wait_writable();
+
+  /// The connection is up: sends what was queued, tells the subclass, reads.
+  void on_up();
+
+  /// Moves the TLS handshake on, waiting for the socket as it asks.
+  void handshake();
+
+  /// on_readable over TLS: decrypts into the thread's buffer until the
+  /// socket would block, yielding as the plain path does.
+  void read_tls();
+
+  /// write over TLS: hands the queue's front to the TLS session (at most a
+  /// record's worth, linearized when it is in several pieces).
+  void write_tls();
+
+  net::outbound_queue out_;  // what the socket has not taken yet (plaintext over TLS)
+  std::unique_ptr<tls_session> tls_;  // rtmps://; null over plain TCP
   std::uint64_t bytes_in_ = 0;
   std::error_code error_;
-  bool tcp_connected_ = false;
+  bool up_ = false;  // connected (and the TLS handshake done): writes may go
   bool waiting_writable_ = false;
+  bool tls_write_wants_read_ = false;  // a TLS write waits for the socket to be readable
   bool closed_ = false;
 };
 

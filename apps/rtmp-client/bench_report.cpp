@@ -174,6 +174,7 @@ nlohmann::ordered_json build_report(const bench_options& options, const run_outc
   report["tool"] = "rtmp-client bench";
   report["version"] = rtmp::version_line();
   report["url"] = options.url;
+  report["transport"] = outcome.tls ? "rtmps" : "rtmp";  // of the RTMP connections, publishers' included
   report["streams"] = options.streams;
   report["player_protocol"] = options.http_flv_port != 0 ? "http-flv" : "rtmp";
   report["http_flv_port"] = options.http_flv_port;
@@ -220,8 +221,9 @@ std::string format_table(const nlohmann::ordered_json& report) {
   const auto& tc = report["threads_cpu"];
   const auto streams = report["streams"].get<std::uint64_t>();
   const bool http_flv = report["player_protocol"] == "http-flv";
-  out += fmt::format("rtmp-client bench: {}{}{}\n", report["url"].get<std::string>(),
-                     streams > 1 ? fmt::format(", {} streams", streams) : "",
+  const bool tls = report.value("transport", std::string("rtmp")) == "rtmps";
+  out += fmt::format("rtmp-client bench: {}{}{}{}\n", report["url"].get<std::string>(),
+                     tls ? " (RTMP inside TLS)" : "", streams > 1 ? fmt::format(", {} streams", streams) : "",
                      http_flv ? fmt::format(", players over HTTP-FLV (port {})", report["http_flv_port"].get<int>()) : "");
   out += fmt::format("  {} player threads, ran {:.1f} s ({:.1f} s after the last player started)\n",
                      report["threads"].get<std::uint64_t>(), report["elapsed_s"].get<double>(),

@@ -47,9 +47,11 @@ struct run_outcome {
   cpu_times cpu_at_end;                              ///< Process CPU time once every thread was joined.
   std::vector<double> player_thread_shares;          ///< Each player thread's share of the wall time (bench_cpu.hpp).
   std::optional<double> publisher_thread_share;      ///< The publishers' thread's; nullopt without.
+  bool tls = false;                                  ///< The RTMP connections ran inside TLS (rtmps://).
 };
 
-/// The report as one JSON object (the fields of `--json`); its CPU share is
+/// The report as one JSON object (the fields of `--json`; `transport` is
+/// "rtmps" when the RTMP connections ran inside TLS, else "rtmp"); its CPU share is
 /// of the wall time from the run's start to now. `tool_saturated` is true
 /// when a player thread, or the publishers' thread, used more than
 /// saturated_share of the wall time.
