@@ -48,7 +48,14 @@
 #                      retransmits, which measures the backlog, not the server).
 #                      SCALE_PUBLISH=0: no publisher, the players wait idle for
 #                      the stream (connection memory alone)
-#   --servers "LIST"   which servers (default "ours nginx"; env SERVERS)
+#   --servers "LIST"   which servers (default "ours nginx"; env SERVERS). Besides
+#                      ours and nginx: ours-rtmps (every bench connection over
+#                      RTMPS to our TLS listener, a self-signed certificate made
+#                      with the openssl program, `bench --insecure`) and
+#                      ours-http-flv (the players over HTTP-FLV, `bench
+#                      --http-flv`; the publisher over RTMP). Without nginx the
+#                      ratio columns compare each server with the first one
+#                      listed, e.g. --servers "ours ours-rtmps ours-http-flv"
 #   --build-dir DIR    where bin/rtmp-server and bin/rtmp-client are (default build; env BUILD_DIR)
 #   --floor-window-ms W  the floor's coalescing window: one gathered writev per
 #                      player per W ms instead of per message, to compare with
@@ -152,14 +159,30 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
-# Starts server $1 (ours | nginx) on a fresh port: sets server_pid and port.
+# Starts server $1 (ours | ours-rtmps | ours-http-flv | nginx) on a fresh
+# port: sets server_pid, port (RTMP) and extra_port (RTMPS or HTTP, else 0).
 start_server() {
   port=$(free_port)
-  if [ "$1" = ours ]; then
+  extra_port=0
+  if [[ $1 == ours* ]]; then
+    local extra=()
+    case "$1" in
+      ours-rtmps)
+        extra_port=$(free_port)
+        if [ ! -f "$work/cert.pem" ]; then
+          openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+            -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 \
+            || die "openssl could not make a certificate"
+        fi
+        extra=(--tls-listen "127.0.0.1:$extra_port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem") ;;
+      ours-http-flv)
+        extra_port=$(free_port)
+        extra=(--http-listen "127.0.0.1:$extra_port") ;;
+    esac
     # OURS_ARGS: extra rtmp-server flags, e.g. "--write-coalesce-ms 20".
     # shellcheck disable=SC2086
-    taskset -c "$server_cpu" "$server_bin" --workers 1 --listen "127.0.0.1:$port" --log-level warn ${OURS_ARGS:-} \
-      >"$work/ours.log" 2>&1 </dev/null &
+    taskset -c "$server_cpu" "$server_bin" --workers 1 --listen "127.0.0.1:$port" --log-level warn "${extra[@]}" \
+      ${OURS_ARGS:-} >"$work/$1.log" 2>&1 </dev/null &
   else
     local dir=$work/nginx
     mkdir -p "$dir/logs"
@@ -185,6 +208,9 @@ EOF
   fi
   server_pid=$!
   wait_port "$port" || { cat "$work/$1.log" >&2; die "$1 did not start listening on 127.0.0.1:$port"; }
+  if [ "$extra_port" != 0 ]; then
+    wait_port "$extra_port" || { cat "$work/$1.log" >&2; die "$1 did not start listening on 127.0.0.1:$extra_port"; }
+  fi
 }
 
 stop_server() {
@@ -209,11 +235,17 @@ run_case() {
   local url json=$work/bench.json
   start_server "$kind"
   url="rtmp://127.0.0.1:$port/live/bench"
+  local transport_args=()
+  case "$kind" in
+    ours-rtmps) url="rtmps://127.0.0.1:$extra_port/live/bench"; transport_args=(--insecure) ;;
+    ours-http-flv) transport_args=(--http-flv "$extra_port") ;;
+  esac
   local pub_args=(--publish synthetic --bitrate "$bps" --streams "$streams")
   # Audio only on the fan-out stream (the scale run's 128 kbit/s is all video).
   [ "$scale" = 1 ] || pub_args+=(--audio-bitrate "$audio_bitrate")
   if [ "$scale" = 1 ] && [ "$scale_publish" = 0 ]; then pub_args=(); fi
   if [ "$publisher" = ffmpeg ] && [ ${#pub_args[@]} -gt 0 ]; then
+    [ "$kind" = ours-rtmps ] && die "--publisher ffmpeg with ours-rtmps: not supported (the publisher would need TLS)"
     pub_args=()
     [ -f "$work/media-$bps.flv" ] || make_media "$work/media-$bps.flv" "$bps"
     taskset -c "$load_cpu" ffmpeg -nostdin -hide_banner -loglevel error -re -stream_loop -1 \
@@ -226,6 +258,7 @@ run_case() {
   cpu0=$(cpu_ticks "$server_pid")
   t0=$(date +%s.%N)
   taskset -c "$load_cpu" "$client_bin" --timeout 30 -q bench "$url" --players "$players" "${pub_args[@]}" \
+    "${transport_args[@]}" \
     --duration "$duration" --ramp "$ramp" --threads 1 --json >"$json" 2>"$work/bench.err" </dev/null &
   local bench_pid=$!
   peak=$idle_rss
@@ -308,12 +341,13 @@ fi
 audio_label=$audio_bitrate
 [ "$scale" = 1 ] && audio_label=0
 python3 - "$work/results.jsonl" "$scale" "$publisher" "$duration" "$audio_label" "$work/floor.jsonl" \
-  "$floor_window_ms" <<'EOF'
+  "$floor_window_ms" "$servers" <<'EOF'
 import json, sys
 path, scale, publisher, duration = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
 audio_bps = int(sys.argv[5])
 floors = {f["players"]: f for f in (json.loads(l) for l in open(sys.argv[6]) if l.strip())}
 floor_window_ms = int(sys.argv[7])
+servers = sys.argv[8].split()
 rows = [json.loads(l) for l in open(path) if l.strip()]
 by = {(r["server"], r["players"]): r for r in rows}
 counts = sorted({r["players"] for r in rows})
@@ -405,29 +439,46 @@ ramp = rows[0]["bench"]["ramp_per_s"] if rows and rows[0].get("bench") else "?"
 pub = "none (idle players)" if publisher == "none" else "%s at %s bit/s" % (publisher, rows[0]["bitrate"] if rows else "?")
 if publisher == "synthetic" and audio_bps > 0:
     pub += " video + %d bit/s audio" % audio_bps
-print("### rtmp-server vs nginx-rtmp, %s (publisher: %s, %s players/s, %s s after the ramp)"
-      % (what, pub, ramp, duration))
+names = {"ours": "rtmp-server", "nginx": "nginx-rtmp", "ours-rtmps": "rtmp-server, RTMPS",
+         "ours-http-flv": "rtmp-server, HTTP-FLV"}
+short = {"ours": "ours", "nginx": "nginx", "ours-rtmps": "rtmps", "ours-http-flv": "http-flv"}
+if set(servers) <= {"ours", "nginx"}:
+    # The usual table: ours and nginx-rtmp, and ours/nginx.
+    columns, base, pairs = ["ours", "nginx"], None, [("ours", "nginx")]
+    title = "rtmp-server vs nginx-rtmp"
+else:
+    # Each server listed, then each one after the first over the first.
+    columns, base = servers, servers[0]
+    pairs = [(s, base) for s in servers[1:]]
+    transports = {"ours": "RTMP", "ours-rtmps": "RTMPS", "ours-http-flv": "HTTP-FLV"}
+    if all(s in transports for s in servers):
+        title = "rtmp-server over " + ", ".join(transports[s] for s in servers)
+    else:
+        title = " vs ".join(names.get(s, s) for s in servers)
+print("### %s, %s (publisher: %s, %s players/s, %s s after the ramp)" % (title, what, pub, ramp, duration))
 print()
-print("| players | metric | rtmp-server | nginx-rtmp | ours/nginx |")
-print("|---:|---|---:|---:|---:|")
+head = [names.get(c, c) for c in columns] + ["%s/%s" % (short.get(a, a), short.get(b, b)) for a, b in pairs]
+print("| players | metric | " + " | ".join(head) + " |")
+print("|---:|---|" + "---:|" * len(head))
 for n in counts:
-    ours, ngx = by.get(("ours", n)), by.get(("nginx", n))
-    mo = metrics(ours) if ours else {}
-    mn = metrics(ngx) if ngx else {}
-    for k in (mo or mn):
-        a, b = mo.get(k), mn.get(k)
-        print("| %d | %s | %s | %s | %s |" % (n, k, fmt(a), fmt(b), ratio(a, b)))
+    ms = {c: (metrics(by[(c, n)]) if (c, n) in by else {}) for c in columns}
+    keys = next((list(m) for m in ms.values() if m), [])
+    for k in keys:
+        vals = [ms[c].get(k) for c in columns]
+        ratios = [ratio(ms[a].get(k), ms[b].get(k)) for a, b in pairs]
+        print("| %d | %s | %s |" % (n, k, " | ".join([fmt(v) for v in vals] + ratios)))
     if scale:
         continue
-    # The floor (loopback_floor --shape): the same for both servers, shown
+    # The floor (loopback_floor --shape): the same for every server, shown
     # under each server that ran; then each server's CPU per GB over it.
     f = (floors.get(n) or {}).get("cpu_s_per_gb")
     how = "1 write per message" if floor_window_ms == 0 else "1 write per %d ms window" % floor_window_ms
-    print("| %d | floor CPU s per GB (%s) | %s | %s | — |" % (n, how, fmt(f if ours else None), fmt(f if ngx else None)))
+    print("| %d | floor CPU s per GB (%s) | %s |" % (n, how, " | ".join(
+        [fmt(f if ms[c] else None) for c in columns] + ["—"] * len(pairs))))
     key = "server CPU s per GB delivered"
-    qo = mo[key] / f if f and mo.get(key) is not None else None
-    qn = mn[key] / f if f and mn.get(key) is not None else None
-    print("| %d | ours / floor, nginx / floor (server CPU per GB) | %s | %s | %s |" % (n, fmt(qo), fmt(qn), ratio(qo, qn)))
+    q = {c: (ms[c][key] / f if f and ms[c].get(key) is not None else None) for c in columns}
+    print("| %d | server / floor (server CPU per GB) | %s |" % (n, " | ".join(
+        [fmt(q[c]) for c in columns] + [ratio(q[a], q[b]) for a, b in pairs])))
 if floors:
     print()
     for n in counts:
