@@ -310,7 +310,25 @@ void http_flv_session::queue_packet(const hub::packet_ptr& p, bool cached_header
 void http_flv_session::on_media(std::span<const hub::packet_ptr> batch) {
   if (closed_ || closing_) return;
   for (const auto& p : batch) queue_packet(p, false);
-  wake_writer();
+  if (closed_ || out_.empty()) return;
+  if (!writer_idle_) {
+    wake_writer();  // a drain is under way, or the loop is about to look
+    return;
+  }
+  // A viewer that keeps up: write now, as RTMP players do, so the write is
+  // part of the hub's fan-out round, which adaptive coalescing measures
+  // (a write left to the loop would make rounds look free, and the window
+  // would never open). What the socket does not take goes to the loop.
+  const gather_limits limits{.max_buffers = max_write_buffers, .max_bytes = config_.max_write_batch_bytes};
+  std::uint64_t sent = 0;
+  std::error_code ec;
+  const write_state state = write_queued(*socket_, out_, limits, sent, ec);
+  if (entry_ && sent > 0) add_bytes(entry_->bytes_out, sent);
+  switch (state) {
+    case write_state::drained: break;
+    case write_state::blocked: wake_writer(); break;
+    case write_state::failed: close(close_reason::write_error, ec.message()); break;
+  }
 }
 
 void http_flv_session::on_publish_start() {
@@ -403,7 +421,9 @@ asio::awaitable<void> http_flv_session::write_loop() {
         co_return;
       }
       wake_.expires_at(clock::time_point::max());
+      writer_idle_ = true;
       co_await wake_.async_wait(as_tuple(use_awaitable));
+      writer_idle_ = false;
       continue;
     }
     drain_hooks hooks{.sent = [this](std::size_t n) { if (entry_) add_bytes(entry_->bytes_out, n); },

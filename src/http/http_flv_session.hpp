@@ -149,6 +149,9 @@ class http_flv_session final : public hub::subscriber, public std::enable_shared
   std::uint32_t base_ = 0;      // publisher timestamp sent as 0
   hub::player_policy policy_;  // keyframes and the queue bound, as for RTMP players
 
+  // The write loop is parked on wake_ with nothing queued: media may be
+  // written at once, within the hub's fan-out round (see on_media).
+  bool writer_idle_ = false;
   bool closing_ = false;  // the body is ending: flush, then close
   clock::time_point closing_since_{};
   close_reason pending_reason_ = close_reason::stream_ended;  // end_stream's reason
