@@ -186,10 +186,8 @@ void socket_connection::read_tls() {
         socket_.async_wait(tcp::socket::wait_write, [this](std::error_code wec) { on_readable(wec); });
         return;
       case tls_want::closed:
-        close(on_end_of_input());
-        return;
       case tls_want::failed:
-        close(normalize(step.ec));
+        end_tls(step);
         return;
     }
   }
@@ -247,13 +245,15 @@ void socket_connection::write_tls() {
         tls_write_wants_read_ = true;  // read_tls writes again once it has read
         return;
       case tls_want::closed:
-        close(on_end_of_input());
-        return;
       case tls_want::failed:
-        close(normalize(step.ec));
+        end_tls(step);
         return;
     }
   }
+}
+
+void socket_connection::end_tls(const tls_step& step) {
+  close(step.want == tls_want::closed ? on_end_of_input() : normalize(step.ec));
 }
 
 void socket_connection::wait_writable() {

@@ -35,6 +35,7 @@ inline constexpr std::size_t read_buffer_bytes = 64 * 1024;
 
 class tls_client_config;
 class tls_session;
+struct tls_step;
 
 /// A socket: connect, read when readable (into the thread's shared buffer)
 /// and hand the bytes to the subclass, write what it sends. Lives until its
@@ -110,6 +111,10 @@ class socket_connection {
   /// Writes what is queued until the socket is full, then waits for it to
   /// become writable again.
   void write();
+
+  /// Closes after a TLS call that ended the session (`closed`: the peer's
+  /// end, as EOF; `failed`: its error).
+  void end_tls(const tls_step& step);
 
   /// Waits for the socket to become writable, then writes again.
   void wait_writable();
