@@ -118,22 +118,13 @@ std::uint16_t port_in_log(const std::string& log, const std::string& marker) {
   return port;
 }
 
-// A self-signed certificate for DNS:localhost and IP:127.0.0.1 in `dir`
-// (support/tls_cert.hpp); empty paths when OpenSSL failed.
-using cert_files = rtmp::test::tls_files;
-std::optional<cert_files> make_certificate(const temp_dir& dir) {
-  auto files = rtmp::test::make_self_signed_certificate(dir.path().string());
-  if (files.cert.empty()) return std::nullopt;
-  return files;
-}
-
 // The rtmp-server program on an ephemeral loopback port (and, with
 // `with_http`, its HTTP endpoint on another: /api, HTTP-FLV; with `tls`, an
 // RTMPS listener on a third serving that certificate and key), its log in a
 // directory; killed on destruction.
 class rtmp_server_program {
  public:
-  explicit rtmp_server_program(const temp_dir& dir, bool with_http = false, const cert_files* tls = nullptr)
+  explicit rtmp_server_program(const temp_dir& dir, bool with_http = false, const tls_files* tls = nullptr)
       : log_(dir.file("server.txt")),
         proc_(bin_dir + "/rtmp-server --workers 1 --listen 127.0.0.1:0" +
               (with_http ? " --http-listen 127.0.0.1:0" : "") +
@@ -174,9 +165,9 @@ TEST(bench_tool, rtmp_server_five_players_synthetic_publisher) {
 
 TEST(bench_tool, rtmps_players_and_publisher_over_tls) {
   temp_dir dir;
-  const auto cert = make_certificate(dir);
-  ASSERT_TRUE(cert) << "could not make a self-signed certificate";
-  rtmp_server_program server(dir, /*with_http=*/false, &*cert);
+  const tls_files cert = make_self_signed_certificate(dir.path().string());
+  ASSERT_FALSE(cert.cert.empty()) << "could not make a self-signed certificate";
+  rtmp_server_program server(dir, /*with_http=*/false, &cert);
   ASSERT_NE(server.tls_port(), 0) << server.log();
   const auto r = run_bench(dir, "rtmps://127.0.0.1:" + std::to_string(server.tls_port()) + "/live/tls",
                            "--insecure --players 3 --publish synthetic --bitrate 500000 --duration 4 --threads 2");
@@ -190,9 +181,9 @@ TEST(bench_tool, rtmps_players_and_publisher_over_tls) {
 
 TEST(bench_tool, rtmps_refuses_an_untrusted_certificate_and_trusts_it_with_ca_file) {
   temp_dir dir;
-  const auto cert = make_certificate(dir);
-  ASSERT_TRUE(cert) << "could not make a self-signed certificate";
-  rtmp_server_program server(dir, /*with_http=*/false, &*cert);
+  const tls_files cert = make_self_signed_certificate(dir.path().string());
+  ASSERT_FALSE(cert.cert.empty()) << "could not make a self-signed certificate";
+  rtmp_server_program server(dir, /*with_http=*/false, &cert);
   ASSERT_NE(server.tls_port(), 0) << server.log();
   const std::string url = "rtmps://127.0.0.1:" + std::to_string(server.tls_port()) + "/live/strict";
 
@@ -209,7 +200,7 @@ TEST(bench_tool, rtmps_refuses_an_untrusted_certificate_and_trusts_it_with_ca_fi
   EXPECT_NE(refused.err.find("--insecure"), std::string::npos) << refused.err;
 
   // Trusted through --ca-file (its IP:127.0.0.1 names the URL's host).
-  const auto trusted = run_bench(dir, url, "--players 1 --publish synthetic --duration 1 --ca-file " + cert->cert, 30s);
+  const auto trusted = run_bench(dir, url, "--players 1 --publish synthetic --duration 1 --ca-file " + cert.cert, 30s);
   EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
   ASSERT_TRUE(trusted.report.is_object()) << trusted.out << trusted.err;
   EXPECT_EQ(trusted.report["players"]["connected"].get<int>(), 1) << trusted.report.dump(2);

@@ -91,10 +91,8 @@ void socket_connection::handshake() {
                          });
       return;
     case tls_want::closed:
-      close(errc::peer_closed);
-      return;
     case tls_want::failed:
-      close(normalize(step.ec));
+      end_tls(step);
       return;
   }
 }

@@ -3,7 +3,6 @@
 // a certificate refusal turned into an error that says why.
 #include "bench_tls.hpp"
 
-#include <asio/ip/address.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/error.hpp>
 #include <openssl/err.h>
@@ -50,11 +49,7 @@ void log_certificate_refusal(const std::error_code& ec) {
 // --- tls_client_config -------------------------------------------------------------------------
 
 tls_client_config::tls_client_config(std::unique_ptr<asio::ssl::context> context, std::string host, bool verify)
-    : context_(std::move(context)), host_(std::move(host)), verify_(verify) {
-  std::error_code ec;
-  (void)asio::ip::make_address(host_, ec);
-  ip_literal_ = !ec;
-}
+    : context_(std::move(context)), host_(std::move(host)), verify_(verify) {}
 
 tls_client_config::~tls_client_config() = default;
 
@@ -88,21 +83,7 @@ std::error_code tls_session::attach(int fd) {
     ::ERR_clear_error();
     return std::make_error_code(std::errc::not_enough_memory);
   }
-  const std::string& host = config_.host_;
-  // SNI carries host names only (RFC 6066 section 3: literal addresses are not permitted).
-  if (!config_.ip_literal_ && ::SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
-    ::ERR_clear_error();
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  if (config_.verify_) {
-    // The certificate must name the URL's host (RFC 6125), or carry its address.
-    const int ok = config_.ip_literal_ ? ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl), host.c_str())
-                                       : ::SSL_set1_host(ssl, host.c_str());
-    if (ok != 1) {
-      ::ERR_clear_error();
-      return std::make_error_code(std::errc::invalid_argument);
-    }
-  }
+  if (const std::error_code ec = net::prepare_client_tls(ssl, config_.host_, config_.verify_)) return ec;
   ::SSL_set_connect_state(ssl);
   return {};
 }

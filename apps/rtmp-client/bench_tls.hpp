@@ -76,7 +76,6 @@ class tls_client_config {
 
   std::unique_ptr<asio::ssl::context> context_;
   std::string host_;
-  bool ip_literal_ = false;
   bool verify_ = true;
 };
 

@@ -3,13 +3,13 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
-#include <asio/ssl/host_name_verification.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <cstring>
@@ -95,19 +95,23 @@ std::unique_ptr<asio::ssl::context> make_client_tls_context(bool verify, const s
   return ctx;
 }
 
-std::error_code prepare_client_tls(tls_stream& stream, const std::string& host, bool verify) {
+std::error_code prepare_client_tls(SSL* ssl, const std::string& host, bool verify) {
   std::error_code ec;
   (void)asio::ip::make_address(host, ec);
   const bool ip_literal = !ec;
   // SNI carries host names only (RFC 6066 section 3: literal addresses are not permitted).
-  if (!ip_literal && ::SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()) != 1) {
+  if (!ip_literal && ::SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
     ::ERR_clear_error();
     return std::make_error_code(std::errc::invalid_argument);
   }
   if (verify) {
-    ec.clear();
-    stream.set_verify_callback(asio::ssl::host_name_verification(host), ec);
-    if (ec) return ec;
+    // Checked by OpenSSL during the handshake's chain verification.
+    const int ok = ip_literal ? ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl), host.c_str())
+                              : ::SSL_set1_host(ssl, host.c_str());
+    if (ok != 1) {
+      ::ERR_clear_error();
+      return std::make_error_code(std::errc::invalid_argument);
+    }
   }
   return {};
 }

@@ -37,9 +37,16 @@ std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& c
 std::unique_ptr<asio::ssl::context> make_client_tls_context(bool verify, const std::string& ca_file,
                                                             std::string& why);
 
-/// Prepares a client stream for `host`: SNI (unless `host` is an IP literal)
-/// and, when the context verifies, host name verification.
-std::error_code prepare_client_tls(tls_stream& stream, const std::string& host, bool verify);
+/// Prepares a client TLS session for `host`: SNI (unless `host` is an IP
+/// literal) and, with `verify`, that the certificate names `host` (RFC 6125)
+/// or carries its address. `ssl` is any client session (a stream's
+/// native_handle(), or one driven directly).
+std::error_code prepare_client_tls(SSL* ssl, const std::string& host, bool verify);
+
+/// The same for an Asio stream.
+inline std::error_code prepare_client_tls(tls_stream& stream, const std::string& host, bool verify) {
+  return prepare_client_tls(stream.native_handle(), host, verify);
+}
 
 /// True for the errors a TLS peer that simply went away produces (EOF
 /// without close_notify, "stream truncated").
